@@ -1,0 +1,46 @@
+import { registerEnumType } from "type-graphql";
+
+/** Unit of money on output; amounts are stored exactly as integer 万元. */
+export enum MoneyUnit {
+  YUAN = "YUAN",
+  WAN_YUAN = "WAN_YUAN",
+  YI_YUAN = "YI_YUAN",
+}
+
+registerEnumType(MoneyUnit, {
+  name: "MoneyUnit",
+  description: "Unit of money on output. Amounts are stored exactly in 万元.",
+  valuesConfig: {
+    YUAN: { description: "元." },
+    WAN_YUAN: { description: "万元 (10,000 元), the stored unit." },
+    YI_YUAN: { description: "亿元 (100,000,000 元 = 10,000 万元), the unit of the meeting reports." },
+  },
+});
+
+const WAN_PER_UNIT: Record<MoneyUnit, number> = {
+  [MoneyUnit.YUAN]: 1 / 10_000,
+  [MoneyUnit.WAN_YUAN]: 1,
+  [MoneyUnit.YI_YUAN]: 10_000,
+};
+
+/**
+ * Converts an exact amount in 万元 to `unit`. Division by a power of ten of an
+ * integer gives the closest double to the decimal figure (313.5, not 313.49999).
+ */
+export function fromWan(wan: number, unit: MoneyUnit = MoneyUnit.YI_YUAN): number {
+  switch (unit) {
+    case MoneyUnit.YUAN:
+      return wan * 10_000;
+    case MoneyUnit.WAN_YUAN:
+      return wan;
+    case MoneyUnit.YI_YUAN:
+      return wan / 10_000;
+  }
+}
+
+/** Converts an amount given in `unit` to 万元, or null when it is not a whole number of 万元. */
+export function toWan(amount: number, unit: MoneyUnit = MoneyUnit.YI_YUAN): number | null {
+  const wan = amount * WAN_PER_UNIT[unit];
+  const rounded = Math.round(wan);
+  return Math.abs(wan - rounded) < 1e-6 ? rounded : null;
+}

@@ -1,0 +1,98 @@
+/** A node of a small code-keyed tree (regions, sectors), as loaded from its table. */
+export interface TreeRow {
+  id: number;
+  code: string;
+  parentId: number | null;
+}
+
+/**
+ * An in-memory tree over rows with `id`, `code` and `parentId`: lookups by id
+ * and code, children and subtrees in code order, ancestor chains. Regions and
+ * sectors are small (thousands of rows at national scale), so every request
+ * works on the whole tree rather than asking SQL for parts of it.
+ */
+export class CodeTree<N extends TreeRow> {
+  private readonly ids = new Map<number, N>();
+  private readonly codes = new Map<string, N>();
+  private readonly kids = new Map<number | null, N[]>();
+  private readonly lineage = new Map<number, N[]>();
+  private readonly subtrees = new Map<number, number[]>();
+
+  constructor(rows: readonly N[]) {
+    const sorted = [...rows].sort((a, b) => compareCodes(a.code, b.code));
+    for (const row of sorted) {
+      this.ids.set(row.id, row);
+      this.codes.set(row.code, row);
+    }
+    for (const row of sorted) {
+      const parentKey = row.parentId !== null && this.ids.has(row.parentId) ? row.parentId : null;
+      const list = this.kids.get(parentKey);
+      if (list) list.push(row);
+      else this.kids.set(parentKey, [row]);
+    }
+  }
+
+  /** Every node, in code order. */
+  all(): N[] {
+    return [...this.ids.values()];
+  }
+
+  byId(id: number | null | undefined): N | undefined {
+    return id === null || id === undefined ? undefined : this.ids.get(id);
+  }
+
+  byCode(code: string): N | undefined {
+    return this.codes.get(code);
+  }
+
+  /** Nodes without a parent, in code order. */
+  roots(): N[] {
+    return this.kids.get(null) ?? [];
+  }
+
+  /** Direct children in code order. */
+  children(id: number): N[] {
+    return this.kids.get(id) ?? [];
+  }
+
+  /** From the root down to the node itself. */
+  lineageOf(id: number): N[] {
+    let chain = this.lineage.get(id);
+    if (!chain) {
+      chain = [];
+      for (let node = this.ids.get(id); node; node = this.byId(node.parentId)) chain.unshift(node);
+      this.lineage.set(id, chain);
+    }
+    return chain;
+  }
+
+  /** From the root down to the parent. */
+  ancestorsOf(id: number): N[] {
+    return this.lineageOf(id).slice(0, -1);
+  }
+
+  /** The node's ancestor (or itself) at `depth` (0 = root), if the node is that deep. */
+  ancestorAtDepth(id: number, depth: number): N | undefined {
+    return this.lineageOf(id)[depth];
+  }
+
+  /** Ids of the node and all its descendants. */
+  subtreeIds(id: number): number[] {
+    let ids = this.subtrees.get(id);
+    if (!ids) {
+      ids = [id];
+      for (const child of this.children(id)) ids.push(...this.subtreeIds(child.id));
+      this.subtrees.set(id, ids);
+    }
+    return ids;
+  }
+
+  size(): number {
+    return this.ids.size;
+  }
+}
+
+/** Codes sort as plain strings (GB/T 2260 codes are fixed-width digits). */
+export function compareCodes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import path from "node:path";
+
+import { createConnection } from "mysql2/promise";
+import { DataSource } from "typeorm";
+
+import type { DatabaseConfig } from "../config";
+import { ENTITIES } from "./entities";
+import { CountingSqlLogger } from "./sql-counter";
+
+/**
+ * Builds (does not open) the DataSource for either database. Schema is managed
+ * by the migrations in `migrations/` on both (never `synchronize`). For a
+ * MySQL URL the server is asked what it is, because TypeORM reads MariaDB's
+ * catalogue differently and would otherwise see schema drift that is not there.
+ */
+export async function createDataSource(db: DatabaseConfig, options: { logSql?: boolean } = {}): Promise<DataSource> {
+  const common = {
+    entities: ENTITIES,
+    // Every file in migrations/, compiled or not: `migration:generate` output is picked up as it is.
+    migrations: [path.join(__dirname, "../../migrations/*.{js,ts}")],
+    synchronize: false,
+    migrationsRun: false,
+    logger: new CountingSqlLogger(options.logSql ?? false),
+  };
+  if (db.type === "mysql") {
+    return new DataSource({
+      ...common,
+      type: (await isMariaDb(db.url)) ? "mariadb" : "mysql",
+      url: db.url,
+      charset: "utf8mb4_unicode_ci",
+      timezone: "Z",
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      poolSize: db.poolSize,
+    });
+  }
+  if (db.path !== ":memory:") fs.mkdirSync(path.dirname(db.path), { recursive: true });
+  return new DataSource({
+    ...common,
+    type: "better-sqlite3",
+    database: db.path,
+    enableWAL: db.path !== ":memory:",
+  });
+}
+
+/** True when the server at `url` is MariaDB rather than MySQL. */
+async function isMariaDb(url: string): Promise<boolean> {
+  const connection = await createConnection({ uri: url, connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query("SELECT VERSION() AS v");
+    return /mariadb/i.test(String((rows as Array<{ v: string }>)[0]?.v));
+  } finally {
+    await connection.end();
+  }
+}

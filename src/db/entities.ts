@@ -1,0 +1,9 @@
+import { MeetingEntity } from "../meeting/meeting.entity";
+import { VenueEntity } from "../meeting/venue.entity";
+import { MilestoneEntity } from "../project/milestone.entity";
+import { ProjectEntity } from "../project/project.entity";
+import { RegionEntity } from "../region/region.entity";
+import { SectorEntity } from "../sector/sector.entity";
+
+/** Every entity of the product, for the DataSource. */
+export const ENTITIES = [RegionEntity, SectorEntity, MeetingEntity, VenueEntity, ProjectEntity, MilestoneEntity];

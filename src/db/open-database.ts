@@ -1,0 +1,32 @@
+import type { DataSource } from "typeorm";
+
+import { type Config, redactUrl } from "../config";
+import { seedDatabase } from "../seed/seed";
+import { createDataSource } from "./data-source";
+
+/** A database the product could not open; the message is one line for the operator. */
+export class DatabaseError extends Error {}
+
+/**
+ * Opens the configured database and applies pending migrations. The embedded
+ * SQLite default is also seeded on its first start; a MySQL start never seeds
+ * (run `npm run seed` for that).
+ */
+export async function openDatabase(config: Config): Promise<DataSource> {
+  let db: DataSource;
+  const where = config.database.type === "mysql" ? `MySQL at DATABASE_URL (${redactUrl(config.database.url)})` : `SQLite file ${config.database.path}`;
+  try {
+    db = await createDataSource(config.database, { logSql: config.logSql });
+    await db.initialize();
+  } catch (error) {
+    throw new DatabaseError(`cannot open ${where}: ${(error as Error).message}`);
+  }
+  await db.runMigrations({ transaction: "each" });
+  if (config.database.type === "sqlite" && (await isEmpty(db))) await seedDatabase(db);
+  return db;
+}
+
+async function isEmpty(db: DataSource): Promise<boolean> {
+  const rows: Array<{ n: number }> = await db.query("SELECT COUNT(*) AS n FROM region");
+  return Number(rows[0].n) === 0;
+}

@@ -1,0 +1,26 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
+
+import { RegionEntity } from "../region/region.entity";
+
+/** A row of `meeting`: one "三个一批" campaign meeting (推进会). */
+@Entity("meeting")
+@Index("idx_meeting_held_on", ["heldOn"])
+@Index("idx_meeting_host", ["hostRegionId", "heldOn"])
+export class MeetingEntity {
+  @PrimaryGeneratedColumn({ type: "int" })
+  id: number;
+
+  @Column({ type: "varchar", length: 200 })
+  title: string;
+
+  /** ISO date string (YYYY-MM-DD). */
+  @Column({ type: "date", name: "held_on" })
+  heldOn: string;
+
+  @Column({ type: "int", name: "host_region_id" })
+  hostRegionId: number;
+
+  @ManyToOne(() => RegionEntity, { onDelete: "RESTRICT" })
+  @JoinColumn({ name: "host_region_id", foreignKeyConstraintName: "fk_meeting_host_region" })
+  hostRegion?: RegionEntity;
+}

@@ -1,0 +1,91 @@
+import { BadUserInputError, NotFoundError } from "../common/errors";
+import { stageToNumber } from "../common/stage";
+import type { Context } from "../server/context";
+import type { MilestoneFilter, ProjectFilter } from "./project-filter.input";
+
+/** A condition on a project's milestones: it reached `stage`, and where given, at this meeting / venue / in these dates. */
+export interface MilestoneCondition {
+  stage: number;
+  meetingId?: number;
+  venueRegionId?: number;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A ProjectFilter with codes turned into ids (subtrees expanded), money into
+ * 万元 and everything checked: what the SQL builders and rollups work from.
+ */
+export interface ResolvedFilter {
+  stages?: number[];
+  sectorIds?: number[];
+  regionIds?: number[];
+  meetingId?: number;
+  milestones: MilestoneCondition[];
+  minWan?: number;
+  maxWan?: number;
+  nameContains?: string;
+}
+
+/** Checks a filter against the data and resolves its codes; errors name the argument path. */
+export async function resolveFilter(filter: ProjectFilter | null | undefined, ctx: Context, path = "filter"): Promise<ResolvedFilter> {
+  const resolved: ResolvedFilter = { milestones: [] };
+  if (!filter) return resolved;
+  if (filter.stages?.length) resolved.stages = [...new Set(filter.stages.map(stageToNumber))].sort();
+  if (filter.sectorCodes) {
+    const tree = await ctx.sectorTree();
+    resolved.sectorIds = expandCodes(filter.sectorCodes, tree, `${path}.sectorCodes`, "sector");
+  }
+  if (filter.regionCodes) {
+    const tree = await ctx.regionTree();
+    resolved.regionIds = expandCodes(filter.regionCodes, tree, `${path}.regionCodes`, "region");
+  }
+  if (filter.meetingId != null) resolved.meetingId = await resolveMeetingId(filter.meetingId, ctx, `${path}.meetingId`);
+  if (filter.milestone) resolved.milestones.push(await resolveMilestone(filter.milestone, ctx, `${path}.milestone`));
+  if (filter.minInvestment != null) resolved.minWan = Math.ceil(checkAmount(filter.minInvestment, `${path}.minInvestment`) * 10_000 - 1e-6);
+  if (filter.maxInvestment != null) resolved.maxWan = Math.floor(checkAmount(filter.maxInvestment, `${path}.maxInvestment`) * 10_000 + 1e-6);
+  if (resolved.minWan !== undefined && resolved.maxWan !== undefined && resolved.minWan > resolved.maxWan) {
+    throw new BadUserInputError(`${path}.maxInvestment`, `must not be less than minInvestment (${filter.minInvestment} > ${filter.maxInvestment})`);
+  }
+  if (filter.nameContains != null && filter.nameContains !== "") resolved.nameContains = filter.nameContains;
+  return resolved;
+}
+
+/** A meeting id as the API shows it ("12") to the stored id, or NOT_FOUND. */
+export async function resolveMeetingId(id: string, ctx: Context, path: string): Promise<number> {
+  const numeric = /^\d{1,9}$/.test(id) ? Number(id) : NaN;
+  const meeting = Number.isNaN(numeric) ? null : await ctx.loaders.meeting.load(numeric);
+  if (!meeting) throw new NotFoundError(path, "meeting", id);
+  return numeric;
+}
+
+async function resolveMilestone(filter: MilestoneFilter, ctx: Context, path: string): Promise<MilestoneCondition> {
+  const condition: MilestoneCondition = { stage: stageToNumber(filter.stage) };
+  if (filter.meetingId != null) condition.meetingId = await resolveMeetingId(filter.meetingId, ctx, `${path}.meetingId`);
+  if (filter.from != null) condition.from = filter.from;
+  if (filter.to != null) condition.to = filter.to;
+  if (condition.from && condition.to && condition.from > condition.to) {
+    throw new BadUserInputError(`${path}.to`, `must not be before from (${condition.from} > ${condition.to})`);
+  }
+  return condition;
+}
+
+function expandCodes(
+  codes: readonly string[],
+  tree: { byCode(code: string): { id: number } | undefined; subtreeIds(id: number): number[] },
+  path: string,
+  what: string,
+): number[] {
+  const ids = new Set<number>();
+  codes.forEach((code, i) => {
+    const node = tree.byCode(code);
+    if (!node) throw new NotFoundError(`${path}[${i}]`, what, code);
+    for (const id of tree.subtreeIds(node.id)) ids.add(id);
+  });
+  return [...ids].sort((a, b) => a - b);
+}
+
+function checkAmount(value: number, path: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new BadUserInputError(path, `must be a non-negative number of 亿元 (got ${value})`);
+  return value;
+}

@@ -1,0 +1,191 @@
+import DataLoader from "dataloader";
+
+import { stageToNumber } from "../common/stage";
+import { checkPageSize, decodeCursor, encodeCursor, type CursorPosition } from "../common/pagination";
+import type { Context } from "../server/context";
+import type { StatsScope } from "../stats/stats.scope";
+import { resolveFilter, type ResolvedFilter } from "./project-filter";
+import { projectConditions, whereSql } from "./project-filter.sql";
+import type { ProjectFilter } from "./project-filter.input";
+import {
+  Milestone,
+  type MilestoneRow,
+  OrderDirection,
+  Project,
+  PROJECT_COLUMNS,
+  ProjectConnection,
+  type ProjectOrder,
+  ProjectOrderField,
+  type ProjectRow,
+} from "./project.type";
+
+/** One page of a project list a resolver asks for. */
+export interface PageRequest {
+  scope: StatsScope;
+  filter?: ProjectFilter | null;
+  first?: number | null;
+  after?: string | null;
+  orderBy?: ProjectOrder | null;
+}
+
+/** Projects by id, one `IN (…)` query per tick. */
+export function createProjectLoader(ctx: Context): DataLoader<number, Project | null> {
+  return new DataLoader(async (ids) => {
+    const rows: ProjectRow[] = await ctx.db.query(`SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${ids.map(() => "?").join(", ")})`, [...ids]);
+    const byId = new Map(rows.map((row) => [Number(row.id), Project.fromRow(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/** Milestones of projects, in stage order, one query per tick. */
+export function createMilestonesLoader(ctx: Context): DataLoader<number, Milestone[]> {
+  return new DataLoader(async (projectIds) => {
+    const rows: MilestoneRow[] = await ctx.db.query(
+      `SELECT project_id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id IN (${projectIds.map(() => "?").join(", ")}) ORDER BY project_id, stage`,
+      [...projectIds],
+    );
+    const byProject = new Map<number, Milestone[]>(projectIds.map((id) => [id, []]));
+    for (const row of rows) byProject.get(Number(row.project_id))?.push(Milestone.fromRow(row));
+    return projectIds.map((id) => byProject.get(id) ?? []);
+  });
+}
+
+/**
+ * Pages of project lists. Every page asked for in one tick (a list under each
+ * of 175 regions, say) is read by one statement: a UNION ALL of one keyset
+ * subquery per page, each numbered by ROW_NUMBER so its order survives.
+ */
+export function createProjectPageLoader(ctx: Context): DataLoader<PageRequest, ProjectConnection, string> {
+  return new DataLoader((requests) => loadPages(ctx, requests), {
+    cacheKeyFn: (r) => JSON.stringify([r.scope, r.filter ?? null, r.first ?? null, r.after ?? null, r.orderBy ?? null]),
+  });
+}
+
+interface PlannedPage {
+  index: number;
+  size: number;
+  order: Ordering;
+  after?: CursorPosition;
+  sql: string;
+  params: unknown[];
+}
+
+async function loadPages(ctx: Context, requests: readonly PageRequest[]): Promise<Array<ProjectConnection | Error>> {
+  const results: Array<ProjectConnection | Error> = new Array(requests.length);
+  const planned: PlannedPage[] = [];
+  await Promise.all(
+    requests.map(async (request, index) => {
+      try {
+        planned.push(await planPage(ctx, request, index));
+      } catch (error) {
+        results[index] = error as Error;
+      }
+    }),
+  );
+  if (planned.length === 0) return results;
+  planned.sort((a, b) => a.index - b.index);
+  const sql = planned.map((page, i) => `SELECT * FROM (${page.sql}) t${i}`).join(" UNION ALL ");
+  const rows: Array<ProjectRow & { k: number; rn: number }> = await ctx.db.query(
+    sql,
+    planned.flatMap((page) => page.params),
+  );
+  const byPage = new Map<number, Array<ProjectRow & { rn: number }>>(planned.map((page) => [page.index, []]));
+  for (const row of rows) byPage.get(Number(row.k))?.push(row);
+  for (const page of planned) {
+    const pageRows = byPage.get(page.index)!.sort((a, b) => Number(a.rn) - Number(b.rn));
+    results[page.index] = toConnection(requests[page.index], page, pageRows.map(Project.fromRow));
+  }
+  return results;
+}
+
+async function planPage(ctx: Context, request: PageRequest, index: number): Promise<PlannedPage> {
+  const size = checkPageSize(request.first);
+  const order = orderingOf(request.orderBy);
+  const after = request.after ? decodeCursor(request.after, order.tag) : undefined;
+  const filter = await scopedFilter(ctx, request.scope, request.filter);
+  const where = projectConditions(filter);
+  if (after) {
+    if (order.column) {
+      const cmp = order.desc ? "<" : ">";
+      where.clauses.push(`(${order.column} ${cmp} ? OR (${order.column} = ? AND p.id ${cmp} ?))`);
+      where.params.push(after.value, after.value, after.id);
+    } else {
+      where.clauses.push("p.id > ?");
+      where.params.push(after.id);
+    }
+  }
+  const orderSql = order.column ? `${order.column} ${order.dir}, p.id ${order.dir}` : "p.id ASC";
+  const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS k, ROW_NUMBER() OVER (ORDER BY ${orderSql}) AS rn FROM project p${whereSql(where.clauses)} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  return { index, size, order, after, sql, params: where.params };
+}
+
+/** The client's filter narrowed to the list's scope (a region's or sector's subtree, a meeting batch). */
+export async function scopedFilter(ctx: Context, scope: StatsScope, filter?: ProjectFilter | null): Promise<ResolvedFilter> {
+  const resolved = await resolveFilter(filter, ctx);
+  switch (scope.kind) {
+    case "all":
+      return resolved;
+    case "region": {
+      const ids = (await ctx.regionTree()).subtreeIds(scope.regionId);
+      return { ...resolved, regionIds: intersect(resolved.regionIds, ids) };
+    }
+    case "sector": {
+      const ids = (await ctx.sectorTree()).subtreeIds(scope.sectorId);
+      return { ...resolved, sectorIds: intersect(resolved.sectorIds, ids) };
+    }
+    case "batch":
+      return {
+        ...resolved,
+        milestones: [
+          ...resolved.milestones,
+          { stage: scope.stage, meetingId: scope.meetingId, ...(scope.venueRegionId !== null ? { venueRegionId: scope.venueRegionId } : {}) },
+        ],
+      };
+  }
+}
+
+function intersect(a: number[] | undefined, b: number[]): number[] {
+  if (!a) return b;
+  const keep = new Set(b);
+  return a.filter((id) => keep.has(id));
+}
+
+interface Ordering {
+  tag: string;
+  column: string | null;
+  dir: "ASC" | "DESC";
+  desc: boolean;
+  valueOf(project: Project): string | number;
+}
+
+const ORDER_COLUMNS: Record<ProjectOrderField, { column: string; valueOf(project: Project): string | number }> = {
+  [ProjectOrderField.NAME]: { column: "p.name", valueOf: (p) => p.name },
+  [ProjectOrderField.INVESTMENT]: { column: "p.investment_wan", valueOf: (p) => p.investmentWan },
+  [ProjectOrderField.STAGE]: { column: "p.stage", valueOf: (p) => stageToNumber(p.stage) },
+};
+
+function orderingOf(orderBy?: ProjectOrder | null): Ordering {
+  if (!orderBy) return { tag: "ID:ASC", column: null, dir: "ASC", desc: false, valueOf: (p) => Number(p.id) };
+  const dir = orderBy.direction === OrderDirection.DESC ? "DESC" : "ASC";
+  const { column, valueOf } = ORDER_COLUMNS[orderBy.field];
+  return { tag: `${orderBy.field}:${dir}`, column, dir, desc: dir === "DESC", valueOf };
+}
+
+function toConnection(request: PageRequest, page: PlannedPage, projects: Project[]): ProjectConnection {
+  const items = projects.slice(0, page.size);
+  const edges = items.map((node) => ({
+    node,
+    cursor: encodeCursor({ order: page.order.tag, value: page.order.valueOf(node), id: Number(node.id) }),
+  }));
+  const connection = new ProjectConnection();
+  connection.edges = edges;
+  connection.nodes = items;
+  connection.pageInfo = {
+    hasNextPage: projects.length > page.size,
+    hasPreviousPage: page.after !== undefined,
+    startCursor: edges[0]?.cursor ?? null,
+    endCursor: edges[edges.length - 1]?.cursor ?? null,
+  };
+  connection.totalOf = { scope: request.scope, filter: request.filter };
+  return connection;
+}

@@ -1,0 +1,27 @@
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+
+import { MeetingBatchResolver, MeetingResolver, VenueResolver } from "../meeting/meeting.resolver";
+import { MilestoneResolver, ProjectConnectionResolver, ProjectResolver } from "../project/project.resolver";
+import { RegionResolver } from "../region/region.resolver";
+import { SectorResolver } from "../sector/sector.resolver";
+
+/** Every resolver class of the API. */
+export const RESOLVERS = [
+  RegionResolver,
+  SectorResolver,
+  ProjectResolver,
+  MilestoneResolver,
+  ProjectConnectionResolver,
+  MeetingResolver,
+  VenueResolver,
+  MeetingBatchResolver,
+] as const;
+
+/** Builds the executable schema from the resolver classes (code first). */
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: RESOLVERS,
+    validate: { forbidUnknownValues: false },
+  });
+}

@@ -1,0 +1,116 @@
+import { Arg, Field, Float, ID, Int, ObjectType } from "type-graphql";
+
+import { NotFoundError } from "../common/errors";
+import { fromWan, MoneyUnit } from "../common/money";
+import { ProjectStage, STAGES } from "../common/stage";
+import { compareCodes } from "../common/tree";
+import { Sector, type SectorTree } from "../sector/sector.type";
+import { Bucket, type Tally } from "./tally";
+
+const UNIT_ARG = { defaultValue: MoneyUnit.YI_YUAN, description: "Unit of the amount; 亿元 unless asked." } as const;
+
+/** One sector's share of a set of aggregates. */
+@ObjectType({ description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
+export class SectorStats {
+  constructor(sector: Sector, bucket: Bucket) {
+    this.sector = sector;
+    this.projectCount = bucket.count;
+    this.wan = bucket.wan;
+  }
+
+  private readonly wan: number;
+
+  @Field(() => Sector, { description: "The sector." })
+  sector: Sector;
+
+  @Field(() => Int, { description: "Number of projects in this sector (and below it)." })
+  projectCount: number;
+
+  @Field(() => Float, { description: "Total planned investment of those projects." })
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
+    return fromWan(this.wan, unit);
+  }
+}
+
+/** One stage's share of a set of aggregates. */
+@ObjectType({ description: "A current stage's share of the aggregates." })
+export class StageStats {
+  constructor(stage: ProjectStage, bucket: Bucket) {
+    this.stage = stage;
+    this.projectCount = bucket.count;
+    this.wan = bucket.wan;
+  }
+
+  private readonly wan: number;
+
+  @Field(() => ProjectStage, { description: "The projects' current stage." })
+  stage: ProjectStage;
+
+  @Field(() => Int, { description: "Number of projects currently at this stage." })
+  projectCount: number;
+
+  @Field(() => Float, { description: "Total planned investment of those projects." })
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
+    return fromWan(this.wan, unit);
+  }
+}
+
+/** Aggregates over the projects in a scope; built from a Tally. */
+@ObjectType({
+  description:
+    "Aggregates over the projects in scope. Breakdown rows are ordered by code or stage and omit empty groups. A project is counted once; breakdown rows add up to the totals.",
+})
+export class ProjectStats {
+  constructor(
+    private readonly tally: Tally,
+    private readonly sectors: SectorTree,
+  ) {
+    this.projectCount = tally.total.count;
+  }
+
+  @Field(() => Int, { description: "Number of projects." })
+  projectCount: number;
+
+  @Field(() => Float, { description: "Total planned investment (exact; summed in 万元)." })
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
+    return fromWan(this.tally.total.wan, unit);
+  }
+
+  @Field(() => [SectorStats], {
+    description:
+      "One row per top-level sector by default; a sector's row includes its sub-sectors. With `parentCode`, one row per child of that sector instead (plus a row for the parent itself when projects are classified directly under it).",
+  })
+  bySector(
+    @Arg("parentCode", () => ID, { nullable: true, description: "Break this sector down into its children instead of listing top-level sectors." })
+    parentCode?: string | null,
+  ): SectorStats[] {
+    let depth = 0;
+    let parent: Sector | undefined;
+    if (parentCode != null) {
+      parent = this.sectors.byCode(parentCode);
+      if (!parent) throw new NotFoundError("bySector.parentCode", "sector", parentCode);
+      depth = this.sectors.lineageOf(parent.id).length;
+    }
+    const rows = new Map<Sector, Bucket>();
+    for (const [sectorId, bucket] of this.tally.sectors) {
+      const lineage = this.sectors.lineageOf(sectorId);
+      if (parent && lineage[depth - 1] !== parent) continue;
+      const group = lineage[depth] ?? lineage[depth - 1];
+      if (!group || bucket.count === 0) continue;
+      let row = rows.get(group);
+      if (!row) {
+        row = new Bucket();
+        rows.set(group, row);
+      }
+      row.add(bucket.count, bucket.wan);
+    }
+    return [...rows]
+      .sort(([a], [b]) => compareCodes(a.code, b.code))
+      .map(([sector, bucket]) => new SectorStats(sector, bucket));
+  }
+
+  @Field(() => [StageStats], { description: "One row per current stage, in lifecycle order." })
+  byStage(): StageStats[] {
+    return STAGES.map((stage, i) => new StageStats(stage, this.tally.stages[i + 1])).filter((row) => row.projectCount > 0);
+  }
+}
