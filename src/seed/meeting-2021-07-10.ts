@@ -100,8 +100,6 @@ const CITY_WEIGHTS: Readonly<Record<string, number>> = {
   "419001": 2.5, // 济源
 };
 const DEFAULT_CITY_WEIGHT = 4;
-/** Share of projects located at the city itself rather than one of its counties. */
-const CITY_LEVEL_SHARE = 0.03;
 
 type Weighted = ReadonlyArray<readonly [code: string, weight: number]>;
 
@@ -521,11 +519,13 @@ export function generateMeeting20210710(
     return code;
   };
 
-  /** Location inside a city: one of its counties, occasionally the city itself. */
+  /** Location inside a city: one of its counties (济源, which has none, is its own location). */
   const locate = (cityCode: string): { regionCode: string; placeName: string } => {
     const city = regionByCode.get(cityCode)!;
     const counties = countiesOf.get(cityCode) ?? [];
-    if (counties.length === 0 || rng.next() < CITY_LEVEL_SHARE) {
+    if (counties.length === 0) {
+      // Only 济源 has no counties: its projects sit at the city. Elsewhere every project is in a county,
+      // so a city's figures are exactly the sum of its counties'.
       return { regionCode: city.code, placeName: city.name };
     }
     const county = rng.pick(counties);
