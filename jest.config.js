@@ -5,6 +5,7 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   testTimeout: 120000,
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
   transform: {
     "^.+\\.ts$": [
       "@swc/jest",

@@ -1,0 +1,91 @@
+import path from "node:path";
+
+import { ConfigError, loadConfig } from "../../src/config";
+
+/** The ConfigError that loadConfig throws for `env`; fails the test when it throws nothing else. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe("loadConfig", () => {
+  test("defaults with an empty environment", () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: "0.0.0.0",
+      production: false,
+      database: { type: "sqlite", path: path.resolve("./data/local.sqlite") },
+      logSql: false,
+    });
+  });
+
+  test("DATABASE_URL selects MySQL with a pool of 10", () => {
+    const url = "mysql://u:p@h:3306/db";
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ type: "mysql", url, poolSize: 10 });
+  });
+
+  test("SQLITE_PATH is honoured", () => {
+    expect(loadConfig({ SQLITE_PATH: "/tmp/other.sqlite" }).database).toEqual({
+      type: "sqlite",
+      path: "/tmp/other.sqlite",
+    });
+    expect(loadConfig({ SQLITE_PATH: "rel/x.sqlite" }).database).toEqual({
+      type: "sqlite",
+      path: path.resolve("rel/x.sqlite"),
+    });
+    expect(loadConfig({ SQLITE_PATH: ":memory:" }).database).toEqual({ type: "sqlite", path: ":memory:" });
+  });
+
+  test("valid settings are read", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+      LOG_SQL: "true",
+      DATABASE_URL: "mysql://u:p@h:3306/db",
+      DB_POOL_SIZE: "3",
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      production: true,
+      database: { type: "mysql", url: "mysql://u:p@h:3306/db", poolSize: 3 },
+      logSql: true,
+    });
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ["PORT", { PORT: "abc" }],
+    ["PORT", { PORT: "70000" }],
+    ["DATABASE_URL", { DATABASE_URL: "postgres://x/y" }],
+    ["DATABASE_URL", { DATABASE_URL: "mysql://root@127.0.0.1:3306" }],
+    ["NODE_ENV", { NODE_ENV: "staging" }],
+    ["LOG_SQL", { LOG_SQL: "maybe" }],
+    ["DB_POOL_SIZE", { DATABASE_URL: "mysql://u:p@h:3306/db", DB_POOL_SIZE: "0" }],
+  ])("a bad %s is a ConfigError naming it: %j", (setting, env) => {
+    const error = configError(env);
+    expect(error.setting).toBe(setting);
+    expect(error.message).toContain(setting);
+  });
+
+  test.each<[string]>([
+    ["mysql://u:secret@h:3306"],
+    ["mysql://u:secret@h:3306/"],
+    ["postgres://u:secret@h:5432/db"],
+    ["mysql://u:secret@"],
+    // A password with an unescaped "@" (the URL parser takes the last "@" as the separator).
+    ["postgres://u:top@secret@h:5432/db"],
+    ["mysql://u:top@secret@h:99999/db"],
+    // The "//" forgotten after the scheme.
+    ["mysql:u:secret@h/db"],
+  ])("the password never appears in the error for %s", (url) => {
+    const error = configError({ DATABASE_URL: url });
+    expect(error.setting).toBe("DATABASE_URL");
+    expect(error.message).not.toContain("secret");
+  });
+});
