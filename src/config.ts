@@ -52,12 +52,13 @@ export function loadConfig(env: Env = process.env): Config {
 
 function readDatabase(env: Env): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
+  const poolSize = readInt(env, "DB_POOL_SIZE", 10, 1, 1000);
   if (!url) {
     const file = readString(env, "SQLITE_PATH", "./data/local.sqlite");
     return { type: "sqlite", path: file === ":memory:" ? file : path.resolve(file) };
   }
   assertMysqlUrl(url, "DATABASE_URL", true);
-  return { type: "mysql", url, poolSize: readInt(env, "DB_POOL_SIZE", 10, 1, 1000) };
+  return { type: "mysql", url, poolSize };
 }
 
 /** Checks a mysql:// URL; `needsDatabase` demands a database name in the path. */
@@ -78,9 +79,9 @@ export function assertMysqlUrl(url: string, setting: string, needsDatabase: bool
   return parsed;
 }
 
-/** The URL with its password replaced, safe for an error message. */
+/** The URL with its user information (up to the last @ before the host) hidden, safe for an error message. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, "$1***@");
 }
 
 function readString(env: Env, name: string, fallback: string): string {

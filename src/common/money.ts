@@ -17,6 +17,9 @@ registerEnumType(MoneyUnit, {
   },
 });
 
+/** Options of the `unit` argument of every amount: nullable with a default, as the contract has it; null means the default. */
+export const UNIT_ARG = { nullable: true, defaultValue: MoneyUnit.YI_YUAN, description: "Unit of the amount; 亿元 unless asked." } as const;
+
 const WAN_PER_UNIT: Record<MoneyUnit, number> = {
   [MoneyUnit.YUAN]: 1 / 10_000,
   [MoneyUnit.WAN_YUAN]: 1,

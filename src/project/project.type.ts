@@ -1,7 +1,7 @@
 import { Arg, ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 
 import { DateScalar } from "../common/date.scalar";
-import { fromWan, MoneyUnit } from "../common/money";
+import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
 import { PageInfo } from "../common/pagination";
 import { ProjectStage, stageFromNumber } from "../common/stage";
 import type { StatsScope } from "../stats/stats.scope";
@@ -48,8 +48,8 @@ export class Project {
   version: number;
 
   @Field(() => Float, { description: "Total planned investment (总投资), exact." })
-  investment(@Arg("unit", () => MoneyUnit, { defaultValue: MoneyUnit.YI_YUAN, description: "Unit of the amount; 亿元 unless asked." }) unit: MoneyUnit): number {
-    return fromWan(this.wan, unit);
+  investment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
+    return fromWan(this.wan, unit ?? undefined);
   }
 
   /** Raw investment in 万元, for cursors and sorting. */
@@ -136,8 +136,8 @@ export class ProjectOrder {
   @Field(() => ProjectOrderField, { description: "The field to order by." })
   field: ProjectOrderField;
 
-  @Field(() => OrderDirection, { defaultValue: OrderDirection.ASC, description: "Direction; ASC unless given." })
-  direction: OrderDirection;
+  @Field(() => OrderDirection, { nullable: true, defaultValue: OrderDirection.ASC, description: "Direction; ASC unless given (null also means ASC)." })
+  direction?: OrderDirection | null;
 }
 
 /** The arguments of every project connection. */

@@ -24,20 +24,33 @@ export function henanRegions(): RegionSeed[] {
   return HENAN_DIVISIONS as RegionSeed[];
 }
 
-/**
- * Loads the shipped data: the Henan regions, the sectors and the 2021-07-10
- * meeting with its projects. Idempotent (rows are keyed by code, title and
- * date, or ledger ref; a second run writes nothing) and all-or-nothing (one
- * transaction).
- */
-export async function seedDatabase(db: DataSource): Promise<SeedReport> {
+/** A data set to load: a region tree, a sector tree and meetings with their projects. */
+export interface SeedData {
+  regions: readonly RegionSeed[];
+  sectors: readonly SectorSeed[];
+  meetings: readonly MeetingSeed[];
+}
+
+/** What the product ships: the Henan regions, the sectors and the 2021-07-10 meeting with its projects. */
+export function shippedSeedData(): SeedData {
   const regions = henanRegions();
-  const meeting = generateMeeting20210710(regions, SECTORS);
+  return { regions, sectors: SECTORS, meetings: [generateMeeting20210710(regions, SECTORS)] };
+}
+
+/**
+ * Loads a data set, the shipped one by default. Idempotent (rows are keyed by
+ * code, title and date, or ledger ref; a second run writes nothing) and
+ * all-or-nothing (one transaction).
+ */
+export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedData()): Promise<SeedReport> {
   return db.transaction(async (em) => {
     const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0 };
-    report.regions = await upsertTree(em, "region", regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
-    report.sectors = await upsertTree(em, "sector", SECTORS, (s) => [s.code, s.name], ["code", "name"]);
-    Object.assign(report, await insertMeeting(em, meeting));
+    report.regions = await upsertTree(em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
+    report.sectors = await upsertTree(em, "sector", data.sectors, (s) => [s.code, s.name], ["code", "name"]);
+    for (const meeting of data.meetings) {
+      const written = await insertMeeting(em, meeting);
+      for (const key of Object.keys(written) as Array<keyof typeof written>) report[key] += written[key];
+    }
     return report;
   });
 }

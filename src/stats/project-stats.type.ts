@@ -1,13 +1,12 @@
 import { Arg, Field, Float, ID, Int, ObjectType } from "type-graphql";
 
 import { NotFoundError } from "../common/errors";
-import { fromWan, MoneyUnit } from "../common/money";
+import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
 import { ProjectStage, STAGES } from "../common/stage";
 import { compareCodes } from "../common/tree";
 import { Sector, type SectorTree } from "../sector/sector.type";
 import { Bucket, type Tally } from "./tally";
 
-const UNIT_ARG = { defaultValue: MoneyUnit.YI_YUAN, description: "Unit of the amount; 亿元 unless asked." } as const;
 
 /** One sector's share of a set of aggregates. */
 @ObjectType({ description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
@@ -27,8 +26,8 @@ export class SectorStats {
   projectCount: number;
 
   @Field(() => Float, { description: "Total planned investment of those projects." })
-  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
-    return fromWan(this.wan, unit);
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
+    return fromWan(this.wan, unit ?? undefined);
   }
 }
 
@@ -50,8 +49,8 @@ export class StageStats {
   projectCount: number;
 
   @Field(() => Float, { description: "Total planned investment of those projects." })
-  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
-    return fromWan(this.wan, unit);
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
+    return fromWan(this.wan, unit ?? undefined);
   }
 }
 
@@ -72,8 +71,8 @@ export class ProjectStats {
   projectCount: number;
 
   @Field(() => Float, { description: "Total planned investment (exact; summed in 万元)." })
-  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit): number {
-    return fromWan(this.tally.total.wan, unit);
+  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
+    return fromWan(this.tally.total.wan, unit ?? undefined);
   }
 
   @Field(() => [SectorStats], {

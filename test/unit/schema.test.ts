@@ -38,6 +38,10 @@ const NOT_YET_IMPLEMENTED: ReadonlySet<string> = new Set([
   "UpdateProjectInput",
   "AdvanceStageInput",
   "CreateMeetingInput",
+  // Flat breakdowns come with the BI issue.
+  "BreakdownDimension",
+  "BreakdownRow",
+  "Query.breakdown",
 ]);
 
 type Position = "input" | "output";
@@ -141,6 +145,7 @@ function contractMismatches(
     } else if ((isObjectType(expected) || isInterfaceType(expected)) && (isObjectType(actual) || isInterfaceType(actual))) {
       const actualFields = actual.getFields();
       for (const field of Object.values(expected.getFields())) {
+        if (skip.has(`${name}.${field.name}`)) continue;
         const actualField = actualFields[field.name];
         if (!actualField) {
           problems.push(`${name}.${field.name}: missing field`);
@@ -271,7 +276,8 @@ describe("GraphQL schema", () => {
       sdl = edit(sdl, "  sector: Sector\n  stage: ProjectStage\n", "  sector: Sector!\n  stage: ProjectStage\n");
       const brokenGenerated = buildSchema(sdl);
 
-      const problems = contractMismatches(contract, brokenGenerated);
+      // Checked with nothing skipped: the broken copy still has every contract type.
+      const problems = contractMismatches(contract, brokenGenerated, new Set());
       // Exactly the breaks: the stricter outputs (Project.investor, BreakdownRow.sector) are not reported.
       expect([...problems].sort()).toEqual(
         [

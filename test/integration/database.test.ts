@@ -1,0 +1,107 @@
+/**
+ * Migrations and seeding against a real database of each kind: the migrations
+ * build exactly the schema the entities describe, revert cleanly, and seeding
+ * is idempotent and complete.
+ */
+import type { DataSource } from "typeorm";
+
+import { createDataSource } from "../../src/db/data-source";
+import { seedDatabase, shippedSeedData } from "../../src/seed/seed";
+import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+
+const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone"];
+
+async function counts(db: DataSource): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of TABLES) out[table] = Number((await db.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
+  return out;
+}
+
+describe.each(DB_KINDS)("database on %s", (kind) => {
+  let scratch: ScratchDatabase;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(kind);
+    db = await createDataSource(scratch.config);
+    await db.initialize();
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await scratch?.drop();
+  });
+
+  it("migrations build exactly the schema the entities describe", async () => {
+    const applied = await db.runMigrations({ transaction: "each" });
+    expect(applied.length).toBeGreaterThan(0);
+    const drift = await db.driver.createSchemaBuilder().log();
+    expect(drift.upQueries.map((q) => q.query)).toEqual([]);
+    expect(await db.showMigrations()).toBe(false);
+  });
+
+  it("the first seed loads the regions, sectors, meeting, venues and projects", async () => {
+    const report = await seedDatabase(db);
+    expect(report.regions).toBe(175);
+    expect(report.venues).toBe(19);
+    expect(report.meetings).toBe(1);
+    expect(report.projects).toBe(258 + 555 + 524);
+    expect(report.milestones).toBeGreaterThan(report.projects);
+    const rows = await counts(db);
+    expect(rows).toMatchObject({ region: 175, meeting: 1, venue: 19, project: 1337, milestone: report.milestones, sector: report.sectors });
+  });
+
+  it("a second seed changes nothing", async () => {
+    const before = await counts(db);
+    const checksum = async () =>
+      JSON.stringify(await db.query("SELECT ref, name, region_id, sector_id, stage, stage_reached_on, investment_wan, version FROM project ORDER BY ref"));
+    const sumBefore = await checksum();
+    const report = await seedDatabase(db);
+    expect(Object.values(report).every((n) => n === 0)).toBe(true);
+    expect(await counts(db)).toEqual(before);
+    expect(await checksum()).toBe(sumBefore);
+  });
+
+  it("a seed that fails half-way leaves nothing behind", async () => {
+    const before = await counts(db);
+    const shipped = shippedSeedData();
+    const [meeting] = shipped.meetings;
+    const broken = {
+      ...shipped,
+      regions: [...shipped.regions, { code: "419900", name: "测试区", level: "COUNTY" as const, parentCode: "419001" }],
+      meetings: [
+        {
+          ...meeting,
+          title: "测试会议",
+          projects: [
+            { ...meeting.projects[0], ref: "test/ok", name: "written before the failure" },
+            { ...meeting.projects[1], ref: "test/bad", name: "unknown sector", sectorCode: "NO_SUCH_SECTOR" },
+          ],
+        },
+      ],
+    };
+    await expect(seedDatabase(db, broken)).rejects.toThrow(/NO_SUCH_SECTOR/);
+    expect(await counts(db)).toEqual(before);
+    expect(await db.query("SELECT code FROM region WHERE code = '419900'")).toEqual([]);
+  });
+
+  it("migrations revert and apply again", async () => {
+    await db.query("DELETE FROM milestone");
+    await db.query("DELETE FROM project");
+    await db.query("DELETE FROM venue");
+    await db.query("DELETE FROM meeting");
+    await db.query("UPDATE region SET parent_id = NULL");
+    await db.query("DELETE FROM region");
+    await db.query("UPDATE sector SET parent_id = NULL");
+    await db.query("DELETE FROM sector");
+    await db.undoLastMigration({ transaction: "each" });
+    const left = await db.query(
+      kind === "mysql"
+        ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name <> 'migrations'"
+        : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('migrations', 'sqlite_sequence')",
+    );
+    expect(left).toEqual([]);
+    await db.runMigrations({ transaction: "each" });
+    expect((await db.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+  });
+});
