@@ -27,3 +27,35 @@ export function createVenuesLoader(ctx: Context): DataLoader<number, Venue[]> {
     return meetingIds.map((id) => byMeeting.get(id) ?? []);
   });
 }
+
+/** Which meetings a `meetings` list asks for (ids already resolved). */
+export interface MeetingListRequest {
+  hostRegionId: number | null;
+  from: string | null;
+  to: string | null;
+}
+
+/** Meeting lists, newest first; every list of one tick in one statement (a UNION ALL of one SELECT per list). */
+export function createMeetingListLoader(ctx: Context): DataLoader<MeetingListRequest, Meeting[], string> {
+  return new DataLoader(
+    async (requests) => {
+      const params: unknown[] = [];
+      const selects = requests.map((request, k) => {
+        const clauses: string[] = [];
+        if (request.hostRegionId !== null) clauses.push("host_region_id = ?"), params.push(request.hostRegionId);
+        if (request.from !== null) clauses.push("held_on >= ?"), params.push(request.from);
+        if (request.to !== null) clauses.push("held_on <= ?"), params.push(request.to);
+        return `SELECT ${k} AS k, id, title, held_on, host_region_id FROM meeting${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""}`;
+      });
+      const rows: Array<MeetingRow & { k: number }> = await ctx.db.query(`${selects.join(" UNION ALL ")} ORDER BY held_on DESC, id DESC`, params);
+      const lists: Meeting[][] = requests.map(() => []);
+      for (const row of rows) {
+        const meeting = Meeting.fromRow(row);
+        ctx.loaders.meeting.prime(row.id, meeting);
+        lists[Number(row.k)].push(meeting);
+      }
+      return lists;
+    },
+    { cacheKeyFn: (request) => JSON.stringify([request.hostRegionId, request.from, request.to]) },
+  );
+}

@@ -8,7 +8,7 @@ import { ProjectConnection, ProjectConnectionArgs } from "../project/project.typ
 import { Region } from "../region/region.type";
 import type { Context } from "../server/context";
 import { ProjectStats } from "../stats/project-stats.type";
-import { Meeting, MeetingBatch, type MeetingRow, Venue } from "./meeting.type";
+import { Meeting, MeetingBatch, Venue } from "./meeting.type";
 
 @Resolver(() => Meeting)
 export class MeetingResolver {
@@ -24,32 +24,14 @@ export class MeetingResolver {
     @Arg("to", () => DateScalar, { nullable: true, description: "Only meetings held on or before this date." }) to: string | null,
     @Ctx() ctx: Context,
   ): Promise<Meeting[]> {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
+    let hostRegionId: number | null = null;
     if (hostRegionCode != null) {
       const host = (await ctx.regionTree()).byCode(hostRegionCode);
       if (!host) throw new NotFoundError("hostRegionCode", "region", hostRegionCode);
-      clauses.push("host_region_id = ?");
-      params.push(host.id);
+      hostRegionId = host.id;
     }
     if (from != null && to != null && from > to) throw new BadUserInputError("to", `must not be before from (${from} > ${to})`);
-    if (from != null) {
-      clauses.push("held_on >= ?");
-      params.push(from);
-    }
-    if (to != null) {
-      clauses.push("held_on <= ?");
-      params.push(to);
-    }
-    const rows: MeetingRow[] = await ctx.db.query(
-      `SELECT id, title, held_on, host_region_id FROM meeting${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""} ORDER BY held_on DESC, id DESC`,
-      params,
-    );
-    return rows.map((row) => {
-      const meeting = Meeting.fromRow(row);
-      ctx.loaders.meeting.prime(Number(meeting.id), meeting);
-      return meeting;
-    });
+    return ctx.loaders.meetingList.load({ hostRegionId, from: from ?? null, to: to ?? null });
   }
 
   @FieldResolver(() => Region, { description: "The region that held it (its main venue)." })

@@ -2,7 +2,7 @@ import type DataLoader from "dataloader";
 import type { DataSource } from "typeorm";
 
 import { CodeTree } from "../common/tree";
-import { createMeetingLoader, createVenuesLoader } from "../meeting/meeting.loaders";
+import { createMeetingListLoader, createMeetingLoader, createVenuesLoader, type MeetingListRequest } from "../meeting/meeting.loaders";
 import type { Meeting, Venue } from "../meeting/meeting.type";
 import { createMilestonesLoader, createProjectLoader, createProjectPageLoader, type PageRequest } from "../project/project.loaders";
 import type { Milestone, Project, ProjectConnection } from "../project/project.type";
@@ -16,6 +16,7 @@ import type { ProjectStats } from "../stats/project-stats.type";
 /** The per-request loaders; every database read of a resolver goes through one of these. */
 export interface Loaders {
   meeting: DataLoader<number, Meeting | null>;
+  meetingList: DataLoader<MeetingListRequest, Meeting[], string>;
   venues: DataLoader<number, Venue[]>;
   project: DataLoader<number, Project | null>;
   milestones: DataLoader<number, Milestone[]>;
@@ -44,6 +45,7 @@ export function createContext(db: DataSource): Context {
   } as Context;
   ctx.loaders = {
     meeting: createMeetingLoader(ctx),
+    meetingList: createMeetingListLoader(ctx),
     venues: createVenuesLoader(ctx),
     project: createProjectLoader(ctx),
     milestones: createMilestonesLoader(ctx),
