@@ -17,6 +17,7 @@ export const SECTORS: readonly SectorSeed[] = [
   { code: "SEI_BIO", name: "生物医药", parentCode: "SEI" },
   { code: "SEI_NEV", name: "新能源及智能网联汽车", parentCode: "SEI" },
   { code: "SEI_MAT", name: "新材料", parentCode: "SEI" },
+  { code: "SEI_ENV", name: "节能环保", parentCode: "SEI" },
   { code: "RND", name: "科技研发", parentCode: null },
   { code: "HQ", name: "总部经济", parentCode: null },
   { code: "LOG", name: "现代物流", parentCode: null },
