@@ -4,6 +4,18 @@ import { MilestoneEntity } from "../project/milestone.entity";
 import { ProjectEntity } from "../project/project.entity";
 import { RegionEntity } from "../region/region.entity";
 import { SectorEntity } from "../sector/sector.entity";
+import { DataVersionEntity, RollupBatchEntity, RollupMeetingEntity, RollupRegionEntity } from "../stats/rollup.entity";
 
 /** Every entity of the product, for the DataSource. */
-export const ENTITIES = [RegionEntity, SectorEntity, MeetingEntity, VenueEntity, ProjectEntity, MilestoneEntity];
+export const ENTITIES = [
+  RegionEntity,
+  SectorEntity,
+  MeetingEntity,
+  VenueEntity,
+  ProjectEntity,
+  MilestoneEntity,
+  RollupRegionEntity,
+  RollupMeetingEntity,
+  RollupBatchEntity,
+  DataVersionEntity,
+];

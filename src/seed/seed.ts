@@ -1,6 +1,8 @@
 import type { DataSource, EntityManager } from "typeorm";
 
 import { stageToNumber, ProjectStage } from "../common/stage";
+import { bumpDataVersion } from "../db/data-version";
+import { applyToRollups } from "../stats/rollups";
 import { generateMeeting20210710 } from "./meeting-2021-07-10";
 import type { MeetingSeed, RegionSeed, SectorSeed } from "./seed.types";
 import { SECTORS } from "./sectors";
@@ -51,6 +53,7 @@ export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedD
       const written = await insertMeeting(em, meeting);
       for (const key of Object.keys(written) as Array<keyof typeof written>) report[key] += written[key];
     }
+    if (Object.values(report).some((n) => n > 0)) await bumpDataVersion(em);
     return report;
   });
 }
@@ -158,6 +161,7 @@ async function insertMeeting(em: EntityManager, meeting: MeetingSeed): Promise<O
     );
     await insertRows(em, "milestone", ["project_id", "stage", "reached_on", "meeting_id", "venue_region_id"], milestones);
     report.milestones = milestones.length;
+    await applyToRollups(em, projects.map((project) => projectIds.get(project.ref)!), 1);
   }
   return report;
 }

@@ -7,9 +7,10 @@ import type { DataSource } from "typeorm";
 
 import { createDataSource } from "../../src/db/data-source";
 import { seedDatabase, shippedSeedData } from "../../src/seed/seed";
+import { applyToRollups, rebuildRollups, verifyRollups } from "../../src/stats/rollups";
 import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
 
-const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone"];
+const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone", "rollup_region", "rollup_meeting", "rollup_batch", "data_version"];
 
 async function counts(db: DataSource): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -48,7 +49,7 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     expect(report.projects).toBe(258 + 555 + 524);
     expect(report.milestones).toBeGreaterThan(report.projects);
     const rows = await counts(db);
-    expect(rows).toMatchObject({ region: 175, meeting: 1, venue: 19, project: 1337, milestone: report.milestones, sector: report.sectors });
+    expect(rows).toMatchObject({ region: 175, meeting: 1, venue: 19, project: 1337, milestone: report.milestones, sector: report.sectors, data_version: 1 });
   });
 
   it("a second seed changes nothing", async () => {
@@ -85,6 +86,27 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     expect(await db.query("SELECT code FROM region WHERE code = '419900'")).toEqual([]);
   });
 
+  it("the rollups equal what the base tables say after seeding", async () => {
+    expect(await verifyRollups(db)).toEqual([]);
+    const rows = await db.query("SELECT SUM(project_count) AS n FROM rollup_region");
+    expect(Number(rows[0].n)).toBe(1337);
+  });
+
+  it("rollups follow project changes applied through applyToRollups, and verify reports a stale one", async () => {
+    const [{ id }] = await db.query("SELECT id FROM project ORDER BY id LIMIT 1");
+    await db.transaction(async (em) => {
+      await applyToRollups(em, [Number(id)], -1);
+      await em.query("UPDATE project SET investment_wan = investment_wan + 7, stage = 3 WHERE id = ?", [id]);
+      await applyToRollups(em, [Number(id)], 1);
+    });
+    expect(await verifyRollups(db)).toEqual([]);
+    await db.query("UPDATE project SET investment_wan = investment_wan + 1 WHERE id = ?", [id]);
+    const differences = await verifyRollups(db);
+    expect(differences.map((d) => d.table).sort()).toEqual(expect.arrayContaining(["rollup_region"]));
+    await rebuildRollups(db);
+    expect(await verifyRollups(db)).toEqual([]);
+  });
+
   it("migrations revert and apply again", async () => {
     await db.query("DELETE FROM milestone");
     await db.query("DELETE FROM project");
@@ -94,7 +116,7 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     await db.query("DELETE FROM region");
     await db.query("UPDATE sector SET parent_id = NULL");
     await db.query("DELETE FROM sector");
-    await db.undoLastMigration({ transaction: "each" });
+    for (let i = 0; i < db.migrations.length; i++) await db.undoLastMigration({ transaction: "each" });
     const left = await db.query(
       kind === "mysql"
         ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name <> 'migrations'"

@@ -1,0 +1,53 @@
+import "reflect-metadata";
+
+import { ConfigError, loadConfig } from "../config";
+import { bumpDataVersion } from "../db/data-version";
+import { DatabaseError, openDatabase } from "../db/open-database";
+import { rebuildRollups, verifyRollups } from "./rollups";
+
+const USAGE = "usage: npm run rollups -- verify | rebuild";
+
+/**
+ * `npm run rollups -- verify`: recomputes every rollup from the base tables and
+ * prints each difference (exit 1 if any). `npm run rollups -- rebuild`:
+ * recomputes them in one transaction and bumps the data version.
+ */
+async function main(command: string | undefined): Promise<number> {
+  if (command !== "verify" && command !== "rebuild") {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  try {
+    if (command === "rebuild") {
+      const started = Date.now();
+      await db.transaction(async (em) => {
+        await rebuildRollups(em);
+        await bumpDataVersion(em);
+      });
+      process.stdout.write(`rollups rebuilt in ${Date.now() - started} ms\n`);
+      return 0;
+    }
+    const differences = await verifyRollups(db);
+    for (const d of differences) {
+      process.stdout.write(
+        `${d.table} ${JSON.stringify(d.key)}: stored ${d.stored ? `${d.stored.projectCount} projects, ${d.stored.investmentWan} 万元` : "nothing"}, base tables say ${d.expected ? `${d.expected.projectCount} projects, ${d.expected.investmentWan} 万元` : "nothing"}\n`,
+      );
+    }
+    process.stdout.write(differences.length ? `${differences.length} differences\n` : "rollups match the base tables\n");
+    return differences.length ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
+    else process.stderr.write(`rollups failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

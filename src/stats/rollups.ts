@@ -1,0 +1,118 @@
+import type { DataSource, EntityManager } from "typeorm";
+
+type Db = DataSource | EntityManager;
+
+/** One rollup table: its name, key columns, and the grouped SELECT over the base tables that defines it. */
+interface RollupDefinition {
+  table: string;
+  keys: string[];
+  /** SELECT of the key columns then `{sums}` (project_count, investment_wan); `{where}` takes extra conditions on p. */
+  select: string;
+}
+
+/** The rollups, each defined by the query that recomputes it from `project` and `milestone`. */
+export const ROLLUPS: readonly RollupDefinition[] = [
+  {
+    table: "rollup_region",
+    keys: ["region_id", "sector_id", "stage"],
+    select:
+      "SELECT p.region_id, p.sector_id, p.stage, {sums} FROM project p WHERE 1 = 1{where} GROUP BY p.region_id, p.sector_id, p.stage",
+  },
+  {
+    table: "rollup_meeting",
+    keys: ["meeting_id", "region_id", "sector_id", "stage"],
+    select:
+      "SELECT m.meeting_id, p.region_id, p.sector_id, p.stage, {sums} FROM (SELECT DISTINCT meeting_id, project_id FROM milestone WHERE meeting_id IS NOT NULL) m JOIN project p ON p.id = m.project_id WHERE 1 = 1{where} GROUP BY m.meeting_id, p.region_id, p.sector_id, p.stage",
+  },
+  {
+    table: "rollup_batch",
+    keys: ["meeting_id", "batch_stage", "venue_region_id", "region_id", "sector_id", "stage"],
+    select:
+      "SELECT m.meeting_id, m.stage AS batch_stage, COALESCE(m.venue_region_id, 0) AS venue_region_id, p.region_id, p.sector_id, p.stage, {sums} FROM milestone m JOIN project p ON p.id = m.project_id WHERE m.meeting_id IS NOT NULL{where} GROUP BY m.meeting_id, m.stage, COALESCE(m.venue_region_id, 0), p.region_id, p.sector_id, p.stage",
+  },
+];
+
+function columns(rollup: RollupDefinition): string {
+  return [...rollup.keys, "project_count", "investment_wan"].join(", ");
+}
+
+/** The rollup's defining SELECT, its sums signed, restricted by `where` (SQL starting with AND, or empty). */
+function selectOf(rollup: RollupDefinition, where = "", sign: 1 | -1 = 1): string {
+  const minus = sign < 0 ? "-" : "";
+  return rollup.select
+    .replace("{sums}", `${minus}COUNT(*) AS project_count, ${minus}SUM(p.investment_wan) AS investment_wan`)
+    .replace("{where}", where);
+}
+
+function isMysql(db: Db): boolean {
+  const type = ("connection" in db ? db.connection : db).options.type;
+  return type === "mysql" || type === "mariadb";
+}
+
+/** Recomputes every rollup from the base tables (in the caller's transaction, if any). */
+export async function rebuildRollups(db: Db): Promise<void> {
+  for (const rollup of ROLLUPS) {
+    await db.query(`DELETE FROM ${rollup.table}`);
+    await db.query(`INSERT INTO ${rollup.table} (${columns(rollup)}) ${selectOf(rollup)}`);
+  }
+}
+
+/**
+ * Adds (sign +1) or removes (sign -1) the contribution of these projects, as
+ * they are now in the base tables, to every rollup. A write removes a
+ * project's old contribution before changing it and adds the new one after,
+ * in the same transaction.
+ */
+export async function applyToRollups(db: Db, projectIds: readonly number[], sign: 1 | -1): Promise<void> {
+  const CHUNK = 1000;
+  for (let i = 0; i < projectIds.length; i += CHUNK) {
+    const ids = projectIds.slice(i, i + CHUNK);
+    const where = ` AND p.id IN (${ids.map(() => "?").join(", ")})`;
+    for (const rollup of ROLLUPS) {
+      const select = selectOf(rollup, where, sign);
+      const add = "project_count = project_count + {v}project_count{e}, investment_wan = investment_wan + {v}investment_wan{e}";
+      const upsert = isMysql(db)
+        ? ` ON DUPLICATE KEY UPDATE ${add.replace(/\{v\}/g, "VALUES(").replace(/\{e\}/g, ")")}`
+        : ` ON CONFLICT (${rollup.keys.join(", ")}) DO UPDATE SET ${add.replace(/\{v\}/g, "excluded.").replace(/\{e\}/g, "")}`;
+      await db.query(`INSERT INTO ${rollup.table} (${columns(rollup)}) ${select}${upsert}`, ids);
+      if (sign < 0) await db.query(`DELETE FROM ${rollup.table} WHERE project_count = 0`);
+    }
+  }
+}
+
+/** One rollup row that differs from what the base tables say. */
+export interface RollupDifference {
+  table: string;
+  key: Record<string, number>;
+  stored: { projectCount: number; investmentWan: number } | null;
+  expected: { projectCount: number; investmentWan: number } | null;
+}
+
+/** Recomputes every rollup from the base tables and lists each row that differs from the stored one. */
+export async function verifyRollups(db: Db): Promise<RollupDifference[]> {
+  const differences: RollupDifference[] = [];
+  for (const rollup of ROLLUPS) {
+    const read = async (sql: string) => {
+      const rows: Array<Record<string, unknown>> = await db.query(sql);
+      const map = new Map<string, { key: Record<string, number>; value: { projectCount: number; investmentWan: number } }>();
+      for (const row of rows) {
+        const key = Object.fromEntries(rollup.keys.map((k) => [k, Number(row[k])]));
+        map.set(rollup.keys.map((k) => key[k]).join(":"), {
+          key,
+          value: { projectCount: Number(row.project_count), investmentWan: Number(row.investment_wan) },
+        });
+      }
+      return map;
+    };
+    const stored = await read(`SELECT ${columns(rollup)} FROM ${rollup.table}`);
+    const expected = await read(selectOf(rollup));
+    for (const [k, e] of expected) {
+      const s = stored.get(k);
+      if (!s || s.value.projectCount !== e.value.projectCount || s.value.investmentWan !== e.value.investmentWan) {
+        differences.push({ table: rollup.table, key: e.key, stored: s?.value ?? null, expected: e.value });
+      }
+    }
+    for (const [k, s] of stored) if (!expected.has(k)) differences.push({ table: rollup.table, key: s.key, stored: s.value, expected: null });
+  }
+  return differences;
+}
