@@ -16,6 +16,14 @@ export interface Config {
   database: DatabaseConfig;
   /** Log every SQL statement to stderr (LOG_SQL, default false). */
   logSql: boolean;
+  /** Answer aggregates from the rollup tables where they can (USE_ROLLUPS, default true); off reads the base tables. */
+  useRollups: boolean;
+  /** Cross-request cache of trees and aggregate rows, keyed by the data version (AGGREGATE_CACHE, default true). */
+  aggregateCache: boolean;
+  /** How long a read of the data version is trusted, in ms (DATA_VERSION_TTL_MS, default 1000). */
+  dataVersionTtlMs: number;
+  /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 500000). */
+  aggregateCacheMaxRows: number;
 }
 
 /** A setting that cannot be used; its message names the setting and the value. */
@@ -28,17 +36,6 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** The settings a newcomer can set, with their defaults, for the README and `--help`-style messages. */
-export const SETTINGS = {
-  DATABASE_URL: "unset: embedded SQLite; mysql://user:pass@host:port/db selects MySQL",
-  SQLITE_PATH: "./data/local.sqlite",
-  DB_POOL_SIZE: "10",
-  PORT: "4000",
-  HOST: "0.0.0.0",
-  NODE_ENV: "development",
-  LOG_SQL: "false",
-} as const;
-
 /** Reads and validates every setting; throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
   return {
@@ -47,6 +44,10 @@ export function loadConfig(env: Env = process.env): Config {
     production: readEnum(env, "NODE_ENV", ["development", "production", "test"], "development") === "production",
     database: readDatabase(env),
     logSql: readBool(env, "LOG_SQL", false),
+    useRollups: readBool(env, "USE_ROLLUPS", true),
+    aggregateCache: readBool(env, "AGGREGATE_CACHE", true),
+    dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
+    aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 500_000, 0, 100_000_000),
   };
 }
 

@@ -1,17 +1,16 @@
 import type DataLoader from "dataloader";
 import type { DataSource } from "typeorm";
 
-import { CodeTree } from "../common/tree";
 import { createMeetingListLoader, createMeetingLoader, createVenuesLoader, type MeetingListRequest } from "../meeting/meeting.loaders";
 import type { Meeting, Venue } from "../meeting/meeting.type";
 import { createMilestonesLoader, createProjectLoader, createProjectPageLoader, type PageRequest } from "../project/project.loaders";
 import type { Milestone, Project, ProjectConnection } from "../project/project.type";
-import { loadRegions } from "../region/region.loaders";
 import type { RegionTree } from "../region/region.type";
-import { loadSectors } from "../sector/sector.loaders";
 import type { SectorTree } from "../sector/sector.type";
-import { createStatsLoader, type StatsRequest } from "../stats/stats.loader";
 import type { ProjectStats } from "../stats/project-stats.type";
+import { createStatsLoader, type StatsRequest } from "../stats/stats.loader";
+import type { SharedCache } from "./shared-cache";
+import { loadTrees, type Trees } from "./trees";
 
 /** The per-request loaders; every database read of a resolver goes through one of these. */
 export interface Loaders {
@@ -24,24 +23,40 @@ export interface Loaders {
   projectPage: DataLoader<PageRequest, ProjectConnection, string>;
 }
 
+/** How this server answers aggregates. */
+export interface ContextOptions {
+  /** Rollup tables where they can answer (true), or always the base tables. */
+  useRollups: boolean;
+  /** The cross-request cache; null reads everything per request. */
+  shared: SharedCache | null;
+}
+
 /** What every resolver gets: the data source and this request's loaders and trees. */
 export interface Context {
   db: DataSource;
-  /** The whole region tree, read once per request. */
+  options: ContextOptions;
+  /** The whole region tree (with the sector tree: one statement per request, or none when cached). */
   regionTree(): Promise<RegionTree>;
-  /** The whole sector tree, read once per request. */
+  /** The whole sector tree. */
   sectorTree(): Promise<SectorTree>;
+  /** Grouped rows of an aggregate query: from the shared cache at this request's data version, or read now. */
+  groupedRows<T>(key: string, load: () => Promise<T[]>): Promise<T[]>;
   loaders: Loaders;
 }
 
-/** A fresh context for one request: nothing is shared between requests. */
-export function createContext(db: DataSource): Context {
-  let regions: Promise<RegionTree> | undefined;
-  let sectors: Promise<SectorTree> | undefined;
+/** A fresh context for one request: loaders are never shared between requests. */
+export function createContext(db: DataSource, options: ContextOptions): Context {
+  const shared = options.shared;
+  let version: Promise<number> | undefined;
+  let trees: Promise<Trees> | undefined;
+  const currentVersion = () => (version ??= shared!.currentVersion());
+  const loadAllTrees = () => (trees ??= shared ? currentVersion().then((v) => shared.treesFor(v)) : loadTrees(db));
   const ctx = {
     db,
-    regionTree: () => (regions ??= loadRegions(db).then((rows) => new CodeTree(rows))),
-    sectorTree: () => (sectors ??= loadSectors(db).then((rows) => new CodeTree(rows))),
+    options,
+    regionTree: () => loadAllTrees().then((t) => t.regions),
+    sectorTree: () => loadAllTrees().then((t) => t.sectors),
+    groupedRows: <T>(key: string, load: () => Promise<T[]>) => (shared ? currentVersion().then((v) => shared.rowsFor(v, key, load)) : load()),
   } as Context;
   ctx.loaders = {
     meeting: createMeetingLoader(ctx),

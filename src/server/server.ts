@@ -18,6 +18,7 @@ import { ErrorCode } from "../common/errors";
 import { currentSqlTally, runWithSqlTally } from "../db/sql-counter";
 import { type Context, createContext } from "./context";
 import { buildAppSchema } from "./schema";
+import { SharedCache } from "./shared-cache";
 
 /** A listening server and how to stop it. */
 export interface RunningServer {
@@ -50,6 +51,10 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
     ],
   });
   await apollo.start();
+  const shared = config.aggregateCache
+    ? new SharedCache(db, { versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
+    : null;
+  const contextOptions = { useRollups: config.useRollups, shared };
 
   app.disable("x-powered-by");
   app.get("/health", (_req, res) => {
@@ -59,7 +64,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
     "/graphql",
     (_req, _res, next) => runWithSqlTally(next),
     express.json({ limit: "1mb" }),
-    expressMiddleware(apollo, { context: async () => createContext(db) }),
+    expressMiddleware(apollo, { context: async () => createContext(db, contextOptions) }),
   );
   app.use(jsonErrors);
 

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 
 import type { ProjectFilter } from "../project/project-filter.input";
 import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
-import { inList, projectConditions, whereSql } from "../project/project-filter.sql";
+import { inList, projectConditions, type SqlConditions, whereSql } from "../project/project-filter.sql";
 import type { Context } from "../server/context";
 import { ProjectStats } from "./project-stats.type";
 import { batchKey, scopeKey, type StatsScope } from "./stats.scope";
@@ -14,7 +14,7 @@ export interface StatsRequest {
   filter?: ProjectFilter | null;
 }
 
-/** A grouped row: count and sum of one (region or batch) × sector × stage group. */
+/** A grouped row: count and exact sum of one (region or meeting batch) × sector × stage group. */
 interface GroupRow {
   r?: number;
   mt?: number;
@@ -26,11 +26,19 @@ interface GroupRow {
   w: number | string;
 }
 
+/** A grouped query: its SQL and parameters (also its cache key). */
+interface GroupedQuery {
+  sql: string;
+  params: unknown[];
+}
+
 /**
  * Per-request loader of aggregates. All requests of one tick that share a
  * filter are answered by one grouped query (one for plain scopes, one for
  * meeting batches), whatever the number of regions or sectors asked for;
- * subtree totals are summed in memory along the region and sector trees.
+ * subtree totals are summed in memory along the region and sector trees. The
+ * query reads the rollup tables when they can answer the filter, else the
+ * base tables; its rows are shared across requests until the data changes.
  */
 export function createStatsLoader(ctx: Context): DataLoader<StatsRequest, ProjectStats, string> {
   return new DataLoader((requests) => loadStats(ctx, requests), {
@@ -66,21 +74,23 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
 
 type Scoped = Array<{ scope: StatsScope; tally: Tally }>;
 
+/** Reads a grouped query's rows through the shared cache. */
+function readGroups(ctx: Context, query: GroupedQuery): Promise<GroupRow[]> {
+  return ctx.groupedRows(`${query.sql}|${JSON.stringify(query.params)}`, () => ctx.db.query(query.sql, query.params));
+}
+
 /** Everything / region subtrees / sector subtrees: one query grouped by region × sector × stage. */
 async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<void> {
   const regions = await ctx.regionTree();
   const sectors = await ctx.sectorTree();
-  const where = projectConditions(filter);
+  let restrict: number[] | undefined;
   if (scoped.every(({ scope }) => scope.kind === "region")) {
     // Read only the subtrees asked for: a province's page must not read the whole country.
     const ids = new Set<number>();
     for (const { scope } of scoped) if (scope.kind === "region") for (const id of regions.subtreeIds(scope.regionId)) ids.add(id);
-    if (ids.size < regions.size()) inList("p.region_id", [...ids], where);
+    if (ids.size < regions.size()) restrict = [...ids].sort((a, b) => a - b);
   }
-  const rows: GroupRow[] = await ctx.db.query(
-    `SELECT p.region_id AS r, p.sector_id AS s, p.stage AS st, COUNT(*) AS c, SUM(p.investment_wan) AS w FROM project p${whereSql(where.clauses)} GROUP BY p.region_id, p.sector_id, p.stage`,
-    where.params,
-  );
+  const rows = await readGroups(ctx, plainQuery(filter, restrict, ctx.options.useRollups));
   const byRegion = indexBy(scoped, (scope) => (scope.kind === "region" ? scope.regionId : undefined));
   const bySector = indexBy(scoped, (scope) => (scope.kind === "sector" ? scope.sectorId : undefined));
   const everything = scoped.filter(({ scope }) => scope.kind === "all").map(({ tally }) => tally);
@@ -96,18 +106,10 @@ async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped):
   }
 }
 
-/** Meeting batches (all venues, or one): one query over the batches' milestones grouped by venue × sector × stage. */
+/** Meeting batches (all venues, or one): one query grouped by meeting × batch stage × venue × sector × stage. */
 async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<void> {
-  const where = projectConditions(filter);
-  const meetingIds = [...new Set(scoped.map(({ scope }) => (scope.kind === "batch" ? scope.meetingId : -1)))];
-  const clauses = [...where.clauses];
-  const params = [...where.params];
-  const meetings = { clauses: [] as string[], params: [] as unknown[] };
-  inList("m.meeting_id", meetingIds, meetings);
-  const rows: GroupRow[] = await ctx.db.query(
-    `SELECT m.meeting_id AS mt, m.stage AS bs, m.venue_region_id AS v, p.sector_id AS s, p.stage AS st, COUNT(*) AS c, SUM(p.investment_wan) AS w FROM milestone m JOIN project p ON p.id = m.project_id${whereSql([...meetings.clauses, ...clauses])} GROUP BY m.meeting_id, m.stage, m.venue_region_id, p.sector_id, p.stage`,
-    [...meetings.params, ...params],
-  );
+  const meetingIds = [...new Set(scoped.map(({ scope }) => (scope.kind === "batch" ? scope.meetingId : -1)))].sort((a, b) => a - b);
+  const rows = await readGroups(ctx, batchQuery(filter, meetingIds, ctx.options.useRollups));
   const byBatch = new Map<string, Tally[]>();
   for (const { scope, tally } of scoped) {
     const key = scopeKey(scope);
@@ -117,10 +119,75 @@ async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped)
     const count = Number(row.c);
     const wan = Number(row.w);
     const add = (tally: Tally) => tally.add(Number(row.s), Number(row.st), count, wan);
-    const venue = row.v === null || row.v === undefined ? null : Number(row.v);
     byBatch.get(batchKey(Number(row.mt), Number(row.bs), null))?.forEach(add);
-    if (venue !== null) byBatch.get(batchKey(Number(row.mt), Number(row.bs), venue))?.forEach(add);
+    // Rollups store "no venue" as 0, the base tables as NULL.
+    if (row.v) byBatch.get(batchKey(Number(row.mt), Number(row.bs), Number(row.v)))?.forEach(add);
   }
+}
+
+/** How the rollups can answer a filter's meeting conditions, or null when only the base tables can. */
+type RollupPlan = { table: "rollup_region" } | { table: "rollup_meeting"; meetingId: number } | { table: "rollup_batch"; meetingId: number; stage: number };
+
+/**
+ * The rollups hold current stage, sector and region per project group, and per
+ * meeting and batch; they cannot see investment bounds, names, dates or venues.
+ */
+export function rollupPlan(filter: ResolvedFilter): RollupPlan | null {
+  if (filter.minWan !== undefined || filter.maxWan !== undefined || filter.nameContains !== undefined) return null;
+  if (filter.milestones.length > 1) return null;
+  const milestone = filter.milestones[0];
+  if (milestone) {
+    if (milestone.meetingId === undefined || milestone.from !== undefined || milestone.to !== undefined || milestone.venueRegionId !== undefined) return null;
+    // Reaching a stage at meeting M implies being presented at M, so a meetingId of the same meeting adds nothing.
+    if (filter.meetingId !== undefined && filter.meetingId !== milestone.meetingId) return null;
+    return { table: "rollup_batch", meetingId: milestone.meetingId, stage: milestone.stage };
+  }
+  if (filter.meetingId !== undefined) return { table: "rollup_meeting", meetingId: filter.meetingId };
+  return { table: "rollup_region" };
+}
+
+/** Stage, sector and region conditions only (the columns every rollup table shares with `project`). */
+function dimensionConditions(filter: ResolvedFilter, alias: string): SqlConditions {
+  return projectConditions({ stages: filter.stages, sectorIds: filter.sectorIds, regionIds: filter.regionIds, milestones: [] }, alias);
+}
+
+function plainQuery(filter: ResolvedFilter, restrict: number[] | undefined, useRollups: boolean): GroupedQuery {
+  const plan = useRollups ? rollupPlan(filter) : null;
+  const where = plan ? dimensionConditions(filter, "p") : projectConditions(filter);
+  if (restrict) inList("p.region_id", restrict, where);
+  const sums = "SUM(p.project_count) AS c, SUM(p.investment_wan) AS w";
+  const groupBy = " GROUP BY p.region_id, p.sector_id, p.stage";
+  const columns = "p.region_id AS r, p.sector_id AS s, p.stage AS st";
+  if (!plan) {
+    return { sql: `SELECT ${columns}, COUNT(*) AS c, SUM(p.investment_wan) AS w FROM project p${whereSql(where.clauses)}${groupBy}`, params: where.params };
+  }
+  if (plan.table === "rollup_region") {
+    return { sql: `SELECT ${columns}, p.project_count AS c, p.investment_wan AS w FROM rollup_region p${whereSql(where.clauses)}`, params: where.params };
+  }
+  if (plan.table === "rollup_meeting") {
+    const clauses = ["p.meeting_id = ?", ...where.clauses];
+    return { sql: `SELECT ${columns}, p.project_count AS c, p.investment_wan AS w FROM rollup_meeting p${whereSql(clauses)}`, params: [plan.meetingId, ...where.params] };
+  }
+  const clauses = ["p.meeting_id = ?", "p.batch_stage = ?", ...where.clauses];
+  return { sql: `SELECT ${columns}, ${sums} FROM rollup_batch p${whereSql(clauses)}${groupBy}`, params: [plan.meetingId, plan.stage, ...where.params] };
+}
+
+function batchQuery(filter: ResolvedFilter, meetingIds: number[], useRollups: boolean): GroupedQuery {
+  const meetings: SqlConditions = { clauses: [], params: [] };
+  inList("m.meeting_id", meetingIds, meetings);
+  const plan = useRollups ? rollupPlan(filter) : null;
+  if (plan?.table === "rollup_region") {
+    const where = dimensionConditions(filter, "m");
+    return {
+      sql: `SELECT m.meeting_id AS mt, m.batch_stage AS bs, m.venue_region_id AS v, m.sector_id AS s, m.stage AS st, SUM(m.project_count) AS c, SUM(m.investment_wan) AS w FROM rollup_batch m${whereSql([...meetings.clauses, ...where.clauses])} GROUP BY m.meeting_id, m.batch_stage, m.venue_region_id, m.sector_id, m.stage`,
+      params: [...meetings.params, ...where.params],
+    };
+  }
+  const where = projectConditions(filter);
+  return {
+    sql: `SELECT m.meeting_id AS mt, m.stage AS bs, m.venue_region_id AS v, p.sector_id AS s, p.stage AS st, COUNT(*) AS c, SUM(p.investment_wan) AS w FROM milestone m JOIN project p ON p.id = m.project_id${whereSql([...meetings.clauses, ...where.clauses])} GROUP BY m.meeting_id, m.stage, m.venue_region_id, p.sector_id, p.stage`,
+    params: [...meetings.params, ...where.params],
+  };
 }
 
 function indexBy(scoped: Scoped, keyOf: (scope: StatsScope) => number | undefined): Map<number, Tally[]> {

@@ -491,7 +491,15 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
     });
   });
 
-  describe("SQL statements per request", () => {
+  describe("SQL statements per request (no cross-request cache)", () => {
+    let uncached: TestServer;
+    beforeAll(async () => {
+      uncached = await startTestServer(kind, { AGGREGATE_CACHE: "false" });
+    });
+    afterAll(async () => {
+      await uncached?.close();
+    });
+
     const shape = `code name
       stats { projectCount totalInvestment bySector { sector { code name } projectCount totalInvestment } byStage { stage projectCount totalInvestment } }
       children { code name
@@ -499,9 +507,9 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
         children { code name stats { projectCount totalInvestment bySector { sector { code } totalInvestment } } } }`;
 
     it("the province-to-county query costs the same whether 1, 18 or 175 regions are in the answer", async () => {
-      const one = await server.gql(`{ region(code: "410102") { ${shape} } }`);
-      const cities = await server.gql(`{ regions(level: CITY) { code name stats { projectCount totalInvestment bySector { sector { code name } projectCount totalInvestment } byStage { stage projectCount totalInvestment } } } }`);
-      const province = await server.gql(`{ region(code: "410000") { ${shape} } }`);
+      const one = await uncached.gql(`{ region(code: "410102") { ${shape} } }`);
+      const cities = await uncached.gql(`{ regions(level: CITY) { code name stats { projectCount totalInvestment bySector { sector { code name } projectCount totalInvestment } byStage { stage projectCount totalInvestment } } } }`);
+      const province = await uncached.gql(`{ region(code: "410000") { ${shape} } }`);
       for (const res of [one, cities, province]) expect(res.errors).toBeUndefined();
       const count = (node: any): number => 1 + (node.children ?? []).reduce((s: number, c: any) => s + count(c), 0);
       expect(count(one.data.region)).toBe(1);
@@ -514,8 +522,8 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
 
     it("project lists under every region cost no more than under one", async () => {
       const perRegion = `projects(first: 3, orderBy: { field: INVESTMENT, direction: DESC }) { totalCount nodes { name region { code } sector { code } milestones { stage meeting { title } venue { code } } } }`;
-      const one = await server.gql(`{ region(code: "410100") { ${perRegion} } }`);
-      const many = await server.gql(`{ regions { code ${perRegion} } }`);
+      const one = await uncached.gql(`{ region(code: "410100") { ${perRegion} } }`);
+      const many = await uncached.gql(`{ regions { code ${perRegion} } }`);
       expect(many.errors).toBeUndefined();
       expect(many.data.regions).toHaveLength(175);
       expect(many.sqlStatements).toBe(one.sqlStatements);

@@ -1,0 +1,32 @@
+import type { DataSource } from "typeorm";
+
+import { CodeTree } from "../common/tree";
+import { Region, RegionLevel, type RegionTree } from "../region/region.type";
+import { Sector, type SectorTree } from "../sector/sector.type";
+
+/** The two small trees every request works on. */
+export interface Trees {
+  regions: RegionTree;
+  sectors: SectorTree;
+}
+
+/** Reads the whole region tree and the whole sector tree in one statement. */
+export async function loadTrees(db: DataSource): Promise<Trees> {
+  const rows: Array<{ t: string; id: number; code: string; name: string; level: string | null; parent_id: number | null }> = await db.query(
+    "SELECT 'r' AS t, id, code, name, level, parent_id FROM region UNION ALL SELECT 's' AS t, id, code, name, NULL AS level, parent_id FROM sector",
+  );
+  const regions: Region[] = [];
+  const sectors: Sector[] = [];
+  for (const row of rows) {
+    const node = row.t === "r" ? new Region() : new Sector();
+    node.id = Number(row.id);
+    node.code = row.code;
+    node.name = row.name;
+    node.parentId = row.parent_id === null ? null : Number(row.parent_id);
+    if (node instanceof Region) {
+      node.level = row.level as RegionLevel;
+      regions.push(node);
+    } else sectors.push(node);
+  }
+  return { regions: new CodeTree(regions), sectors: new CodeTree(sectors) };
+}
