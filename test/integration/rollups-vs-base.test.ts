@@ -1,0 +1,151 @@
+/**
+ * The rollups answer exactly what the base tables answer, for every filter
+ * field and every scope, including projects that move on from one meeting to
+ * the next and a project presented twice at one meeting.
+ */
+import type { DataSource } from "typeorm";
+
+import { createDataSource } from "../../src/db/data-source";
+import { bumpDataVersion } from "../../src/db/data-version";
+import { resolveFilter } from "../../src/project/project-filter";
+import type { ProjectFilter } from "../../src/project/project-filter.input";
+import { seedDatabase } from "../../src/seed/seed";
+import { createContext } from "../../src/server/context";
+import { ProjectStats } from "../../src/stats/project-stats.type";
+import { applyToRollups, verifyRollups } from "../../src/stats/rollups";
+import { rollupPlan } from "../../src/stats/stats.loader";
+import type { StatsScope } from "../../src/stats/stats.scope";
+import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+
+/** A plain, comparable picture of a ProjectStats. */
+function picture(stats: ProjectStats) {
+  return {
+    count: stats.projectCount,
+    wan: stats.totalInvestment(null),
+    bySector: stats.bySector().map((r) => [r.sector.code, r.projectCount, r.totalInvestment(null)]),
+    subSectors: stats.bySector("SEI").map((r) => [r.sector.code, r.projectCount]),
+    byStage: stats.byStage().map((r) => [r.stage, r.projectCount, r.totalInvestment(null)]),
+  };
+}
+
+describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
+  let scratch: ScratchDatabase;
+  let db: DataSource;
+  let firstMeeting: number;
+  let secondMeeting: number;
+  const ids: Record<string, number> = {};
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(kind);
+    db = await createDataSource(scratch.config);
+    await db.initialize();
+    await db.runMigrations();
+    await seedDatabase(db);
+    firstMeeting = Number((await db.query("SELECT id FROM meeting"))[0].id);
+    for (const row of await db.query("SELECT id, code FROM region WHERE code IN ('410000', '410100', '410300', '410102', '419001')")) ids[row.code] = Number(row.id);
+    for (const row of await db.query("SELECT id, code FROM sector WHERE code IN ('MFG', 'SEI', 'SEI_BIO', 'RND')")) ids[row.code] = Number(row.id);
+
+    // A second meeting: 40 projects signed at the first one start at it, and two new projects are signed and started at it.
+    await db.transaction(async (em) => {
+      await em.query("INSERT INTO meeting (title, held_on, host_region_id) VALUES ('第二期推进会', '2021-10-20', ?)", [ids["410000"]]);
+      secondMeeting = Number((await em.query("SELECT id FROM meeting WHERE held_on = '2021-10-20'"))[0].id);
+      const advancing: number[] = (await em.query("SELECT project_id FROM milestone WHERE meeting_id = ? AND stage = 1 ORDER BY project_id LIMIT 40", [firstMeeting])).map(
+        (r: { project_id: number }) => Number(r.project_id),
+      );
+      await applyToRollups(em, advancing, -1);
+      for (const id of advancing) {
+        await em.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, 2, '2021-10-20', ?, ?)", [id, secondMeeting, ids["410100"]]);
+        await em.query("UPDATE project SET stage = 2, stage_reached_on = '2021-10-20', version = version + 1 WHERE id = ?", [id]);
+      }
+      await applyToRollups(em, advancing, 1);
+      for (const name of ["同会签约开工项目甲", "同会签约开工项目乙"]) {
+        await em.query(
+          "INSERT INTO project (name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version) VALUES (?, ?, ?, 2, '2021-10-20', 123400, NULL, 1, 1)",
+          [name, ids["410102"], ids.SEI_BIO],
+        );
+        const id = Number((await em.query("SELECT id FROM project WHERE name = ?", [name]))[0].id);
+        await em.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, 1, '2021-10-20', ?, ?), (?, 2, '2021-10-20', ?, ?)", [
+          id, secondMeeting, ids["410100"], id, secondMeeting, null,
+        ]);
+        await applyToRollups(em, [id], 1);
+      }
+      await bumpDataVersion(em);
+    });
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await scratch?.drop();
+  });
+
+  it("the rollups still equal the base tables after the second meeting", async () => {
+    expect(await verifyRollups(db)).toEqual([]);
+  });
+
+  const filters: Array<[string, (m1: string, m2: string) => ProjectFilter | null, boolean]> = [
+    ["no filter", () => null, true],
+    ["stages", () => ({ stages: ["STARTED", "IN_PRODUCTION"] }) as ProjectFilter, true],
+    ["sectorCodes", () => ({ sectorCodes: ["SEI", "RND"] }) as ProjectFilter, true],
+    ["regionCodes", () => ({ regionCodes: ["410100", "419001"] }) as ProjectFilter, true],
+    ["meetingId", (_m1, m2) => ({ meetingId: m2 }) as ProjectFilter, true],
+    ["milestone at a meeting", (m1) => ({ milestone: { stage: "SIGNED", meetingId: m1 } }) as ProjectFilter, true],
+    ["milestone at the same meeting as meetingId", (_m1, m2) => ({ meetingId: m2, milestone: { stage: "SIGNED", meetingId: m2 } }) as ProjectFilter, true],
+    ["milestone and meetingId of different meetings", (m1, m2) => ({ meetingId: m2, milestone: { stage: "SIGNED", meetingId: m1 } }) as ProjectFilter, false],
+    ["milestone dates", () => ({ milestone: { stage: "STARTED", from: "2021-07-01", to: "2021-12-31" } }) as ProjectFilter, false],
+    ["milestone stage only", () => ({ milestone: { stage: "STARTED" } }) as ProjectFilter, false],
+    ["minInvestment", () => ({ minInvestment: 12.5 }) as ProjectFilter, false],
+    ["maxInvestment", () => ({ maxInvestment: 3 }) as ProjectFilter, false],
+    ["nameContains", () => ({ nameContains: "项目" }) as ProjectFilter, false],
+    ["all dimensions with a meeting", (m1) => ({ stages: ["STARTED"], sectorCodes: ["SEI"], regionCodes: ["410100"], milestone: { stage: "SIGNED", meetingId: m1 } }) as ProjectFilter, true],
+  ];
+
+  it.each(filters)("%s: same stats from rollups and base tables, for every kind of scope", async (_label, make, answeredByRollups) => {
+    const filter = make(String(firstMeeting), String(secondMeeting));
+    const rollups = createContext(db, { useRollups: true, shared: null });
+    const base = createContext(db, { useRollups: false, shared: null });
+    expect(rollupPlan(await resolveFilter(filter, rollups)) !== null).toBe(answeredByRollups);
+    const scopes: StatsScope[] = [
+      { kind: "all" },
+      { kind: "region", regionId: ids["410000"] },
+      { kind: "region", regionId: ids["410100"] },
+      { kind: "region", regionId: ids["410102"] },
+      { kind: "region", regionId: ids["419001"] },
+      { kind: "sector", sectorId: ids.SEI },
+      { kind: "sector", sectorId: ids.SEI_BIO },
+      ...[firstMeeting, secondMeeting].flatMap((meetingId) =>
+        [1, 2, 3].flatMap((stage) => [
+          { kind: "batch" as const, meetingId, stage, venueRegionId: null },
+          { kind: "batch" as const, meetingId, stage, venueRegionId: ids["410000"] },
+          { kind: "batch" as const, meetingId, stage, venueRegionId: ids["410100"] },
+        ]),
+      ),
+    ];
+    const fromRollups = await Promise.all(scopes.map((scope) => rollups.loaders.stats.load({ scope, filter })));
+    const fromBase = await Promise.all(scopes.map((scope) => base.loaders.stats.load({ scope, filter })));
+    expect(fromRollups.map(picture)).toEqual(fromBase.map(picture));
+    expect(fromBase.some((s) => s.projectCount > 0)).toBe(true);
+  });
+
+  it("counts a project presented twice at one meeting once for the meeting and once per batch", async () => {
+    const ctx = createContext(db, { useRollups: true, shared: null });
+    const m2 = String(secondMeeting);
+    const [meeting, signed, started] = await Promise.all([
+      ctx.loaders.stats.load({ scope: { kind: "all" }, filter: { meetingId: m2 } as ProjectFilter }),
+      ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 1, venueRegionId: null } }),
+      ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 2, venueRegionId: null } }),
+    ]);
+    expect(signed.projectCount).toBe(2);
+    expect(started.projectCount).toBe(42);
+    expect(meeting.projectCount).toBe(42);
+  });
+
+  it("the funnel: of the projects signed at the first meeting, byStage tells how many have since started", async () => {
+    const ctx = createContext(db, { useRollups: true, shared: null });
+    const stats = await ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: firstMeeting, stage: 1, venueRegionId: null } });
+    expect(stats.projectCount).toBe(258);
+    expect(stats.byStage().map((r) => [r.stage, r.projectCount])).toEqual([
+      ["SIGNED", 218],
+      ["STARTED", 40],
+    ]);
+  });
+});
