@@ -17,6 +17,7 @@ import type { Config } from "../config";
 import { ErrorCode } from "../common/errors";
 import { currentSqlTally, runWithSqlTally } from "../db/sql-counter";
 import { type Context, createContext } from "./context";
+import { jitExecution } from "./jit-executor";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
 
@@ -36,7 +37,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   const app = express();
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<Context>({
-    schema: await buildAppSchema(),
+    gateway: jitExecution(await buildAppSchema()),
     introspection: true,
     includeStacktraceInErrorResponses: !config.production,
     formatError: (formatted) => maskInternal(formatted, config.production),
