@@ -22,6 +22,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+  else if ((error as NodeJS.ErrnoException)?.code === "EADDRINUSE") process.stderr.write(`Configuration error: PORT ${(error as { port?: number }).port} is already in use\n`);
   else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
   else process.stderr.write(`Start-up failed: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exit(1);

@@ -27,7 +27,7 @@ export const LEVEL_DEPTH: Record<RegionLevel, number> = {
 };
 
 /** One administrative division as the API serves it; loaded whole per request into a RegionTree. */
-@ObjectType({ description: "An administrative division (行政区划): a province, a city or a county, identified by its GB/T 2260 code." })
+@ObjectType({ simpleResolvers: true, description: "An administrative division (行政区划): a province, a city or a county, identified by its GB/T 2260 code." })
 export class Region {
   id: number;
   parentId: number | null;

@@ -3,7 +3,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { CodeTree } from "../common/tree";
 
 /** One industry field as the API serves it; loaded whole per request into a SectorTree. */
-@ObjectType({ description: "An industry field (产业领域) a project belongs to; sectors form a small two-level tree." })
+@ObjectType({ simpleResolvers: true, description: "An industry field (产业领域) a project belongs to; sectors form a small two-level tree." })
 export class Sector {
   id: number;
   parentId: number | null;

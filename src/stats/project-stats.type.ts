@@ -9,7 +9,7 @@ import { Bucket, type Tally } from "./tally";
 
 
 /** One sector's share of a set of aggregates. */
-@ObjectType({ description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
+@ObjectType({ simpleResolvers: true, description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
 export class SectorStats {
   constructor(sector: Sector, bucket: Bucket) {
     this.sector = sector;
@@ -32,7 +32,7 @@ export class SectorStats {
 }
 
 /** One stage's share of a set of aggregates. */
-@ObjectType({ description: "A current stage's share of the aggregates." })
+@ObjectType({ simpleResolvers: true, description: "A current stage's share of the aggregates." })
 export class StageStats {
   constructor(stage: ProjectStage, bucket: Bucket) {
     this.stage = stage;
@@ -56,6 +56,7 @@ export class StageStats {
 
 /** Aggregates over the projects in a scope; built from a Tally. */
 @ObjectType({
+  simpleResolvers: true,
   description:
     "Aggregates over the projects in scope. Breakdown rows are ordered by code or stage and omit empty groups. A project is counted once; breakdown rows add up to the totals.",
 })
