@@ -21,6 +21,10 @@ describe("loadConfig", () => {
       production: false,
       database: { type: "sqlite", path: path.resolve("./data/local.sqlite") },
       logSql: false,
+      useRollups: true,
+      aggregateCache: true,
+      dataVersionTtlMs: 1000,
+      aggregateCacheMaxRows: 500_000,
     });
   });
 
@@ -49,6 +53,10 @@ describe("loadConfig", () => {
       LOG_SQL: "true",
       DATABASE_URL: "mysql://u:p@h:3306/db",
       DB_POOL_SIZE: "3",
+      USE_ROLLUPS: "false",
+      AGGREGATE_CACHE: "off",
+      DATA_VERSION_TTL_MS: "0",
+      AGGREGATE_CACHE_MAX_ROWS: "1000",
     });
     expect(config).toEqual({
       port: 8080,
@@ -56,6 +64,10 @@ describe("loadConfig", () => {
       production: true,
       database: { type: "mysql", url: "mysql://u:p@h:3306/db", poolSize: 3 },
       logSql: true,
+      useRollups: false,
+      aggregateCache: false,
+      dataVersionTtlMs: 0,
+      aggregateCacheMaxRows: 1000,
     });
   });
 
@@ -67,6 +79,10 @@ describe("loadConfig", () => {
     ["NODE_ENV", { NODE_ENV: "staging" }],
     ["LOG_SQL", { LOG_SQL: "maybe" }],
     ["DB_POOL_SIZE", { DATABASE_URL: "mysql://u:p@h:3306/db", DB_POOL_SIZE: "0" }],
+    ["DB_POOL_SIZE", { DB_POOL_SIZE: "many" }],
+    ["USE_ROLLUPS", { USE_ROLLUPS: "sometimes" }],
+    ["AGGREGATE_CACHE", { AGGREGATE_CACHE: "2" }],
+    ["DATA_VERSION_TTL_MS", { DATA_VERSION_TTL_MS: "-5" }],
   ])("a bad %s is a ConfigError naming it: %j", (setting, env) => {
     const error = configError(env);
     expect(error.setting).toBe(setting);
