@@ -1,34 +1,49 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import type { DataSource, Logger, QueryRunner } from "typeorm";
 
-import type { Logger, QueryRunner } from "typeorm";
-
-/** Per-request tally of SQL statements, carried through async calls. */
+/** A running count of SQL statements, e.g. one request's. */
 export interface SqlTally {
   statements: number;
 }
 
-const tallies = new AsyncLocalStorage<SqlTally>();
-
-/** Runs `fn` with a fresh tally; every statement issued inside it, sync or async, is counted there. */
-export function runWithSqlTally<T>(fn: () => T): T {
-  return tallies.run({ statements: 0 }, fn);
+/** What read code needs of the database: one statement at a time. */
+export interface SqlClient {
+  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
 }
 
-/** The tally of the request being handled, if any. */
-export function currentSqlTally(): SqlTally | undefined {
-  return tallies.getStore();
+/** Where a query runner carries the tally its statements count into (TypeORM's per-runner `data`). */
+const TALLY = "sqlTally";
+
+/**
+ * A client whose statements are counted into `tally` by the driver-level
+ * logger below. Each statement gets a query runner of its own, exactly as
+ * `DataSource.query` does, so no connection is held between statements; the
+ * runner carries the tally, so no async-context tracking (which costs every
+ * promise of the request) is needed.
+ */
+export function countingClient(db: DataSource, tally: SqlTally): SqlClient {
+  return {
+    async query(sql, params) {
+      const runner = db.createQueryRunner();
+      runner.data = { [TALLY]: tally };
+      try {
+        return await runner.query(sql, params as any[]);
+      } finally {
+        await runner.release();
+      }
+    },
+  };
 }
 
 /**
- * TypeORM logger that counts every statement the driver is handed into the
- * current request's tally (so tests and the benchmark can assert the count)
- * and optionally prints it.
+ * TypeORM logger: counts every statement the driver is handed into the tally
+ * of the query runner that issued it (tests and the benchmark assert the
+ * count per request) and optionally prints it.
  */
 export class CountingSqlLogger implements Logger {
   constructor(private readonly print: boolean) {}
 
-  logQuery(query: string, parameters?: unknown[]): void {
-    const tally = tallies.getStore();
+  logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner): void {
+    const tally = queryRunner?.data?.[TALLY] as SqlTally | undefined;
     if (tally) tally.statements += 1;
     if (this.print) process.stderr.write(`sql: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
   }
@@ -49,7 +64,7 @@ export class CountingSqlLogger implements Logger {
     if (this.print) process.stderr.write(`migration: ${message}\n`);
   }
 
-  log(level: "log" | "info" | "warn", message: unknown, _queryRunner?: QueryRunner): void {
+  log(level: "log" | "info" | "warn", message: unknown): void {
     if (level === "warn" || this.print) process.stderr.write(`typeorm ${level}: ${String(message)}\n`);
   }
 }

@@ -9,6 +9,7 @@ import type { RegionTree } from "../region/region.type";
 import type { SectorTree } from "../sector/sector.type";
 import type { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader, type StatsRequest } from "../stats/stats.loader";
+import { countingClient, type SqlClient, type SqlTally } from "../db/sql-counter";
 import type { SharedCache } from "./shared-cache";
 import { loadTrees, type Trees } from "./trees";
 
@@ -31,9 +32,12 @@ export interface ContextOptions {
   shared: SharedCache | null;
 }
 
-/** What every resolver gets: the data source and this request's loaders and trees. */
+/** What every resolver gets: this request's database client, loaders and trees. */
 export interface Context {
-  db: DataSource;
+  /** Every statement of the request goes through this client, which counts them. */
+  db: SqlClient;
+  /** Statements issued so far by this request. */
+  sql: SqlTally;
   options: ContextOptions;
   /** The whole region tree (with the sector tree: one statement per request, or none when cached). */
   regionTree(): Promise<RegionTree>;
@@ -45,14 +49,17 @@ export interface Context {
 }
 
 /** A fresh context for one request: loaders are never shared between requests. */
-export function createContext(db: DataSource, options: ContextOptions): Context {
+export function createContext(dataSource: DataSource, options: ContextOptions): Context {
   const shared = options.shared;
+  const sql: SqlTally = { statements: 0 };
+  const db = countingClient(dataSource, sql);
   let version: Promise<number> | undefined;
   let trees: Promise<Trees> | undefined;
-  const currentVersion = () => (version ??= shared!.currentVersion());
-  const loadAllTrees = () => (trees ??= shared ? currentVersion().then((v) => shared.treesFor(v)) : loadTrees(db));
+  const currentVersion = () => (version ??= shared!.currentVersion(db));
+  const loadAllTrees = () => (trees ??= shared ? currentVersion().then((v) => shared.treesFor(v, db)) : loadTrees(db));
   const ctx = {
     db,
+    sql,
     options,
     regionTree: () => loadAllTrees().then((t) => t.regions),
     sectorTree: () => loadAllTrees().then((t) => t.sectors),

@@ -15,7 +15,6 @@ import type { DataSource } from "typeorm";
 
 import type { Config } from "../config";
 import { ErrorCode } from "../common/errors";
-import { currentSqlTally, runWithSqlTally } from "../db/sql-counter";
 import { type Context, createContext } from "./context";
 import { jitExecution } from "./jit-executor";
 import { buildAppSchema } from "./schema";
@@ -53,7 +52,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   });
   await apollo.start();
   const shared = config.aggregateCache
-    ? new SharedCache(db, { versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
+    ? new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
     : null;
   const contextOptions = { useRollups: config.useRollups, shared };
 
@@ -63,7 +62,6 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   });
   app.use(
     "/graphql",
-    (_req, _res, next) => runWithSqlTally(next),
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, { context: async () => createContext(db, contextOptions) }),
   );
@@ -87,9 +85,8 @@ function sqlStatementsHeader(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
-          const tally = currentSqlTally();
-          if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.statements));
+        async willSendResponse({ response, contextValue }) {
+          response.http.headers.set(SQL_STATEMENTS_HEADER, String(contextValue.sql.statements));
         },
       };
     },

@@ -1,6 +1,5 @@
-import type { DataSource } from "typeorm";
-
 import { readDataVersion } from "../db/data-version";
+import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "./trees";
 
 /** Settings of the cross-request cache. */
@@ -31,16 +30,13 @@ export class SharedCache {
   private readonly rows = new Map<string, Entry<unknown[]>>();
   private rowCount = 0;
 
-  constructor(
-    private readonly db: DataSource,
-    readonly options: SharedCacheOptions,
-  ) {}
+  constructor(readonly options: SharedCacheOptions) {}
 
-  /** The data version to serve this request from (reads it when the last read is older than the TTL). */
-  currentVersion(): Promise<number> {
+  /** The data version to serve this request from (reads it through `db` when the last read is older than the TTL). */
+  currentVersion(db: SqlClient): Promise<number> {
     const now = Date.now();
     if (!this.version || now - this.version.readAt >= this.options.versionTtlMs) {
-      const value = readDataVersion(this.db);
+      const value = readDataVersion(db);
       this.version = { value, readAt: now };
       value.catch(() => (this.version = undefined));
     }
@@ -53,10 +49,10 @@ export class SharedCache {
   }
 
   /** The trees of this version, read once per version. */
-  async treesFor(version: number): Promise<Trees> {
-    if (!this.adopt(version)) return loadTrees(this.db);
+  async treesFor(version: number, db: SqlClient): Promise<Trees> {
+    if (!this.adopt(version)) return loadTrees(db);
     if (!this.trees) {
-      this.trees = loadTrees(this.db);
+      this.trees = loadTrees(db);
       this.trees.catch(() => (this.trees = undefined));
     }
     return this.trees;

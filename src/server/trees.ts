@@ -1,6 +1,6 @@
-import type { DataSource } from "typeorm";
 
 import { CodeTree } from "../common/tree";
+import type { SqlClient } from "../db/sql-counter";
 import { Region, RegionLevel, type RegionTree } from "../region/region.type";
 import { Sector, type SectorTree } from "../sector/sector.type";
 
@@ -11,7 +11,7 @@ export interface Trees {
 }
 
 /** Reads the whole region tree and the whole sector tree in one statement. */
-export async function loadTrees(db: DataSource): Promise<Trees> {
+export async function loadTrees(db: SqlClient): Promise<Trees> {
   const rows: Array<{ t: string; id: number; code: string; name: string; level: string | null; parent_id: number | null }> = await db.query(
     "SELECT 'r' AS t, id, code, name, level, parent_id FROM region UNION ALL SELECT 's' AS t, id, code, name, NULL AS level, parent_id FROM sector",
   );
