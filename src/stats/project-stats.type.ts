@@ -8,50 +8,51 @@ import { Sector, type SectorTree } from "../sector/sector.type";
 import { Bucket, type Tally } from "./tally";
 
 
-/** One sector's share of a set of aggregates. */
-@ObjectType({ simpleResolvers: true, description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
-export class SectorStats {
-  constructor(sector: Sector, bucket: Bucket) {
-    this.sector = sector;
+/**
+ * A count of projects and their total investment: what every row of
+ * aggregates carries. Decorated so that type-graphql passes its fields on to
+ * the row types; it is reachable from no field, so the schema has no type of its own for it.
+ */
+@ObjectType()
+abstract class Share {
+  constructor(bucket: Bucket) {
     this.projectCount = bucket.count;
     this.wan = bucket.wan;
   }
 
   private readonly wan: number;
 
-  @Field(() => Sector, { description: "The sector." })
-  sector: Sector;
-
-  @Field(() => Int, { description: "Number of projects in this sector (and below it)." })
+  @Field(() => Int, { description: "Number of projects in this row." })
   projectCount: number;
 
-  @Field(() => Float, { description: "Total planned investment of those projects." })
+  @Field(() => Float, { description: "Total planned investment of those projects (exact; summed in 万元)." })
   totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
     return fromWan(this.wan, unit ?? undefined);
   }
 }
 
-/** One stage's share of a set of aggregates. */
-@ObjectType({ simpleResolvers: true, description: "A current stage's share of the aggregates." })
-export class StageStats {
-  constructor(stage: ProjectStage, bucket: Bucket) {
-    this.stage = stage;
-    this.projectCount = bucket.count;
-    this.wan = bucket.wan;
+/** One sector's share of a set of aggregates. */
+@ObjectType({ simpleResolvers: true, description: "A sector's share of the aggregates; the sector's row includes its sub-sectors." })
+export class SectorStats extends Share {
+  constructor(sector: Sector, bucket: Bucket) {
+    super(bucket);
+    this.sector = sector;
   }
 
-  private readonly wan: number;
+  @Field(() => Sector, { description: "The sector." })
+  sector: Sector;
+}
+
+/** One stage's share of a set of aggregates. */
+@ObjectType({ simpleResolvers: true, description: "A current stage's share of the aggregates." })
+export class StageStats extends Share {
+  constructor(stage: ProjectStage, bucket: Bucket) {
+    super(bucket);
+    this.stage = stage;
+  }
 
   @Field(() => ProjectStage, { description: "The projects' current stage." })
   stage: ProjectStage;
-
-  @Field(() => Int, { description: "Number of projects currently at this stage." })
-  projectCount: number;
-
-  @Field(() => Float, { description: "Total planned investment of those projects." })
-  totalInvestment(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
-    return fromWan(this.wan, unit ?? undefined);
-  }
 }
 
 /** Aggregates over the projects in a scope; built from a Tally. */

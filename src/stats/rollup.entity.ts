@@ -1,5 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 
+/** The measures every rollup row holds for its group: how many projects, and their exact investment in 万元. */
+abstract class RollupMeasures {
+  @Column({ type: "int", name: "project_count" })
+  projectCount: number;
+
+  @Column({ type: "bigint", name: "investment_wan" })
+  investmentWan: string;
+}
+
 /**
  * `rollup_region`: per (project's own) region × sector × current stage, the
  * number of projects and their exact investment. Kept equal to `project` by
@@ -7,7 +16,7 @@ import { Column, Entity, Index, PrimaryColumn } from "typeorm";
  */
 @Entity("rollup_region")
 @Index("idx_rollup_region_sector", ["sectorId", "stage"])
-export class RollupRegionEntity {
+export class RollupRegionEntity extends RollupMeasures {
   @PrimaryColumn({ type: "int", name: "region_id" })
   regionId: number;
 
@@ -17,11 +26,6 @@ export class RollupRegionEntity {
   @PrimaryColumn({ type: "smallint" })
   stage: number;
 
-  @Column({ type: "int", name: "project_count" })
-  projectCount: number;
-
-  @Column({ type: "bigint", name: "investment_wan" })
-  investmentWan: string;
 }
 
 /**
@@ -29,7 +33,7 @@ export class RollupRegionEntity {
  * projects presented at the meeting (in any batch, each counted once).
  */
 @Entity("rollup_meeting")
-export class RollupMeetingEntity {
+export class RollupMeetingEntity extends RollupMeasures {
   @PrimaryColumn({ type: "int", name: "meeting_id" })
   meetingId: number;
 
@@ -42,11 +46,6 @@ export class RollupMeetingEntity {
   @PrimaryColumn({ type: "smallint" })
   stage: number;
 
-  @Column({ type: "int", name: "project_count" })
-  projectCount: number;
-
-  @Column({ type: "bigint", name: "investment_wan" })
-  investmentWan: string;
 }
 
 /**
@@ -55,7 +54,7 @@ export class RollupMeetingEntity {
  * there. `venue_region_id` is 0 for a milestone at the meeting without a venue.
  */
 @Entity("rollup_batch")
-export class RollupBatchEntity {
+export class RollupBatchEntity extends RollupMeasures {
   @PrimaryColumn({ type: "int", name: "meeting_id" })
   meetingId: number;
 
@@ -74,11 +73,6 @@ export class RollupBatchEntity {
   @PrimaryColumn({ type: "smallint" })
   stage: number;
 
-  @Column({ type: "int", name: "project_count" })
-  projectCount: number;
-
-  @Column({ type: "bigint", name: "investment_wan" })
-  investmentWan: string;
 }
 
 /** `data_version`: one row whose `version` every write bumps; caches are keyed by it. */
