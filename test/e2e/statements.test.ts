@@ -1,0 +1,61 @@
+/**
+ * SQL statements per request do not grow with the answer: the
+ * province-to-county query with stats, bySector and byStage at all three
+ * levels costs at most 3 statements, on Henan alone and on the whole national
+ * tree (31 provinces down to 2,851 counties), with 10 projects or 10,000.
+ * Measured at the driver (the x-sql-statements header), cross-request cache off.
+ */
+import { ensureBenchData } from "../../bench/generate";
+import { loadConfig } from "../../src/config";
+import { openDatabase } from "../../src/db/open-database";
+import { startServer, SQL_STATEMENTS_HEADER } from "../../src/server/server";
+import { createScratchDatabase, DB_KINDS } from "../support/databases";
+
+const STATS = `stats { projectCount totalInvestment bySector { sector { code name } projectCount totalInvestment } byStage { stage projectCount totalInvestment } }`;
+const HENAN = `{ region(code: "410000") { code ${STATS} children { code ${STATS} children { code ${STATS} } } } }`;
+const NATION = `{ regions(level: PROVINCE) { code ${STATS} children { code ${STATS} children { code ${STATS} } } } }`;
+
+async function post(url: string, query: string): Promise<{ statements: number; body: any }> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  return { statements: Number(response.headers.get(SQL_STATEMENTS_HEADER)), body: await response.json() };
+}
+
+function countRegions(nodes: any[]): number {
+  return nodes.reduce((n, node) => n + 1 + countRegions(node.children ?? []), 0);
+}
+
+describe.each(DB_KINDS)("statements per request on %s, national data", (kind) => {
+  const measured: Array<{ projects: number; henan: number; nation: number }> = [];
+
+  it.each([10, 10_000])("with %i projects: at most 3, the same for Henan and the nation", async (projects) => {
+    const scratch = await createScratchDatabase(kind);
+    const config = { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", AGGREGATE_CACHE: "false" }), database: scratch.config };
+    const db = await openDatabase(config);
+    const server = await startServer(config, db);
+    try {
+      const report = await ensureBenchData(db, { projects });
+      expect(report.projects).toBe(projects);
+      const henan = await post(server.url, HENAN);
+      const nation = await post(server.url, NATION);
+      expect(henan.body.errors).toBeUndefined();
+      expect(nation.body.errors).toBeUndefined();
+      expect(countRegions([henan.body.data.region])).toBe(176); // the national list also has 419000 (省直辖县级行政区划) above 济源
+      expect(countRegions(nation.body.data.regions)).toBe(3224);
+      const total = nation.body.data.regions.reduce((n: number, p: any) => n + p.stats.projectCount, 0);
+      expect(total).toBe(projects);
+      expect(henan.statements).toBeGreaterThan(0);
+      expect(henan.statements).toBeLessThanOrEqual(3);
+      expect(nation.statements).toBe(henan.statements);
+      measured.push({ projects, henan: henan.statements, nation: nation.statements });
+    } finally {
+      await server.close();
+      await db.destroy();
+      await scratch.drop();
+    }
+  });
+
+  afterAll(() => {
+    // The same count with 10 and 10,000 projects.
+    if (measured.length === 2) expect(measured[0].henan).toBe(measured[1].henan);
+  });
+});
