@@ -8,9 +8,8 @@
 import type { DataSource } from "typeorm";
 
 import { ensureBenchData, GENERATOR_VERSION } from "../../bench/generate";
-import { createDataSource } from "../../src/db/data-source";
 import { verifyRollups } from "../../src/stats/rollups";
-import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
 const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone", "rollup_region", "rollup_meeting", "rollup_batch", "data_version"];
 
@@ -75,9 +74,7 @@ describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
   let db: DataSource;
 
   beforeAll(async () => {
-    scratch = await createScratchDatabase(kind);
-    db = await createDataSource(scratch.config);
-    await db.initialize();
+    ({ scratch, db } = await openScratchDataSource(kind));
     await db.runMigrations({ transaction: "each" });
   });
 

@@ -5,10 +5,9 @@
  */
 import type { DataSource } from "typeorm";
 
-import { createDataSource } from "../../src/db/data-source";
 import { seedDatabase, shippedSeedData } from "../../src/seed/seed";
 import { applyToRollups, rebuildRollups, verifyRollups } from "../../src/stats/rollups";
-import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
 const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone", "rollup_region", "rollup_meeting", "rollup_batch", "data_version"];
 
@@ -23,9 +22,7 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
   let db: DataSource;
 
   beforeAll(async () => {
-    scratch = await createScratchDatabase(kind);
-    db = await createDataSource(scratch.config);
-    await db.initialize();
+    ({ scratch, db } = await openScratchDataSource(kind));
   });
 
   afterAll(async () => {

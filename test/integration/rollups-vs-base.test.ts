@@ -5,7 +5,6 @@
  */
 import type { DataSource } from "typeorm";
 
-import { createDataSource } from "../../src/db/data-source";
 import { bumpDataVersion } from "../../src/db/data-version";
 import { resolveFilter } from "../../src/project/project-filter";
 import type { ProjectFilter } from "../../src/project/project-filter.input";
@@ -15,7 +14,7 @@ import { ProjectStats } from "../../src/stats/project-stats.type";
 import { applyToRollups, verifyRollups } from "../../src/stats/rollups";
 import { rollupPlan } from "../../src/stats/stats.loader";
 import type { StatsScope } from "../../src/stats/stats.scope";
-import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
 /** A plain, comparable picture of a ProjectStats. */
 function picture(stats: ProjectStats) {
@@ -36,9 +35,7 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
   const ids: Record<string, number> = {};
 
   beforeAll(async () => {
-    scratch = await createScratchDatabase(kind);
-    db = await createDataSource(scratch.config);
-    await db.initialize();
+    ({ scratch, db } = await openScratchDataSource(kind));
     await db.runMigrations();
     await seedDatabase(db);
     firstMeeting = Number((await db.query("SELECT id FROM meeting"))[0].id);

@@ -3,8 +3,10 @@ import os from "node:os";
 import path from "node:path";
 
 import { createConnection } from "mysql2/promise";
+import type { DataSource } from "typeorm";
 
 import type { DatabaseConfig } from "../../src/config";
+import { createDataSource } from "../../src/db/data-source";
 
 /** The databases the contract tests run on: the embedded default always, MySQL when MYSQL_URL is set. */
 export type DbKind = "sqlite" | "mysql";
@@ -53,4 +55,12 @@ async function mysqlAdmin(serverUrl: string, sql: string): Promise<void> {
   } finally {
     await connection.end();
   }
+}
+
+/** A scratch database opened through the product's DataSource (not migrated yet). */
+export async function openScratchDataSource(kind: DbKind): Promise<{ scratch: ScratchDatabase; db: DataSource }> {
+  const scratch = await createScratchDatabase(kind);
+  const db = await createDataSource(scratch.config);
+  await db.initialize();
+  return { scratch, db };
 }
