@@ -1,0 +1,929 @@
+/**
+ * `npm run bench`: the HTTP benchmark of the province-to-county question.
+ *
+ * For each data size: make sure `mp_bench_<size>` holds the synthetic national
+ * data set (bench/generate.ts), start the compiled server (dist/src/main.js,
+ * NODE_ENV=production) in a child process on it, and measure each scenario
+ * with autocannon from this process: latency with 1 connection after a
+ * warm-up, throughput with 10 connections, SQL statements of the first and of
+ * a warm request, the server's peak RSS. Then the same for the floor
+ * (bench/floor.ts: hand-written SQL over the rollups + JSON.stringify). Prints
+ * one table and the checks against the targets, and writes it all as JSON to
+ * bench/results/.
+ *
+ *   npm run bench -- [--projects 10000,1000000] [--duration 15] [--warmup 2]
+ *                    [--mysql mysql://root@127.0.0.1:3306] [--smoke] [--profile]
+ *
+ * Exits 1 when a scenario answered with errors (or not 200), never for a missed target.
+ */
+import "reflect-metadata";
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import autocannon from "autocannon";
+import cliProgress from "cli-progress";
+import { createConnection } from "mysql2/promise";
+import ts from "typescript";
+
+import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
+import { openDatabase } from "../src/db/open-database";
+import { type BenchPhase, ensureBenchData } from "./generate";
+import {
+  breakdownQuery,
+  type IntrospectedArg,
+  PROJECT_PAGE,
+  provinceToCounty,
+  QUERY_FIELDS_INTROSPECTION,
+} from "./scenarios";
+
+const ROOT = path.resolve(__dirname, "..");
+const SERVER_MAIN = path.join(ROOT, "dist/src/main.js");
+const RESULTS_DIR = path.join(__dirname, "results");
+const SQL_HEADER = "x-sql-statements";
+
+// ---------------------------------------------------------------------------
+// Options
+
+interface Options {
+  sizes: number[];
+  duration: number;
+  warmup: number;
+  mysql: string;
+  smoke: boolean;
+  profile: boolean;
+}
+
+const USAGE = `usage: npm run bench -- [--projects 10000,1000000] [--duration S] [--warmup S] [--mysql mysql://root@127.0.0.1:3306] [--smoke] [--profile]
+  --projects  data sizes, comma-separated (default 10000,1000000; database mp_bench_<size> each)
+  --duration  seconds per measurement (default 15; 3 with --smoke)
+  --warmup    seconds of warm-up before the latency run (default 2; 1 with --smoke)
+  --mysql     MySQL/MariaDB server URL, without a database (default mysql://root@127.0.0.1:3306)
+  --smoke     one size of 3,000 projects and 3-second runs (CI)
+  --profile   run the server with --cpu-prof (profiles in bench/results/profiles/)`;
+
+function parseOptions(argv: string[]): Options {
+  const values = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new UsageError(`unexpected argument "${arg}"`);
+    const [, name, inline] = m;
+    if (name === "smoke" || name === "profile") values.set(name, true);
+    else if (["projects", "duration", "warmup", "mysql"].includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new UsageError(`--${name} needs a value`);
+      values.set(name, value);
+    } else throw new UsageError(`unknown option --${name}`);
+  }
+  const smoke = values.get("smoke") === true;
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = values.get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${String(raw)}")`);
+    return n;
+  };
+  const rawSizes = values.get("projects");
+  const sizes =
+    rawSizes === undefined
+      ? smoke
+        ? [3000]
+        : [10_000, 1_000_000]
+      : String(rawSizes)
+          .split(",")
+          .map((s) => {
+            const n = Number(s.trim().replace(/_/g, ""));
+            if (!Number.isInteger(n) || n < 1) throw new UsageError(`--projects takes whole numbers separated by commas (got "${String(rawSizes)}")`);
+            return n;
+          });
+  const mysql = String(values.get("mysql") ?? process.env.MYSQL_URL ?? "mysql://root@127.0.0.1:3306");
+  const parsed = assertMysqlUrl(mysql, "--mysql", false);
+  parsed.pathname = "";
+  return {
+    sizes,
+    duration: num("duration", smoke ? 3 : 15, 1, 3600),
+    warmup: num("warmup", smoke ? 1 : 2, 0, 600),
+    mysql: parsed.toString().replace(/\/$/, ""),
+    smoke,
+    profile: values.get("profile") === true,
+  };
+}
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------
+// Child processes: every one is killed when this process ends, however it ends.
+
+const children = new Set<ChildProcess>();
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+process.on("exit", () => {
+  for (const child of children) if (alive(child)) child.kill("SIGKILL");
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the benchmark and its servers\n`);
+    for (const child of children) if (alive(child)) child.kill("SIGTERM");
+    setTimeout(() => process.exit(130), 300).unref();
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  origin: string;
+  /** URL printed by the child (GraphQL endpoint or floor root). */
+  url: string;
+  startSeconds: number;
+}
+
+/** Spawns `node <args>` and waits for the line "… ready at <url>" on its stdout and for GET /health to answer 200. */
+async function startChild(label: string, args: string[], env: Record<string, string>, stdin?: string): Promise<Started> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  if (stdin !== undefined) child.stdin!.end(stdin);
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-8000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`${label} did not start within 180 s\n${stderr}`)), 180_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const m = /ready at (http:\/\/\S+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited during start-up (${signal ?? `code ${code}`}):\n${stderr.trim()}`));
+    });
+  });
+  child.stdout!.resume();
+  const origin = new URL(url).origin;
+  for (let i = 0; ; i++) {
+    try {
+      const response = await fetch(`${origin}/health`);
+      await response.arrayBuffer();
+      if (response.ok) break;
+    } catch {
+      // not yet
+    }
+    if (i > 600 || !alive(child)) throw new Error(`${label} does not answer GET /health\n${stderr}`);
+    await sleep(100);
+  }
+  return { child, origin, url, startSeconds: (performance.now() - t0) / 1000 };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (!alive(child)) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Peak resident set size (VmHWM) of a live process, in KiB. */
+function peakRssKiB(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------
+// Data
+
+interface DataReport {
+  database: string;
+  generated: boolean;
+  projects: number;
+  milestones: number;
+  seconds: number;
+}
+
+function withDatabase(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function adminQuery<T = unknown>(serverUrl: string, sql: string): Promise<T> {
+  const connection = await createConnection({ uri: serverUrl, connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query(sql);
+    return rows as T;
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Creates `mp_bench_<size>` if missing, migrates it and has bench/generate.ts fill it (or reuse what is there). */
+async function ensureData(options: Options, size: number): Promise<DataReport> {
+  const database = `mp_bench_${size}`;
+  await adminQuery(options.mysql, `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const db = await openDatabase(loadConfig({ DATABASE_URL: withDatabase(options.mysql, database), NODE_ENV: "production" }));
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `  data ${database} [{bar}] {percentage}% {value}/{total} projects, {phase}, {duration_formatted}`,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const show = (done: number, phase?: BenchPhase) => {
+    if (!started) {
+      bar.start(size, done, { phase: phase ?? "projects" });
+      started = true;
+    } else bar.update(done, phase ? { phase } : {});
+  };
+  let done = 0;
+  try {
+    const report = await ensureBenchData(db, {
+      projects: size,
+      onPhase: (phase) => show(done, phase),
+      onProgress: (n) => show((done = n)),
+    });
+    return { database, ...report };
+  } finally {
+    if (started) bar.stop();
+    await db.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+
+/** Who used the CPU during a run, in ms of CPU per completed request (and the rest of the machine, in % of one core). */
+interface CpuShare {
+  serverMsPerRequest: number | null;
+  databaseMsPerRequest: number | null;
+  clientMsPerRequest: number;
+  /** Everything else on the machine during the run, in % of one core: other people's work skews the figures. */
+  otherPercentOfCore: number | null;
+}
+
+interface Measurement {
+  connections: number;
+  seconds: number;
+  /** Completed 200 responses. */
+  requests: number;
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+  non2xx: number;
+  /** Connection errors other than timeouts. */
+  errors: number;
+  timeouts: number;
+  /** 200 responses whose body has an `errors` member. */
+  withErrors: number;
+  /** Requests still running when the run ended (their time is in no percentile). */
+  unfinished: number;
+  cpu: CpuShare;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
+
+// CPU time from /proc (Linux): a process's utime + stime, and the whole machine's busy time, in clock ticks.
+const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
+
+function processTicks(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+  } catch {
+    return null;
+  }
+}
+
+function machineBusyTicks(): number | null {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return user + nice + system + irq + softirq + steal;
+  } catch {
+    return null;
+  }
+}
+
+/** The local MySQL/MariaDB server process, when the database runs on this machine (for its CPU time). */
+function findDatabasePid(): number | null {
+  try {
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const comm = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+        if (comm === "mariadbd" || comm === "mysqld") return Number(entry);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return null;
+}
+
+interface Pids {
+  server: number;
+  database: number | null;
+}
+
+/** One autocannon run; latencies come from autocannon's per-response timings (µs precision, its histogram keeps whole ms). */
+function cannon(url: string, body: string, connections: number, seconds: number, pids: Pids): Promise<Measurement> {
+  const before = { server: processTicks(pids.server), db: processTicks(pids.database), client: process.cpuUsage(), machine: machineBusyTicks() };
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const instance = autocannon(
+      {
+        url,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        connections,
+        duration: seconds,
+        timeout: 30,
+        // A GraphQL error can come with status 200: any body naming `errors` counts as a failure.
+        verifyBody: (text) => !String(text).includes('"errors"'),
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const after = { server: processTicks(pids.server), db: processTicks(pids.database), client: process.cpuUsage(before.client), machine: machineBusyTicks() };
+        latencies.sort((a, b) => a - b);
+        const ok = result["2xx"];
+        const perRequest = (ms: number | null) => (ms === null || ok === 0 ? null : round(ms / ok));
+        const ticks = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) * TICK_MS);
+        const serverMs = ticks(before.server, after.server);
+        const dbMs = ticks(before.db, after.db);
+        const clientMs = (after.client.user + after.client.system) / 1000;
+        const machineMs = ticks(before.machine, after.machine);
+        const otherMs = machineMs === null ? null : Math.max(0, machineMs - (serverMs ?? 0) - (dbMs ?? 0) - clientMs);
+        resolve({
+          connections,
+          seconds: result.duration,
+          requests: ok,
+          requestsPerSecond: round(ok / result.duration, 1),
+          p50: round(percentile(latencies, 50)),
+          p90: round(percentile(latencies, 90)),
+          p99: round(percentile(latencies, 99)),
+          mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+          max: round(latencies[latencies.length - 1]),
+          non2xx: result.non2xx,
+          errors: result.errors - result.timeouts,
+          timeouts: result.timeouts,
+          withErrors: result.mismatches,
+          unfinished: Math.max(0, result.requests.sent - result.non2xx - ok - result.errors),
+          cpu: {
+            serverMsPerRequest: perRequest(serverMs),
+            databaseMsPerRequest: perRequest(dbMs),
+            clientMsPerRequest: perRequest(clientMs)!,
+            otherPercentOfCore: otherMs === null ? null : round((100 * otherMs) / (result.duration * 1000), 0),
+          },
+        });
+      },
+    );
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      if (status >= 200 && status < 300) latencies.push(responseTime);
+    });
+  });
+}
+
+/**
+ * Waits until no statement runs on `database` (requests a run cut off at its end keep running in the
+ * database), so that one measurement never overlaps the next.
+ */
+async function waitForDatabaseIdle(serverUrl: string, database: string): Promise<void> {
+  const connection = await createConnection({ uri: serverUrl, connectTimeout: 5000 });
+  try {
+    const deadline = Date.now() + 180_000;
+    for (let first = true; Date.now() < deadline; first = false) {
+      const [rows] = await connection.query(
+        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND NOT IN ('Sleep', 'Daemon') AND ID <> CONNECTION_ID()",
+        [database],
+      );
+      if (Number((rows as Array<{ n: number }>)[0].n) === 0) return;
+      if (first) process.stderr.write(`    (waiting for the statements still running on ${database})\n`);
+      await sleep(200);
+    }
+  } finally {
+    await connection.end();
+  }
+}
+
+interface Sample {
+  status: number;
+  body: string;
+  sqlStatements: number | null;
+  ms: number;
+}
+
+async function post(url: string, body: string): Promise<Sample> {
+  const t0 = performance.now();
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const text = await response.text();
+  const header = response.headers.get(SQL_HEADER);
+  return { status: response.status, body: text, sqlStatements: header === null ? null : Number(header), ms: round(performance.now() - t0) };
+}
+
+/** Why a sampled response is not a clean answer, or null when it is. */
+function sampleProblem(sample: Sample): string | null {
+  if (sample.status !== 200) return `status ${sample.status}: ${sample.body.slice(0, 500)}`;
+  let parsed: { data?: unknown; errors?: unknown[] };
+  try {
+    parsed = JSON.parse(sample.body);
+  } catch {
+    return `body is not JSON: ${sample.body.slice(0, 200)}`;
+  }
+  if (parsed.errors) return `errors: ${JSON.stringify(parsed.errors).slice(0, 1000)}`;
+  if (parsed.data === null || parsed.data === undefined) return "no data";
+  const first = Object.values(parsed.data as Record<string, unknown>)[0];
+  if (first === null || first === undefined) return `data is empty: ${sample.body.slice(0, 200)}`;
+  return null;
+}
+
+/** Wrong answers: a status other than 200, a body with errors, a broken connection. */
+function runProblem(run: Measurement): string | null {
+  const bad = [
+    run.non2xx && `${run.non2xx} non-2xx`,
+    run.withErrors && `${run.withErrors} responses with errors`,
+    run.errors && `${run.errors} connection errors`,
+  ].filter(Boolean);
+  return bad.length ? `${run.connections} conn: ${bad.join(", ")}` : null;
+}
+
+/** Slowness, which is reported but is not a failure: timeouts (30 s), requests cut off at the end of the run. */
+function runSlowness(run: Measurement): string | null {
+  const slow = [
+    run.requests === 0 && `no request completed within ${run.seconds} s`,
+    run.timeouts && `${run.timeouts} timeouts (30 s)`,
+    run.unfinished && run.requests < 10 * run.connections && `${run.unfinished} requests cut off at the end`,
+  ].filter(Boolean);
+  return slow.length ? `${run.connections} conn: ${slow.join(", ")}` : null;
+}
+
+interface ScenarioResult {
+  key: string;
+  name: string;
+  status: "ok" | "failed" | "n/a";
+  problem?: string;
+  /** Too slow to measure well (too few requests completed): the figures are bounds at best. */
+  slow?: string;
+  query?: string;
+  responseBytes?: number;
+  sql?: { cold: number | null; warm: number | null };
+  /** Time of the first request and of the warm sample request, ms. */
+  sampleMs?: { cold: number; warm: number };
+  latency?: Measurement;
+  throughput?: Measurement;
+}
+
+/** Cold request, warm-up, warm request, latency (1 connection), throughput (10 connections). */
+async function measureScenario(
+  options: Options,
+  target: { url: string; pids: Pids; database: string },
+  scenario: { key: string; name: string; query?: string },
+  onWarmBody?: (body: string) => void,
+): Promise<ScenarioResult> {
+  const { url, pids } = target;
+  const result: ScenarioResult = { key: scenario.key, name: scenario.name, status: "ok", query: scenario.query };
+  const body = scenario.query === undefined ? "{}" : JSON.stringify({ query: scenario.query });
+  const say = (what: string) => process.stderr.write(`  ${scenario.name}: ${what}\n`);
+  const run = async (connections: number, seconds: number) => {
+    const measured = await cannon(url, body, connections, seconds, pids);
+    await waitForDatabaseIdle(options.mysql, target.database);
+    return measured;
+  };
+  say("first request");
+  const cold = await post(url, body);
+  const fail = (problem: string): ScenarioResult => {
+    process.stderr.write(`  ${scenario.name}: FAILED: ${problem}\n`);
+    return { ...result, status: "failed", problem };
+  };
+  let problem = sampleProblem(cold);
+  if (problem) return fail(`first response: ${problem}`);
+  if (options.warmup > 0) {
+    say(`warm-up ${options.warmup} s`);
+    problem = runProblem(await run(1, options.warmup));
+    if (problem) return fail(`warm-up: ${problem}`);
+  }
+  const warm = await post(url, body);
+  problem = sampleProblem(warm);
+  if (problem) return fail(`warm response: ${problem}`);
+  onWarmBody?.(warm.body);
+  result.responseBytes = Buffer.byteLength(warm.body);
+  result.sql = { cold: cold.sqlStatements, warm: warm.sqlStatements };
+  result.sampleMs = { cold: cold.ms, warm: warm.ms };
+  say(`first request ${cold.ms} ms, warm request ${warm.ms} ms; latency, 1 connection, ${options.duration} s`);
+  result.latency = await run(1, options.duration);
+  say(`throughput, 10 connections, ${options.duration} s`);
+  result.throughput = await run(10, options.duration);
+  problem = runProblem(result.latency) ?? runProblem(result.throughput);
+  if (problem) return fail(problem);
+  const slow = [runSlowness(result.latency), runSlowness(result.throughput)].filter(Boolean).join("; ");
+  if (slow) result.slow = slow;
+  const cpu = result.throughput.cpu;
+  say(
+    `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.throughput.requestsPerSecond} req/s; ` +
+      `CPU ms/request at 10 conn: server ${cpu.serverMsPerRequest ?? "?"}, database ${cpu.databaseMsPerRequest ?? "?"}, client ${cpu.clientMsPerRequest}; ` +
+      `other work on the machine ${cpu.otherPercentOfCore ?? "?"} % of a core${slow ? `; SLOW: ${slow}` : ""}`,
+  );
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// One size
+
+interface FloorResult extends ScenarioResult {
+  /** The floor's body equals the GraphQL server's answer to scenario 1, byte for byte (null: not compared). */
+  sameBody: boolean | null;
+  difference?: string;
+  peakRssKiB: number | null;
+}
+
+interface SizeResult {
+  projects: number;
+  data: DataReport;
+  server: { startSeconds: number; peakRssKiB: number | null; profile?: string };
+  scenarios: ScenarioResult[];
+  floor: FloorResult;
+  /** GraphQL / floor for province-to-county: p50 (1 conn) and req/s (10 conn). */
+  ratios: { p50: number | null; requestsPerSecond: number | null };
+}
+
+const SCENARIOS = [
+  { key: "province-to-county", name: "province-to-county", query: provinceToCounty() },
+  { key: "province-to-county-stage", name: "province-to-county, stage filter", query: provinceToCounty("(filter: { stages: [STARTED] })") },
+  { key: "project-page", name: "project page (100 rows)", query: PROJECT_PAGE },
+] as const;
+
+async function runSize(options: Options, size: number): Promise<SizeResult> {
+  process.stderr.write(`\n== ${size.toLocaleString("en-US")} projects\n`);
+  const data = await ensureData(options, size);
+  process.stderr.write(
+    `  data: ${data.database}, ${data.projects} projects, ${data.milestones} milestones${data.generated ? `, generated in ${data.seconds.toFixed(1)} s` : ", already there"}\n`,
+  );
+  const databaseUrl = withDatabase(options.mysql, data.database);
+
+  // The product, as production runs it.
+  const profileDir = path.join(RESULTS_DIR, "profiles");
+  const nodeArgs = options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=server-${size}-${Date.now()}.cpuprofile`] : [];
+  process.stderr.write(`  starting the server (dist/src/main.js, NODE_ENV=production)\n`);
+  const server = await startChild("the server", [...nodeArgs, SERVER_MAIN], {
+    NODE_ENV: "production",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: databaseUrl,
+    LOG_SQL: "false",
+  });
+  const url = server.url;
+  const databasePid = findDatabasePid();
+  const target = { url, pids: { server: server.child.pid!, database: databasePid }, database: data.database };
+  const scenarios: ScenarioResult[] = [];
+  let graphqlBody: string | null = null;
+  let peak: number | null;
+  try {
+    for (const scenario of SCENARIOS) {
+      scenarios.push(await measureScenario(options, target, scenario, scenario.key === "province-to-county" ? (b) => (graphqlBody = b) : undefined));
+    }
+    const introspection = await post(url, JSON.stringify({ query: QUERY_FIELDS_INTROSPECTION }));
+    const fields = (JSON.parse(introspection.body).data?.__type?.fields ?? []) as Array<{ name: string; args: IntrospectedArg[] }>;
+    const breakdown = fields.find((f) => f.name === "breakdown");
+    const query = breakdown ? breakdownQuery(breakdown.args) : null;
+    if (!breakdown) scenarios.push({ key: "breakdown", name: "breakdown", status: "n/a", problem: "the schema has no Query.breakdown" });
+    else if (!query) scenarios.push({ key: "breakdown", name: "breakdown", status: "n/a", problem: "Query.breakdown has no groupBy argument" });
+    else scenarios.push(await measureScenario(options, target, { key: "breakdown", name: "breakdown", query }));
+    peak = peakRssKiB(server.child.pid!);
+  } finally {
+    await stopChild(server.child);
+  }
+  const profile = options.profile ? newestFile(profileDir, `server-${size}-`) : undefined;
+
+  // The floor, on the same database; its TypeScript is transpiled here and fed to node on stdin.
+  process.stderr.write(`  starting the floor (bench/floor.ts)\n`);
+  const floorJs = ts.transpileModule(fs.readFileSync(path.join(__dirname, "floor.ts"), "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  }).outputText;
+  const floorServer = await startChild("the floor", ["-"], { PORT: "0", HOST: "127.0.0.1", DATABASE_URL: databaseUrl }, floorJs);
+  let floor: FloorResult;
+  try {
+    let floorBody: string | null = null;
+    const floorTarget = { url: floorServer.url, pids: { server: floorServer.child.pid!, database: databasePid }, database: data.database };
+    const measured = await measureScenario(options, floorTarget, { key: "floor", name: "floor (JSON.stringify)" }, (b) => (floorBody = b));
+    floor = { ...measured, sameBody: null, peakRssKiB: peakRssKiB(floorServer.child.pid!) };
+    if (graphqlBody !== null && floorBody !== null) {
+      floor.sameBody = floorBody === graphqlBody;
+      if (!floor.sameBody) {
+        floor.difference = firstDifference(graphqlBody, floorBody);
+        process.stderr.write(`  WARNING: the floor's answer differs from the server's: ${floor.difference}\n`);
+      }
+    }
+  } finally {
+    await stopChild(floorServer.child);
+  }
+
+  const main = scenarios[0];
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? round(a / b, 2) : null);
+  return {
+    projects: size,
+    data,
+    server: { startSeconds: round(server.startSeconds), peakRssKiB: peak, profile },
+    scenarios,
+    floor,
+    ratios: {
+      p50: main.status === "ok" && floor.status === "ok" ? ratio(main.latency?.p50, floor.latency?.p50) : null,
+      requestsPerSecond: main.status === "ok" && floor.status === "ok" ? ratio(main.throughput?.requestsPerSecond, floor.throughput?.requestsPerSecond) : null,
+    },
+  };
+}
+
+function newestFile(dir: string, prefix: string): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(prefix)).map((f) => path.join(dir, f));
+  files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return files[0] ? path.relative(ROOT, files[0]) : undefined;
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return `lengths ${Buffer.byteLength(a)} (server) and ${Buffer.byteLength(b)} (floor); first difference at character ${i}: server …${JSON.stringify(a.slice(Math.max(0, i - 80), i + 80))}… floor …${JSON.stringify(b.slice(Math.max(0, i - 80), i + 80))}…`;
+}
+
+// ---------------------------------------------------------------------------
+// Targets
+
+interface Check {
+  target: string;
+  value: string;
+  pass: boolean | null;
+  note?: string;
+}
+
+const MB = (kib: number | null) => (kib === null ? null : round((kib * 1024) / 1e6, 1));
+const fmtSize = (n: number) => n.toLocaleString("en-US");
+
+function checks(sizes: SizeResult[]): Check[] {
+  const out: Check[] = [];
+  const p2c = (s: SizeResult) => s.scenarios.find((x) => x.key === "province-to-county");
+  const ok = (s: SizeResult) => (p2c(s)?.status === "ok" ? p2c(s) : undefined);
+  const at = (n: number) => sizes.find((s) => s.projects === n);
+  const big = at(1_000_000);
+  const small = at(10_000);
+
+  // p50 ≤ 30 ms at 1M (shown for every size; the target is the 1M row).
+  for (const s of sizes) {
+    const r = ok(s);
+    out.push({
+      target: `p50 ≤ 30 ms (1 conn), province-to-county${s.projects === 1_000_000 ? "" : " (target is at 1,000,000)"}`,
+      value: r ? `${r.latency!.p50} ms at ${fmtSize(s.projects)}` : `failed at ${fmtSize(s.projects)}`,
+      pass: r ? r.latency!.p50 <= 30 : false,
+    });
+  }
+  if (!big) out.push({ target: "p50 ≤ 30 ms (1 conn), province-to-county at 1,000,000", value: "not run", pass: null });
+  for (const s of sizes) {
+    const r = ok(s);
+    out.push({
+      target: "≥ 100 req/s (10 conn), province-to-county",
+      value: r ? `${r.throughput!.requestsPerSecond} req/s at ${fmtSize(s.projects)}` : `failed at ${fmtSize(s.projects)}`,
+      pass: r ? r.throughput!.requestsPerSecond >= 100 : false,
+    });
+  }
+  if (big && small && ok(big) && ok(small)) {
+    const factor = ok(big)!.latency!.p50 / ok(small)!.latency!.p50;
+    out.push({ target: "p50 at 1,000,000 ≤ 1.5 × p50 at 10,000", value: `${round(factor)}× (${ok(big)!.latency!.p50} vs ${ok(small)!.latency!.p50} ms)`, pass: factor <= 1.5 });
+  } else out.push({ target: "p50 at 1,000,000 ≤ 1.5 × p50 at 10,000", value: "needs both sizes", pass: null });
+  for (const s of sizes) {
+    if (s.ratios.p50 === null || s.ratios.requestsPerSecond === null) {
+      out.push({ target: "time per request ≤ 2 × floor", value: `not measured at ${fmtSize(s.projects)}`, pass: null });
+      continue;
+    }
+    const perRequest = 1 / s.ratios.requestsPerSecond; // GraphQL time per request at 10 conn, in floor units
+    out.push({
+      target: "time per request ≤ 2 × floor (p50 at 1 conn; 1/req/s at 10 conn)",
+      value: `p50 ${s.ratios.p50}×, per request ${round(perRequest)}× at ${fmtSize(s.projects)}`,
+      pass: s.ratios.p50 <= 2 && perRequest <= 2,
+      note: s.floor.sameBody === false ? "the floor's answer differs from the server's" : undefined,
+    });
+  }
+  for (const s of sizes) {
+    const mb = MB(s.server.peakRssKiB);
+    out.push({ target: "server peak RSS ≤ 300 MB", value: mb === null ? "unknown" : `${mb} MB at ${fmtSize(s.projects)}`, pass: mb === null ? null : mb <= 300 });
+  }
+  if (big?.data.generated) {
+    out.push({ target: "data generation ≤ 180 s for 1,000,000", value: `${round(big.data.seconds, 1)} s`, pass: big.data.seconds <= 180 });
+  } else {
+    out.push({ target: "data generation ≤ 180 s for 1,000,000", value: big ? "data was already there (not generated in this run)" : "not run", pass: null });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+function table(rows: string[][], rightAligned: Set<number>): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? "")].length)));
+  return rows
+    .map((r, i) => {
+      const line = r
+        .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join("  ")
+        .trimEnd();
+      return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+    })
+    .join("\n");
+}
+
+function render(report: Report): string {
+  const num = (n: number | undefined | null, d = 1) => (n === undefined || n === null || !Number.isFinite(n) ? "" : n.toFixed(d));
+  const header = ["scenario", "projects", "p50 ms", "p99 ms", "req/s", "SQL cold/warm", "peak RSS MB", "server CPU ms/req", "DB CPU ms/req", "bytes"];
+  const rows: string[][] = [header];
+  const blank = (name: string, size: number, what: string) => [name, fmtSize(size), what, ...header.slice(3).map(() => "")];
+  const row = (name: string, size: number, r: ScenarioResult, rssKiB: number | null) => {
+    const lat = r.latency!;
+    const thr = r.throughput!;
+    // A run in which nothing completed has no percentile: it only says "longer than the run".
+    const p = (v: number) => (lat.requests === 0 ? `>${(lat.seconds * 1000).toFixed(0)}` : num(v));
+    return [
+      `${name}${r.slow ? " (SLOW*)" : ""}`,
+      fmtSize(size),
+      p(lat.p50),
+      p(lat.p99),
+      num(thr.requestsPerSecond),
+      `${r.sql!.cold ?? "?"}/${r.sql!.warm ?? "?"}`,
+      num(MB(rssKiB), 0),
+      num(thr.cpu.serverMsPerRequest),
+      num(thr.cpu.databaseMsPerRequest),
+      String(r.responseBytes),
+    ];
+  };
+  const keys = [...new Set(report.sizes.flatMap((s) => s.scenarios.map((x) => x.key)))];
+  for (const key of keys) {
+    for (const s of report.sizes) {
+      const r = s.scenarios.find((x) => x.key === key);
+      if (!r) continue;
+      if (r.status !== "ok") rows.push(blank(r.name, s.projects, r.status === "n/a" ? "n/a" : "FAILED"));
+      else rows.push(row(r.name, s.projects, r, s.server.peakRssKiB));
+    }
+  }
+  for (const s of report.sizes) {
+    const f = s.floor;
+    if (f.status !== "ok") rows.push(blank(f.name, s.projects, "FAILED"));
+    else rows.push(row(`${f.name}${f.sameBody === false ? " (DIFFERENT ANSWER)" : ""}`, s.projects, f, f.peakRssKiB));
+  }
+  for (const s of report.sizes) {
+    const r = blank("GraphQL / floor, province-to-county", s.projects, s.ratios.p50 === null ? "" : `${s.ratios.p50.toFixed(2)}×`);
+    r[4] = s.ratios.requestsPerSecond === null ? "" : `${s.ratios.requestsPerSecond.toFixed(2)}×`;
+    const g = s.scenarios[0];
+    if (g.status === "ok" && s.floor.status === "ok") {
+      const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? "" : `${(a / b).toFixed(2)}×`);
+      r[7] = ratio(g.throughput!.cpu.serverMsPerRequest, s.floor.throughput!.cpu.serverMsPerRequest);
+      r[8] = ratio(g.throughput!.cpu.databaseMsPerRequest, s.floor.throughput!.cpu.databaseMsPerRequest);
+    }
+    rows.push(r);
+  }
+  const o = report.options;
+  const m = report.machine;
+  const lines = [
+    "",
+    `Benchmark ${report.startedAt} of ${report.commit}: latency = 1 connection for ${o.duration} s after a ${o.warmup} s warm-up; req/s = 10 connections for ${o.duration} s (autocannon)`,
+    `Machine: ${m.cpuCount} × ${m.cpuModel}, ${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}, node ${m.node}, ${m.database}; load average ${m.loadAverageAtStart} at start`,
+    "",
+    table(rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])),
+    "p50/p99: 1 connection; req/s and CPU ms per request (server process, database server): 10 connections. (SLOW*): see below.",
+    "",
+    "Data: " +
+      report.sizes
+        .map((s) => `${s.data.database}: ${fmtSize(s.data.projects)} projects, ${fmtSize(s.data.milestones)} milestones, ${s.data.generated ? `generated in ${s.data.seconds.toFixed(1)} s` : "already there"}`)
+        .join("; "),
+  ];
+  for (const s of report.sizes) {
+    if (s.floor.sameBody === true) lines.push(`Floor answer at ${fmtSize(s.projects)}: byte-for-byte equal to the server's (${s.floor.responseBytes} bytes).`);
+    if (s.floor.sameBody === false) lines.push(`Floor answer at ${fmtSize(s.projects)} DIFFERS from the server's: ${s.floor.difference}`);
+    for (const r of [...s.scenarios, s.floor]) if (r.status === "failed") lines.push(`FAILED ${r.name} at ${fmtSize(s.projects)}: ${r.problem}`);
+    for (const r of s.scenarios) if (r.status === "n/a") lines.push(`${r.name}: n/a (${r.problem})`);
+    for (const r of [...s.scenarios, s.floor]) {
+      if (r.slow) lines.push(`SLOW* ${r.name} at ${fmtSize(s.projects)}: ${r.slow}; a single warm request took ${r.sampleMs?.warm} ms`);
+      const busy = Math.max(r.latency?.cpu.otherPercentOfCore ?? 0, r.throughput?.cpu.otherPercentOfCore ?? 0);
+      if (busy > 25) lines.push(`NOISE: other processes used up to ${busy} % of a core during ${r.name} at ${fmtSize(s.projects)}`);
+    }
+  }
+  lines.push("", "Targets:");
+  const mark = (c: Check) => (c.pass === null ? "  -  " : c.pass ? " ok  " : "MISS ");
+  for (const c of report.checks) lines.push(`  ${mark(c)} ${c.target}: ${c.value}${c.note ? ` (${c.note})` : ""}`);
+  lines.push("", `Written to ${report.file}`, "");
+  return lines.join("\n");
+}
+
+interface Report {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  /** The commit measured, "+changes" when the working tree differs from it. */
+  commit: string;
+  options: Omit<Options, "mysql"> & { mysql: string };
+  machine: { cpuModel: string; cpuCount: number; totalMemoryBytes: number; os: string; node: string; database: string; loadAverageAtStart: number };
+  sizes: SizeResult[];
+  checks: Check[];
+  failed: boolean;
+  file: string;
+}
+
+// ---------------------------------------------------------------------------
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "migrations", "package.json"], { cwd: ROOT, encoding: "utf8" }).trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  if (!fs.existsSync(SERVER_MAIN)) throw new Error(`${path.relative(ROOT, SERVER_MAIN)} is missing: run npm run build first (npm run bench does)`);
+  const version = await adminQuery<Array<{ v: string }>>(options.mysql, "SELECT VERSION() AS v").catch((error: Error) => {
+    throw new Error(`cannot reach MySQL at ${redactUrl(options.mysql)}: ${error.message}`);
+  });
+  const cpus = os.cpus();
+  const machine = {
+    cpuModel: cpus[0]?.model ?? "unknown",
+    cpuCount: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    database: /mariadb/i.test(version[0].v) ? `MariaDB ${version[0].v}` : `MySQL ${version[0].v}`,
+    /** 1-minute load average when the run started: other work on the machine skews every figure. */
+    loadAverageAtStart: round(os.loadavg()[0]),
+  };
+  const sizes: SizeResult[] = [];
+  for (const size of options.sizes) sizes.push(await runSize(options, size));
+
+  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const file = path.join(RESULTS_DIR, `${stamp}-${options.smoke ? "smoke-" : ""}${options.sizes.join("-")}.json`);
+  const failed = sizes.some((s) => [...s.scenarios, s.floor].some((r) => r.status === "failed"));
+  const report: Report = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    commit: gitCommit(),
+    options: { ...options, mysql: redactUrl(options.mysql) },
+    machine,
+    sizes,
+    checks: checks(sizes),
+    failed,
+    file: path.relative(ROOT, file),
+  };
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(render(report));
+  if (failed) process.stderr.write("A scenario answered with errors: failing.\n");
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
+    else process.stderr.write(`bench: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

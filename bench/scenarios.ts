@@ -1,0 +1,46 @@
+/** The GraphQL requests the benchmark measures (bench/run.ts); bench/floor.ts answers the first by hand. */
+
+/** The province the benchmark asks about: Henan. */
+export const PROVINCE_CODE = "410000";
+
+/** Every stats field the province-to-county page shows, asked at all three levels. */
+function stats(args = ""): string {
+  return `stats${args} { projectCount totalInvestment bySector { sector { code name } projectCount totalInvestment } byStage { stage projectCount totalInvestment } }`;
+}
+
+/**
+ * The query of DESIGN.md §3 with the full stats selection at the province, its
+ * cities and their counties. bench/floor.ts builds the same answer by hand, so
+ * the selection order here is the key order there.
+ */
+export function provinceToCounty(statsArgs = ""): string {
+  const s = stats(statsArgs);
+  return `query ProvinceToCounty { region(code: "${PROVINCE_CODE}") { code name ${s} children { code name ${s} children { code name ${s} } } } }`;
+}
+
+export const PROJECT_PAGE =
+  "query ProjectPage { projects(first: 100, orderBy: { field: INVESTMENT, direction: DESC }) { totalCount edges { cursor node { id name stage investment region { code name } sector { code } } } } }";
+
+/** The type of a field argument, as introspection describes it (wrappers unrolled three deep). */
+export interface IntrospectedArg {
+  name: string;
+  type: { kind: string; name: string | null; ofType: IntrospectedArg["type"] | null };
+}
+
+export const QUERY_FIELDS_INTROSPECTION =
+  "{ __type(name: \"Query\") { fields { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+
+/**
+ * The flat BI form of the province-to-county question (API.graphql:
+ * `breakdown(groupBy, filter, regionLevel)`): Henan's projects by county ×
+ * sector × stage. Only the arguments the schema has are passed; null when
+ * `groupBy` is missing (then there is nothing comparable to ask).
+ */
+export function breakdownQuery(args: IntrospectedArg[]): string | null {
+  const names = new Set(args.map((a) => a.name));
+  if (!names.has("groupBy")) return null;
+  const parts = ["groupBy: [REGION, SECTOR, STAGE]"];
+  if (names.has("filter")) parts.push(`filter: { regionCodes: ["${PROVINCE_CODE}"] }`);
+  if (names.has("regionLevel")) parts.push("regionLevel: COUNTY");
+  return `query Breakdown { breakdown(${parts.join(", ")}) { region { code name } sector { code } stage projectCount totalInvestment } }`;
+}
