@@ -53,7 +53,8 @@ export function createMilestonesLoader(ctx: Context): DataLoader<number, Milesto
 /**
  * Pages of project lists. Every page asked for in one tick (a list under each
  * of 175 regions, say) is read by one statement: a UNION ALL of one keyset
- * subquery per page, each numbered by ROW_NUMBER so its order survives.
+ * subquery per page (ORDER BY … LIMIT on the index), each page's at most 101
+ * rows numbered by ROW_NUMBER afterwards so that its order survives the union.
  */
 export function createProjectPageLoader(ctx: Context): DataLoader<PageRequest, ProjectConnection, string> {
   return new DataLoader((requests) => loadPages(ctx, requests), {
@@ -84,15 +85,19 @@ async function loadPages(ctx: Context, requests: readonly PageRequest[]): Promis
   );
   if (planned.length === 0) return results;
   planned.sort((a, b) => a.index - b.index);
-  const sql = planned.map((page, i) => `SELECT * FROM (${page.sql}) t${i}`).join(" UNION ALL ");
-  const rows: Array<ProjectRow & { k: number; rn: number }> = await ctx.db.query(
+  // One page: its rows come in order. Several: number each page's rows after its LIMIT, in the database's own order.
+  const sql =
+    planned.length === 1
+      ? planned[0].sql
+      : planned.map((page, i) => `SELECT t${i}.*, ROW_NUMBER() OVER (ORDER BY ${page.order.orderBy(`t${i}`)}) AS rn FROM (${page.sql}) t${i}`).join(" UNION ALL ");
+  const rows: Array<ProjectRow & { k: number; rn?: number }> = await ctx.db.query(
     sql,
     planned.flatMap((page) => page.params),
   );
-  const byPage = new Map<number, Array<ProjectRow & { rn: number }>>(planned.map((page) => [page.index, []]));
+  const byPage = new Map<number, Array<ProjectRow & { rn?: number }>>(planned.map((page) => [page.index, []]));
   for (const row of rows) byPage.get(Number(row.k))?.push(row);
   for (const page of planned) {
-    const pageRows = byPage.get(page.index)!.sort((a, b) => Number(a.rn) - Number(b.rn));
+    const pageRows = planned.length === 1 ? byPage.get(page.index)! : byPage.get(page.index)!.sort((a, b) => Number(a.rn) - Number(b.rn));
     results[page.index] = toConnection(requests[page.index], page, pageRows.map(Project.fromRow));
   }
   return results;
@@ -107,15 +112,14 @@ async function planPage(ctx: Context, request: PageRequest, index: number): Prom
   if (after) {
     if (order.column) {
       const cmp = order.desc ? "<" : ">";
-      where.clauses.push(`(${order.column} ${cmp} ? OR (${order.column} = ? AND p.id ${cmp} ?))`);
+      where.clauses.push(`(p.${order.column} ${cmp} ? OR (p.${order.column} = ? AND p.id ${cmp} ?))`);
       where.params.push(after.value, after.value, after.id);
     } else {
       where.clauses.push("p.id > ?");
       where.params.push(after.id);
     }
   }
-  const orderSql = order.column ? `${order.column} ${order.dir}, p.id ${order.dir}` : "p.id ASC";
-  const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS k, ROW_NUMBER() OVER (ORDER BY ${orderSql}) AS rn FROM project p${whereSql(where.clauses)} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS k FROM project p${whereSql(where.clauses)} ORDER BY ${order.orderBy("p")} LIMIT ${size + 1}`;
   return { index, size, order, after, sql, params: where.params };
 }
 
@@ -152,23 +156,25 @@ function intersect(a: number[] | undefined, b: number[]): number[] {
 
 interface Ordering {
   tag: string;
+  /** The sort column of `project` (unqualified), or null for id order. */
   column: string | null;
-  dir: "ASC" | "DESC";
   desc: boolean;
+  /** The ORDER BY list over a table alias, ending with the id tiebreak. */
+  orderBy(alias: string): string;
   valueOf(project: Project): string | number;
 }
 
 const ORDER_COLUMNS: Record<ProjectOrderField, { column: string; valueOf(project: Project): string | number }> = {
-  [ProjectOrderField.NAME]: { column: "p.name", valueOf: (p) => p.name },
-  [ProjectOrderField.INVESTMENT]: { column: "p.investment_wan", valueOf: (p) => p.investmentWan },
-  [ProjectOrderField.STAGE]: { column: "p.stage", valueOf: (p) => stageToNumber(p.stage) },
+  [ProjectOrderField.NAME]: { column: "name", valueOf: (p) => p.name },
+  [ProjectOrderField.INVESTMENT]: { column: "investment_wan", valueOf: (p) => p.investmentWan },
+  [ProjectOrderField.STAGE]: { column: "stage", valueOf: (p) => stageToNumber(p.stage) },
 };
 
 function orderingOf(orderBy?: ProjectOrder | null): Ordering {
-  if (!orderBy) return { tag: "ID:ASC", column: null, dir: "ASC", desc: false, valueOf: (p) => Number(p.id) };
+  if (!orderBy) return { tag: "ID:ASC", column: null, desc: false, orderBy: (t) => `${t}.id ASC`, valueOf: (p) => Number(p.id) };
   const dir = orderBy.direction === OrderDirection.DESC ? "DESC" : "ASC";
   const { column, valueOf } = ORDER_COLUMNS[orderBy.field];
-  return { tag: `${orderBy.field}:${dir}`, column, dir, desc: dir === "DESC", valueOf };
+  return { tag: `${orderBy.field}:${dir}`, column, desc: dir === "DESC", orderBy: (t) => `${t}.${column} ${dir}, ${t}.id ${dir}`, valueOf };
 }
 
 function toConnection(request: PageRequest, page: PlannedPage, projects: Project[]): ProjectConnection {
