@@ -45,6 +45,8 @@ export interface Context {
   sectorTree(): Promise<SectorTree>;
   /** Grouped rows of an aggregate query: from the shared cache at this request's data version, or read now. */
   groupedRows<T>(key: string, load: () => Promise<T[]>): Promise<T[]>;
+  /** Finished values shared across requests at this request's data version; null without the cache. */
+  kept(): Promise<{ get<T>(key: string): T | undefined; keep(key: string, value: unknown, size: number): void } | null>;
   loaders: Loaders;
 }
 
@@ -64,6 +66,14 @@ export function createContext(dataSource: DataSource, options: ContextOptions): 
     regionTree: () => loadAllTrees().then((t) => t.regions),
     sectorTree: () => loadAllTrees().then((t) => t.sectors),
     groupedRows: <T>(key: string, load: () => Promise<T[]>) => (shared ? currentVersion().then((v) => shared.rowsFor(v, key, load)) : load()),
+    kept: async () => {
+      if (!shared) return null;
+      const v = await currentVersion();
+      return {
+        get: <T>(key: string) => shared.valueFor<T>(v, key),
+        keep: (key: string, value: unknown, size: number) => shared.keepValue(v, key, value, size),
+      };
+    },
   } as Context;
   ctx.loaders = {
     meeting: createMeetingLoader(ctx),

@@ -6,29 +6,30 @@ import { loadTrees, type Trees } from "./trees";
 export interface SharedCacheOptions {
   /** How long a read of the data version is trusted before it is read again (ms); a write in this process resets it at once. */
   versionTtlMs: number;
-  /** Upper bound on cached grouped rows, all entries together. */
+  /** Upper bound on what is kept, in grouped rows (a finished value counts as its own size). */
   maxRows: number;
 }
 
-interface Entry<T> {
-  value: Promise<T>;
+interface Entry {
+  value: unknown;
   size: number;
 }
 
 /**
  * What one server process keeps between requests: the region and sector
- * trees and the grouped rows of aggregate queries, all valid for one data
- * version. The version lives in the database (`data_version`), so every
- * instance behind a load balancer sees every write; it is re-read at most
- * once per `versionTtlMs`, so a dashboard repeating a query costs no SQL
- * until the data changes.
+ * trees, the grouped rows of aggregate queries and finished aggregates, all
+ * valid for one data version. The version lives in the database
+ * (`data_version`), so every instance behind a load balancer sees every
+ * write; it is re-read at most once per `versionTtlMs`, so a dashboard
+ * repeating a query costs no SQL until the data changes.
  */
 export class SharedCache {
   private version: { value: Promise<number>; readAt: number } | undefined;
   private cachedVersion = -1;
   private trees: Promise<Trees> | undefined;
-  private readonly rows = new Map<string, Entry<unknown[]>>();
-  private rowCount = 0;
+  /** Least recently used first. */
+  private readonly entries = new Map<string, Entry>();
+  private size = 0;
 
   constructor(readonly options: SharedCacheOptions) {}
 
@@ -58,26 +59,52 @@ export class SharedCache {
     return this.trees;
   }
 
-  /** Grouped rows for `key` at this version, loaded by `load` once (least recently used entries go first). */
+  /** Grouped rows for `key` at this version, loaded by `load` once. */
   async rowsFor<T>(version: number, key: string, load: () => Promise<T[]>): Promise<T[]> {
     if (!this.adopt(version)) return load();
-    const hit = this.rows.get(key);
-    if (hit) {
-      this.rows.delete(key);
-      this.rows.set(key, hit);
-      return hit.value as Promise<T[]>;
-    }
-    const entry: Entry<unknown[]> = { value: load(), size: 0 };
-    this.rows.set(key, entry);
+    const hit = this.touch(key);
+    if (hit) return hit.value as Promise<T[]>;
+    const entry: Entry = { value: load(), size: 0 };
+    this.entries.set(key, entry);
     try {
-      const rows = await entry.value;
-      entry.size = rows.length;
-      this.rowCount += rows.length;
-      this.evict();
-      return rows as T[];
+      const rows = await (entry.value as Promise<T[]>);
+      this.grow(entry, rows.length);
+      return rows;
     } catch (error) {
-      this.rows.delete(key);
+      this.entries.delete(key);
       throw error;
+    }
+  }
+
+  /** A finished value kept for `key` at this version, if any. */
+  valueFor<T>(version: number, key: string): T | undefined {
+    return version === this.cachedVersion ? (this.touch(key)?.value as T | undefined) : undefined;
+  }
+
+  /** Keeps a finished value for `key` at this version; `size` counts against the bound. */
+  keepValue(version: number, key: string, value: unknown, size: number): void {
+    if (!this.adopt(version) || this.entries.has(key)) return;
+    const entry: Entry = { value, size: 0 };
+    this.entries.set(key, entry);
+    this.grow(entry, size);
+  }
+
+  private touch(key: string): Entry | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  private grow(entry: Entry, size: number): void {
+    entry.size = size;
+    this.size += size;
+    for (const [key, oldest] of this.entries) {
+      if (this.size <= this.options.maxRows || this.entries.size <= 1) break;
+      this.entries.delete(key);
+      this.size -= oldest.size;
     }
   }
 
@@ -91,17 +118,9 @@ export class SharedCache {
     if (version > this.cachedVersion) {
       this.cachedVersion = version;
       this.trees = undefined;
-      this.rows.clear();
-      this.rowCount = 0;
+      this.entries.clear();
+      this.size = 0;
     }
     return true;
-  }
-
-  private evict(): void {
-    for (const [key, entry] of this.rows) {
-      if (this.rowCount <= this.options.maxRows || this.rows.size <= 1) break;
-      this.rows.delete(key);
-      this.rowCount -= entry.size;
-    }
   }
 }

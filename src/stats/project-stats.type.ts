@@ -69,6 +69,10 @@ export class ProjectStats {
     this.projectCount = tally.total.count;
   }
 
+  /** Breakdown rows, built once per parentCode: a ProjectStats may serve many requests from the shared cache. */
+  private readonly sectorRows = new Map<string, SectorStats[]>();
+  private stageRows: StageStats[] | undefined;
+
   @Field(() => Int, { description: "Number of projects." })
   projectCount: number;
 
@@ -85,6 +89,20 @@ export class ProjectStats {
     @Arg("parentCode", () => ID, { nullable: true, description: "Break this sector down into its children instead of listing top-level sectors." })
     parentCode?: string | null,
   ): SectorStats[] {
+    let rows = this.sectorRows.get(parentCode ?? "");
+    if (!rows) {
+      rows = this.sectorBreakdown(parentCode ?? null);
+      this.sectorRows.set(parentCode ?? "", rows);
+    }
+    return rows;
+  }
+
+  @Field(() => [StageStats], { description: "One row per current stage, in lifecycle order." })
+  byStage(): StageStats[] {
+    return (this.stageRows ??= STAGES.map((stage, i) => new StageStats(stage, this.tally.stages[i + 1])).filter((row) => row.projectCount > 0));
+  }
+
+  private sectorBreakdown(parentCode: string | null): SectorStats[] {
     let depth = 0;
     let parent: Sector | undefined;
     if (parentCode != null) {
@@ -108,10 +126,5 @@ export class ProjectStats {
     return [...rows]
       .sort(([a], [b]) => compareCodes(a.code, b.code))
       .map(([sector, bucket]) => new SectorStats(sector, bucket));
-  }
-
-  @Field(() => [StageStats], { description: "One row per current stage, in lifecycle order." })
-  byStage(): StageStats[] {
-    return STAGES.map((stage, i) => new StageStats(stage, this.tally.stages[i + 1])).filter((row) => row.projectCount > 0);
   }
 }

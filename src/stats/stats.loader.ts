@@ -55,17 +55,25 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
-  const sectors = await ctx.sectorTree();
+  const [sectors, kept] = await Promise.all([ctx.sectorTree(), ctx.kept()]);
+  const keyOf = (group: string, i: number) => `stats|${group}|${scopeKey(requests[i].scope)}`;
   await Promise.all(
-    [...groups.values()].map(async (indexes) => {
+    [...groups].map(async ([group, indexes]) => {
+      // Finished aggregates of this data version are shared: a repeated dashboard only reads them.
+      const missing = indexes.filter((i) => !(results[i] = kept?.get<ProjectStats>(keyOf(group, i)) as ProjectStats));
+      if (missing.length === 0) return;
       try {
-        const filter = await resolveFilter(requests[indexes[0]].filter, ctx);
-        const scoped = indexes.map((i) => ({ scope: requests[i].scope, tally: new Tally() }));
-        if (requests[indexes[0]].scope.kind === "batch") await fillBatches(ctx, filter, scoped);
+        const filter = await resolveFilter(requests[missing[0]].filter, ctx);
+        const scoped = missing.map((i) => ({ scope: requests[i].scope, tally: new Tally() }));
+        if (requests[missing[0]].scope.kind === "batch") await fillBatches(ctx, filter, scoped);
         else await fillScopes(ctx, filter, scoped);
-        scoped.forEach(({ tally }, j) => (results[indexes[j]] = new ProjectStats(tally, sectors)));
+        scoped.forEach(({ tally }, j) => {
+          const stats = new ProjectStats(tally, sectors);
+          results[missing[j]] = stats;
+          kept?.keep(keyOf(group, missing[j]), stats, tally.sectors.size + 1);
+        });
       } catch (error) {
-        for (const i of indexes) results[i] = error as Error;
+        for (const i of missing) results[i] = error as Error;
       }
     }),
   );
