@@ -41,6 +41,10 @@ import {
 
 const ROOT = path.resolve(__dirname, "..");
 const SERVER_MAIN = path.join(ROOT, "dist/src/main.js");
+/** The V8 flags `npm start` runs the server with (package.json is their one home), so the benchmark measures what production runs. */
+const START_FLAGS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start as string)
+  .split(/\s+/)
+  .filter((token) => token.startsWith("--"));
 const RESULTS_DIR = path.join(__dirname, "results");
 const SQL_HEADER = "x-sql-statements";
 
@@ -602,8 +606,8 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
 
   // The product, as production runs it.
   const profileDir = path.join(RESULTS_DIR, "profiles");
-  const nodeArgs = options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=server-${size}-${Date.now()}.cpuprofile`] : [];
-  process.stderr.write(`  starting the server (dist/src/main.js, NODE_ENV=production)\n`);
+  const nodeArgs = [...START_FLAGS, ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=server-${size}-${Date.now()}.cpuprofile`] : [])];
+  process.stderr.write(`  starting the server (node ${START_FLAGS.join(" ")} dist/src/main.js, NODE_ENV=production)\n`);
   const server = await startChild("the server", [...nodeArgs, SERVER_MAIN], {
     NODE_ENV: "production",
     PORT: "0",

@@ -22,7 +22,7 @@ export interface Config {
   aggregateCache: boolean;
   /** How long a read of the data version is trusted, in ms (DATA_VERSION_TTL_MS, default 1000). */
   dataVersionTtlMs: number;
-  /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 500000). */
+  /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 200000). */
   aggregateCacheMaxRows: number;
 }
 
@@ -47,7 +47,7 @@ export function loadConfig(env: Env = process.env): Config {
     useRollups: readBool(env, "USE_ROLLUPS", true),
     aggregateCache: readBool(env, "AGGREGATE_CACHE", true),
     dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
-    aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 500_000, 0, 100_000_000),
+    aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 200_000, 0, 100_000_000),
   };
 }
 

@@ -434,6 +434,7 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
       ["filter.meetingId", `{ stats(filter: { meetingId: "424242" }) { projectCount } }`, "filter.meetingId"],
       ["filter.milestone.meetingId", `{ stats(filter: { milestone: { stage: SIGNED, meetingId: "nope" } }) { projectCount } }`, "filter.milestone.meetingId"],
       ["meetings(hostRegionCode)", `{ meetings(hostRegionCode: "999999") { id } }`, "hostRegionCode"],
+      ["bySector(parentCode)", `{ stats { bySector(parentCode: "NOPE") { projectCount } } }`, "bySector.parentCode"],
     ])("an unknown code in %s is NOT_FOUND naming where", async (_label, query, field) => {
       const res = await server.gql(query);
       expect(res.errors?.[0].extensions?.code).toBe("NOT_FOUND");

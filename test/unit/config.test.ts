@@ -24,7 +24,7 @@ describe("loadConfig", () => {
       useRollups: true,
       aggregateCache: true,
       dataVersionTtlMs: 1000,
-      aggregateCacheMaxRows: 500_000,
+      aggregateCacheMaxRows: 200_000,
     });
   });
 
