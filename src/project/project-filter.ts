@@ -1,7 +1,9 @@
+import { validateSync } from "class-validator";
+
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { stageToNumber } from "../common/stage";
 import type { Context } from "../server/context";
-import type { MilestoneFilter, ProjectFilter } from "./project-filter.input";
+import { type MilestoneFilter, ProjectFilter } from "./project-filter.input";
 
 /** A condition on a project's milestones: it reached `stage`, and where given, at this meeting / venue / in these dates. */
 export interface MilestoneCondition {
@@ -27,10 +29,16 @@ export interface ResolvedFilter {
   nameContains?: string;
 }
 
-/** Checks a filter against the data and resolves its codes; errors name the argument path. */
+/**
+ * Checks a filter (its class-validator bounds, then against the data) and
+ * resolves its codes; errors name the argument path. Loaders call this once
+ * per distinct filter of a request, rather than once per field that takes it.
+ */
 export async function resolveFilter(filter: ProjectFilter | null | undefined, ctx: Context, path = "filter"): Promise<ResolvedFilter> {
   const resolved: ResolvedFilter = { milestones: [] };
   if (!filter) return resolved;
+  const [invalid] = validateSync(filter instanceof ProjectFilter ? filter : Object.assign(new ProjectFilter(), filter));
+  if (invalid) throw new BadUserInputError(`${path}.${invalid.property}`, Object.values(invalid.constraints ?? {})[0] ?? "is not valid");
   if (filter.stages?.length) resolved.stages = [...new Set(filter.stages.map(stageToNumber))].sort();
   if (filter.sectorCodes) {
     const tree = await ctx.sectorTree();

@@ -445,6 +445,8 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
       ["bounds the wrong way round", `{ stats(filter: { minInvestment: 10, maxInvestment: 5 }) { projectCount } }`],
       ["dates the wrong way round", `{ stats(filter: { milestone: { stage: SIGNED, from: "2021-02-01", to: "2021-01-01" } }) { projectCount } }`],
       ["a negative amount", `{ stats(filter: { minInvestment: -1 }) { projectCount } }`],
+      ["an over-long name", `{ projects(filter: { nameContains: "${"长".repeat(101)}" }) { totalCount } }`],
+      ["too many stages in a region's stats", `{ region(code: "410000") { stats(filter: { stages: [SIGNED, SIGNED, STARTED, IN_PRODUCTION] }) { projectCount } } }`],
     ])("%s is a BAD_USER_INPUT", async (_label, query) => {
       const res = await server.gql(query);
       expect(res.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
