@@ -12,7 +12,7 @@ import { seedDatabase } from "../../src/seed/seed";
 import { createContext } from "../../src/server/context";
 import { ProjectStats } from "../../src/stats/project-stats.type";
 import { applyToRollups, verifyRollups } from "../../src/stats/rollups";
-import { rollupPlan } from "../../src/stats/stats.loader";
+import { rollupPlan } from "../../src/stats/grouped-queries";
 import type { StatsScope } from "../../src/stats/stats.scope";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
