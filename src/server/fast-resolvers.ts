@@ -25,6 +25,16 @@ const DIRECT: Record<string, Record<string, GraphQLFieldResolver<any, unknown, a
     projectCount: "property",
     totalInvestment: (row, args) => row.totalInvestment(args.unit ?? null),
   },
+  BreakdownRow: {
+    region: "property",
+    sector: "property",
+    stage: "property",
+    meeting: "property",
+    year: "property",
+    quarter: "property",
+    projectCount: "property",
+    totalInvestment: (row, args) => row.totalInvestment(args.unit ?? null),
+  },
   Region: { code: "property", name: "property", level: "property" },
   Sector: { code: "property", name: "property" },
   Project: {

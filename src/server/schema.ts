@@ -5,6 +5,7 @@ import { MeetingBatchResolver, MeetingResolver, VenueResolver } from "../meeting
 import { MilestoneResolver, ProjectConnectionResolver, ProjectResolver } from "../project/project.resolver";
 import { RegionResolver } from "../region/region.resolver";
 import { SectorResolver } from "../sector/sector.resolver";
+import { BreakdownResolver } from "../stats/breakdown.resolver";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -17,6 +18,7 @@ export const RESOLVERS = [
   MeetingResolver,
   VenueResolver,
   MeetingBatchResolver,
+  BreakdownResolver,
 ] as const;
 
 /** Builds the executable schema from the resolver classes (code first), with direct resolvers on the hot fields. */

@@ -14,7 +14,7 @@ import { Bucket, type Tally } from "./tally";
  * the row types; it is reachable from no field, so the schema has no type of its own for it.
  */
 @ObjectType()
-abstract class Share {
+export abstract class Share {
   constructor(bucket: Bucket) {
     this.projectCount = bucket.count;
     this.wan = bucket.wan;

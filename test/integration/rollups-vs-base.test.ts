@@ -13,6 +13,9 @@ import { createContext } from "../../src/server/context";
 import { ProjectStats } from "../../src/stats/project-stats.type";
 import { applyToRollups, verifyRollups } from "../../src/stats/rollups";
 import { rollupPlan } from "../../src/stats/grouped-queries";
+import { computeBreakdown } from "../../src/stats/breakdown";
+import type { BreakdownDimension, BreakdownRow } from "../../src/stats/breakdown.type";
+import { RegionLevel } from "../../src/region/region.type";
 import type { StatsScope } from "../../src/stats/stats.scope";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
@@ -121,6 +124,20 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
     const fromBase = await Promise.all(scopes.map((scope) => base.loaders.stats.load({ scope, filter })));
     expect(fromRollups.map(picture)).toEqual(fromBase.map(picture));
     expect(fromBase.some((s) => s.projectCount > 0)).toBe(true);
+  });
+
+  it.each(filters)("%s: same breakdowns from rollups and base tables", async (_label, make) => {
+    const filter = make(String(firstMeeting), String(secondMeeting));
+    const rollups = createContext(db, { useRollups: true, shared: null });
+    const base = createContext(db, { useRollups: false, shared: null });
+    const flat = (rows: BreakdownRow[]) =>
+      rows.map((r) => [r.region?.code, r.sector?.code, r.stage, r.meeting?.id, r.year, r.quarter, r.projectCount, r.totalInvestment(null)]);
+    for (const groupBy of [[], ["REGION", "SECTOR"], ["STAGE"], ["MEETING", "STAGE"], ["MEETING", "REGION", "SECTOR"], ["SECTOR", "STAGE"]] as BreakdownDimension[][]) {
+      for (const regionLevel of [RegionLevel.CITY, RegionLevel.COUNTY]) {
+        const request = { groupBy, filter, regionLevel };
+        expect([groupBy, flat(await computeBreakdown(rollups, request))]).toEqual([groupBy, flat(await computeBreakdown(base, request))]);
+      }
+    }
   });
 
   it("counts a project presented twice at one meeting once for the meeting and once per batch", async () => {

@@ -38,10 +38,6 @@ const NOT_YET_IMPLEMENTED: ReadonlySet<string> = new Set([
   "UpdateProjectInput",
   "AdvanceStageInput",
   "CreateMeetingInput",
-  // Flat breakdowns come with the BI issue.
-  "BreakdownDimension",
-  "BreakdownRow",
-  "Query.breakdown",
 ]);
 
 type Position = "input" | "output";
