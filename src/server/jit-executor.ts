@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { type DocumentNode, type GraphQLSchema, printSchema } from "graphql";
+import { type DocumentNode, getOperationAST, getVariableValues, GraphQLError, type GraphQLSchema, printSchema } from "graphql";
 import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 
 /**
@@ -26,7 +26,17 @@ export function jitExecution(schema: GraphQLSchema): GatewayInterface {
       query = result;
       byOperation.set(operationName ?? "", query);
     }
-    return query.query(undefined, request.context, request.request.variables ?? {});
+    // Variables are coerced by graphql-js, which applies defaults as the spec says (graphql-jit refuses a
+    // non-null variable that has a default but was not sent); graphql-jit then sees them all given.
+    const operation = getOperationAST(request.document, operationName);
+    const variables = getVariableValues(schema, operation?.variableDefinitions ?? [], request.request.variables ?? {});
+    if (variables.errors) {
+      return { errors: variables.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: "BAD_USER_INPUT" } })) };
+    }
+    const result = await query.query(undefined, request.context, variables.coerced);
+    // Apollo expects graphql-js errors (with `extensions`); graphql-jit's own may lack it.
+    if (result.errors) result.errors = result.errors.map((error: GraphQLError) => (error instanceof GraphQLError ? error : asGraphQLError(error)));
+    return result;
   };
   return {
     onSchemaLoadOrUpdate(callback) {
@@ -36,4 +46,9 @@ export function jitExecution(schema: GraphQLSchema): GatewayInterface {
     load: async () => ({ schema, executor }),
     stop: async () => undefined,
   };
+}
+
+/** A graphql-js error carrying what another error object says. */
+function asGraphQLError(error: { message: string; nodes?: GraphQLError["nodes"]; path?: GraphQLError["path"] }): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, path: error.path, originalError: error as Error });
 }

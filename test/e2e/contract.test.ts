@@ -452,6 +452,15 @@ describe.each(DB_KINDS)("read contract on %s", (kind) => {
       expect(res.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     });
 
+    it("a non-null variable with a default may be left out; a missing one without default is a BAD_USER_INPUT", async () => {
+      const withDefault = await server.gql(`query Q($code: ID! = "410100") { region(code: $code) { name } }`);
+      expect(withDefault.errors).toBeUndefined();
+      expect(withDefault.data.region.name).toBe("郑州市");
+      const missing = await server.gql(`query Q($code: ID!) { region(code: $code) { name } }`);
+      expect(missing.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+      expect(missing.errors?.[0].message).toMatch(/\$code/);
+    });
+
     it("an impossible date is refused", async () => {
       const res = await server.gql(`query($d: Date) { meetings(from: $d) { id } }`, { d: "2021-02-30" });
       expect(res.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
