@@ -18,6 +18,7 @@ import type { BreakdownDimension, BreakdownRow } from "../../src/stats/breakdown
 import { RegionLevel } from "../../src/region/region.type";
 import type { StatsScope } from "../../src/stats/stats.scope";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
+import { advanceProjects, createMeeting } from "../support/ledger";
 
 /** A plain, comparable picture of a ProjectStats. */
 function picture(stats: ProjectStats) {
@@ -46,18 +47,12 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
     for (const row of await db.query("SELECT id, code FROM sector WHERE code IN ('MFG', 'SEI', 'SEI_BIO', 'RND')")) ids[row.code] = Number(row.id);
 
     // A second meeting: 40 projects signed at the first one start at it, and two new projects are signed and started at it.
+    secondMeeting = await createMeeting(db, "第二期推进会", "2021-10-20", "410000");
+    const advancing: number[] = (await db.query("SELECT project_id FROM milestone WHERE meeting_id = ? AND stage = 1 ORDER BY project_id LIMIT 40", [firstMeeting])).map(
+      (r: { project_id: number }) => Number(r.project_id),
+    );
+    await advanceProjects(db, advancing, { stage: 2, reachedOn: "2021-10-20", meetingId: secondMeeting, venueRegionId: ids["410100"] });
     await db.transaction(async (em) => {
-      await em.query("INSERT INTO meeting (title, held_on, host_region_id) VALUES ('第二期推进会', '2021-10-20', ?)", [ids["410000"]]);
-      secondMeeting = Number((await em.query("SELECT id FROM meeting WHERE held_on = '2021-10-20'"))[0].id);
-      const advancing: number[] = (await em.query("SELECT project_id FROM milestone WHERE meeting_id = ? AND stage = 1 ORDER BY project_id LIMIT 40", [firstMeeting])).map(
-        (r: { project_id: number }) => Number(r.project_id),
-      );
-      await applyToRollups(em, advancing, -1);
-      for (const id of advancing) {
-        await em.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, 2, '2021-10-20', ?, ?)", [id, secondMeeting, ids["410100"]]);
-        await em.query("UPDATE project SET stage = 2, stage_reached_on = '2021-10-20', version = version + 1 WHERE id = ?", [id]);
-      }
-      await applyToRollups(em, advancing, 1);
       for (const name of ["同会签约开工项目甲", "同会签约开工项目乙"]) {
         await em.query(
           "INSERT INTO project (name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version) VALUES (?, ?, ?, 2, '2021-10-20', 123400, NULL, 1, 1)",
