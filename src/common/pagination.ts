@@ -21,11 +21,11 @@ export class PageInfo {
   endCursor: string | null;
 }
 
-/** Checks `first` (1..100); the error names the argument. */
-export function checkPageSize(first: number | null | undefined): number {
+/** Checks `first` (1..100, or up to `max` for internal readers); the error names the argument. */
+export function checkPageSize(first: number | null | undefined, max = MAX_PAGE_SIZE): number {
   const size = first ?? 20;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new BadUserInputError("first", `must be between 1 and ${MAX_PAGE_SIZE} (got ${size})`);
+  if (!Number.isInteger(size) || size < 1 || size > max) {
+    throw new BadUserInputError("first", `must be between 1 and ${max} (got ${size})`);
   }
   return size;
 }

@@ -26,6 +26,8 @@ export interface PageRequest {
   first?: number | null;
   after?: string | null;
   orderBy?: ProjectOrder | null;
+  /** Largest page allowed: the API's 100 unless internal code (the CSV export) reads in bigger pages. */
+  maxPageSize?: number;
 }
 
 /** Projects by id, one `IN (…)` query per tick. */
@@ -58,7 +60,7 @@ export function createMilestonesLoader(ctx: Context): DataLoader<number, Milesto
  */
 export function createProjectPageLoader(ctx: Context): DataLoader<PageRequest, ProjectConnection, string> {
   return new DataLoader((requests) => loadPages(ctx, requests), {
-    cacheKeyFn: (r) => JSON.stringify([r.scope, r.filter ?? null, r.first ?? null, r.after ?? null, r.orderBy ?? null]),
+    cacheKeyFn: (r) => JSON.stringify([r.scope, r.filter ?? null, r.first ?? null, r.after ?? null, r.orderBy ?? null, r.maxPageSize ?? null]),
   });
 }
 
@@ -104,7 +106,7 @@ async function loadPages(ctx: Context, requests: readonly PageRequest[]): Promis
 }
 
 async function planPage(ctx: Context, request: PageRequest, index: number): Promise<PlannedPage> {
-  const size = checkPageSize(request.first);
+  const size = checkPageSize(request.first, request.maxPageSize);
   const order = orderingOf(request.orderBy);
   const after = request.after ? decodeCursor(request.after, order.tag) : undefined;
   const filter = await scopedFilter(ctx, request.scope, request.filter);

@@ -17,6 +17,7 @@ import type { Config } from "../config";
 import { ErrorCode } from "../common/errors";
 import { type Context, createContext } from "./context";
 import { jitExecution } from "./jit-executor";
+import { exportRoutes } from "../export/export.routes";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
 
@@ -60,6 +61,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   app.get("/health", (_req, res) => {
     res.json({ status: "ok" });
   });
+  app.use(exportRoutes(db, contextOptions));
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),

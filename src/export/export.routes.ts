@@ -1,0 +1,170 @@
+import { once } from "node:events";
+
+import { type Response, Router } from "express";
+import type { DataSource } from "typeorm";
+
+import { AppError } from "../common/errors";
+import { fromWan, type MoneyUnit } from "../common/money";
+import { type ContextOptions, createContext } from "../server/context";
+import { computeBreakdown } from "../stats/breakdown";
+import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
+import { csvRecord, UTF8_BOM } from "./csv";
+import {
+  ExportParamError,
+  FILTER_PARAMS,
+  filterParams,
+  groupByParam,
+  orderParam,
+  readQuery,
+  regionLevelParam,
+  unitParam,
+} from "./export-params";
+
+/** Rows per page when streaming projects: big enough to be quick, small enough that memory does not grow with the export. */
+const EXPORT_PAGE = 1000;
+
+/**
+ * CSV for spreadsheets and BI tools that read a URL: the breakdown and the
+ * project list, taking the GraphQL arguments as query parameters. UTF-8 with a
+ * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
+ * and a 400 naming the parameter when one is wrong.
+ */
+export function exportRoutes(db: DataSource, options: ContextOptions): Router {
+  const router = Router();
+
+  router.get("/export/breakdown.csv", async (req, res) => {
+    try {
+      const get = readQuery(req.originalUrl, ["groupBy", "regionLevel", ...FILTER_PARAMS]);
+      const groupBy = [...new Set(groupByParam(get))];
+      const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
+      const unit = unitParam(get);
+      const rows = await computeBreakdown(createContext(db, options), request);
+      startCsv(res, "breakdown.csv");
+      res.write(csvRecord(breakdownColumns(groupBy)));
+      res.end(rows.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
+    } catch (error) {
+      sendError(res, error);
+    }
+  });
+
+  router.get("/export/projects.csv", async (req, res) => {
+    let started = false;
+    try {
+      const get = readQuery(req.originalUrl, ["orderBy", "direction", ...FILTER_PARAMS]);
+      const filter = filterParams(get);
+      const orderBy = orderParam(get);
+      const unit = unitParam(get);
+      const ctx = createContext(db, options);
+      const [regions, sectors] = await Promise.all([ctx.regionTree(), ctx.sectorTree()]);
+      let after: string | null = null;
+      for (;;) {
+        const page = await ctx.loaders.projectPage.load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
+        ctx.loaders.projectPage.clearAll(); // pages are not kept: memory stays flat however long the export
+        if (!started) {
+          startCsv(res, "projects.csv");
+          res.write(csvRecord(PROJECT_COLUMNS));
+          started = true;
+        }
+        const chunk = page.nodes
+          .map((p) => {
+            const lineage = regions.lineageOf(p.regionId);
+            const city = lineage.find((r) => r.level === "CITY");
+            const sector = sectors.byId(p.sectorId)!;
+            const top = sectors.lineageOf(p.sectorId)[0];
+            const region = regions.byId(p.regionId)!;
+            return csvRecord([p.id, p.name, region.code, region.name, city?.code, city?.name, sector.code, sector.name, top.code, p.stage, fromWan(p.investmentWan, unit), p.investor, p.synthetic, p.version]);
+          })
+          .join("");
+        if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
+        if (res.destroyed || !page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      res.end();
+    } catch (error) {
+      if (started) res.destroy(error as Error);
+      else sendError(res, error);
+    }
+  });
+
+  return router;
+}
+
+const PROJECT_COLUMNS = [
+  "id",
+  "name",
+  "region_code",
+  "region_name",
+  "city_code",
+  "city_name",
+  "sector_code",
+  "sector_name",
+  "top_sector_code",
+  "stage",
+  "investment",
+  "investor",
+  "synthetic",
+  "version",
+];
+
+/** Column names of a breakdown: each grouped dimension's, in groupBy order, then the measures. */
+function breakdownColumns(groupBy: readonly BreakdownDimension[]): string[] {
+  return [...groupBy.flatMap((d) => dimensionColumns(d, groupBy)), "project_count", "total_investment"];
+}
+
+function dimensionColumns(dimension: BreakdownDimension, groupBy: readonly BreakdownDimension[]): string[] {
+  switch (dimension) {
+    case BreakdownDimension.REGION:
+      return ["region_code", "region_name"];
+    case BreakdownDimension.SECTOR:
+      return ["sector_code", "sector_name"];
+    case BreakdownDimension.STAGE:
+      return ["stage"];
+    case BreakdownDimension.MEETING:
+      return ["meeting_id", "meeting_title", "meeting_held_on"];
+    case BreakdownDimension.YEAR:
+      return ["year"];
+    case BreakdownDimension.QUARTER:
+      return groupBy.includes(BreakdownDimension.YEAR) ? ["quarter"] : ["year", "quarter"];
+  }
+}
+
+function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownRow, unit: MoneyUnit): Array<string | number | null | undefined> {
+  const values = groupBy.flatMap((d): Array<string | number | null | undefined> => {
+    switch (d) {
+      case BreakdownDimension.REGION:
+        return [row.region?.code, row.region?.name];
+      case BreakdownDimension.SECTOR:
+        return [row.sector?.code, row.sector?.name];
+      case BreakdownDimension.STAGE:
+        return [row.stage];
+      case BreakdownDimension.MEETING:
+        return [row.meeting?.id, row.meeting?.title, row.meeting?.heldOn];
+      case BreakdownDimension.YEAR:
+        return [row.year];
+      case BreakdownDimension.QUARTER:
+        return groupBy.includes(BreakdownDimension.YEAR) ? [row.quarter] : [row.year, row.quarter];
+    }
+  });
+  return [...values, row.projectCount, row.totalInvestment(unit)];
+}
+
+function startCsv(res: Response, filename: string): void {
+  res.status(200);
+  res.setHeader("Content-Type", "text/csv; charset=utf-8");
+  res.setHeader("Content-Disposition", `inline; filename="${filename}"`);
+  res.write(UTF8_BOM);
+}
+
+/** A bad parameter (or unknown code) is a 400 with the reason; anything else a 500 that says nothing of the internals. */
+function sendError(res: Response, error: unknown): void {
+  // The API's errors name the argument path (filter.regionCodes[0]); here the parameter is regionCodes.
+  const reason =
+    error instanceof ExportParamError
+      ? error.message
+      : error instanceof AppError && error.extensions.code !== "INTERNAL_SERVER_ERROR"
+        ? error.message.replace(/^filter\./, "")
+        : null;
+  res.status(reason ? 400 : 500).type("text/plain; charset=utf-8").send(reason ? `Bad request: ${reason}\n` : "Internal server error\n");
+  if (!reason) process.stderr.write(`export failed: ${(error as Error)?.stack ?? String(error)}\n`);
+}
+

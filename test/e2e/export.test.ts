@@ -1,0 +1,126 @@
+/**
+ * CSV exports for spreadsheets and BI tools: the breakdown and the project
+ * list from a URL, UTF-8 with a BOM, RFC 4180 quoting, stable columns, exact
+ * totals, and a 400 naming a bad parameter.
+ */
+import { bumpDataVersion } from "../../src/db/data-version";
+import { applyToRollups } from "../../src/stats/rollups";
+import { DB_KINDS } from "../support/databases";
+import { startTestServer, type TestServer } from "../support/test-server";
+
+/** A strict RFC 4180 reader: records end in CRLF, quoted fields may hold commas, quotes (doubled) and line breaks. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = "";
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") record.push(field), (field = "");
+    else if (c === "\r" && text[i + 1] === "\n") record.push(field), records.push(record), (record = []), (field = ""), i++;
+    else field += c;
+  }
+  if (field !== "" || record.length) throw new Error("CSV does not end with CRLF");
+  return records;
+}
+
+async function getCsv(server: TestServer, path: string): Promise<{ status: number; type: string | null; raw: string; rows: string[][] }> {
+  const res = await fetch(server.url.replace(/\/graphql$/, path));
+  const raw = Buffer.from(await res.arrayBuffer()).toString("utf8"); // keeps a BOM, which res.text() would drop
+  return { status: res.status, type: res.headers.get("content-type"), raw, rows: res.status === 200 ? parseCsv(raw.replace(/^\uFEFF/, "")) : [] };
+}
+
+describe.each(DB_KINDS)("CSV export on %s", (kind) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind, { DATA_VERSION_TTL_MS: "0" });
+  });
+  afterAll(async () => server?.close());
+
+  it("the province's city × sector table, with Chinese names and exact totals", async () => {
+    const csv = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR&regionLevel=CITY&unit=YI_YUAN");
+    expect(csv.status).toBe(200);
+    expect(csv.type).toBe("text/csv; charset=utf-8");
+    expect(Buffer.from(csv.raw, "utf8").subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const [header, ...rows] = csv.rows;
+    expect(header).toEqual(["region_code", "region_name", "sector_code", "sector_name", "project_count", "total_investment"]);
+    const { data } = await server.gql(`{ breakdown(groupBy: [REGION, SECTOR]) { region { code name } sector { code name } projectCount totalInvestment } stats { projectCount totalInvestment(unit: WAN_YUAN) } }`);
+    expect(rows).toEqual(data.breakdown.map((r: any) => [r.region.code, r.region.name, r.sector.code, r.sector.name, String(r.projectCount), String(r.totalInvestment)]));
+    expect(rows.find((r) => r[0] === "410100")?.[1]).toBe("郑州市");
+    expect(rows.reduce((n, r) => n + Number(r[4]), 0)).toBe(data.stats.projectCount);
+    expect(Math.round(rows.reduce((n, r) => n + Number(r[5]) * 10_000, 0))).toBe(data.stats.totalInvestment);
+  });
+
+  it("takes the filter and unit as parameters: signed projects by county in 万元", async () => {
+    const csv = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR&regionLevel=COUNTY&stages=SIGNED&unit=WAN_YUAN");
+    const [header, ...rows] = csv.rows;
+    expect(header.slice(-2)).toEqual(["project_count", "total_investment"]);
+    expect(rows.reduce((n, r) => n + Number(r[4]), 0)).toBe(258);
+    expect(rows.reduce((n, r) => n + Number(r[5]), 0)).toBe(28_605_000);
+  });
+
+  it("a meeting's batches and a quarterly series have stable columns", async () => {
+    const batches = await getCsv(server, "/export/breakdown.csv?groupBy=MEETING,STAGE");
+    expect(batches.rows[0]).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "project_count", "total_investment"]);
+    expect(batches.rows.slice(1).map((r) => [r[3], r[4], r[5]])).toEqual([
+      ["SIGNED", "258", "2860.5"],
+      ["STARTED", "555", "7345"],
+      ["IN_PRODUCTION", "524", "3621"],
+    ]);
+    const quarters = await getCsv(server, "/export/breakdown.csv?groupBy=QUARTER&milestone.stage=SIGNED");
+    expect(quarters.rows[0]).toEqual(["year", "quarter", "project_count", "total_investment"]);
+    expect(quarters.rows.slice(1).reduce((n, r) => n + Number(r[2]), 0)).toBe(1337);
+  });
+
+  it.each([
+    ["an unknown dimension", "/export/breakdown.csv?groupBy=REGION,CITY", /groupBy/],
+    ["an unknown parameter", "/export/breakdown.csv?stage=SIGNED", /stage: unknown parameter/],
+    ["a bad level", "/export/breakdown.csv?regionLevel=TOWN", /regionLevel/],
+    ["a bad amount", "/export/projects.csv?minInvestment=lots", /minInvestment/],
+    ["a bad date", "/export/projects.csv?milestone.stage=SIGNED&milestone.from=2021-02-30", /milestone\.from/],
+    ["a date without its stage", "/export/projects.csv?milestone.from=2021-01-01", /milestone\.from: needs milestone\.stage/],
+    ["an unknown region", "/export/breakdown.csv?regionCodes=410100,999999", /regionCodes\[1\]: no region "999999"/],
+    ["bounds the wrong way round", "/export/projects.csv?minInvestment=9&maxInvestment=1", /maxInvestment/],
+  ])("%s is a 400 that says which parameter and why", async (_label, path, reason) => {
+    const csv = await getCsv(server, path);
+    expect(csv.status).toBe(400);
+    expect(csv.type).toMatch(/^text\/plain/);
+    expect(csv.raw).toMatch(reason);
+  });
+
+  it("streams every project, across pages, in the order asked, quoting what needs quoting", async () => {
+    // A name with a comma, quotes and a line break must survive the round trip.
+    const awkward = '测试,"引号"\n项目';
+    await server.db.transaction(async (em) => {
+      const [{ id: region }] = await em.query("SELECT id FROM region WHERE code = '410102'");
+      const [{ id: sector }] = await em.query("SELECT id FROM sector WHERE code = 'RND'");
+      await em.query("INSERT INTO project (name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version) VALUES (?, ?, ?, 1, '2021-08-01', 12345, 'A, B & \"C\"', 0, 1)", [awkward, region, sector]);
+      const [{ id }] = await em.query("SELECT id FROM project WHERE name = ?", [awkward]);
+      await applyToRollups(em, [Number(id)], 1);
+      await bumpDataVersion(em);
+    });
+    const csv = await getCsv(server, "/export/projects.csv?orderBy=INVESTMENT&direction=DESC&unit=WAN_YUAN");
+    expect(csv.status).toBe(200);
+    const [header, ...rows] = csv.rows;
+    expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version"]);
+    const { data } = await server.gql(`{ projects { totalCount } }`);
+    expect(rows).toHaveLength(data.projects.totalCount);
+    expect(rows.length).toBeGreaterThan(1000); // more than one page of the export
+    expect(new Set(rows.map((r) => r[0])).size).toBe(rows.length);
+    const investments = rows.map((r) => Number(r[10]));
+    expect(investments).toEqual([...investments].sort((a, b) => b - a));
+    const row = rows.find((r) => r[1] === awkward)!;
+    expect(row.slice(2, 6)).toEqual(["410102", "中原区", "410100", "郑州市"]);
+    expect(row[10]).toBe("12345");
+    expect(row[11]).toBe('A, B & "C"');
+    const filtered = await getCsv(server, "/export/projects.csv?regionCodes=419001&stages=STARTED");
+    const expected = await server.gql(`{ projects(filter: { regionCodes: ["419001"], stages: [STARTED] }) { totalCount } }`);
+    expect(filtered.rows.length - 1).toBe(expected.data.projects.totalCount);
+    expect(filtered.rows.slice(1).every((r) => r[2] === "419001" && r[9] === "STARTED")).toBe(true);
+  });
+});
