@@ -22,6 +22,8 @@ export interface Config {
   aggregateCache: boolean;
   /** How long a read of the data version is trusted, in ms (DATA_VERSION_TTL_MS, default 1000). */
   dataVersionTtlMs: number;
+  /** max-age, in seconds, of the Cache-Control of reads (HTTP_CACHE_MAX_AGE, default 10). */
+  httpCacheMaxAge: number;
   /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 200000). */
   aggregateCacheMaxRows: number;
 }
@@ -48,6 +50,7 @@ export function loadConfig(env: Env = process.env): Config {
     aggregateCache: readBool(env, "AGGREGATE_CACHE", true),
     dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
     aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 200_000, 0, 100_000_000),
+    httpCacheMaxAge: readInt(env, "HTTP_CACHE_MAX_AGE", 10, 0, 86_400),
   };
 }
 

@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import { AppError } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { type ContextOptions, createContext } from "../server/context";
+import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
 import { csvRecord, UTF8_BOM } from "./csv";
@@ -29,8 +30,9 @@ const EXPORT_PAGE = 1000;
  * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
  * and a 400 naming the parameter when one is wrong.
  */
-export function exportRoutes(db: DataSource, options: ContextOptions): Router {
+export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeconds: number): Router {
   const router = Router();
+  router.use("/export", conditionalGet(db, options.shared, maxAgeSeconds));
 
   router.get("/export/breakdown.csv", async (req, res) => {
     try {
@@ -38,8 +40,9 @@ export function exportRoutes(db: DataSource, options: ContextOptions): Router {
       const groupBy = [...new Set(groupByParam(get))];
       const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
       const unit = unitParam(get);
-      const rows = await computeBreakdown(createContext(db, options), request);
-      startCsv(res, "breakdown.csv");
+      const ctx = createContext(db, options);
+      const rows = await computeBreakdown(ctx, request);
+      startCsv(res, "breakdown.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
       res.write(csvRecord(breakdownColumns(groupBy)));
       res.end(rows.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
     } catch (error) {
@@ -61,7 +64,7 @@ export function exportRoutes(db: DataSource, options: ContextOptions): Router {
         const page = await ctx.loaders.projectPage.load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
         ctx.loaders.projectPage.clearAll(); // pages are not kept: memory stays flat however long the export
         if (!started) {
-          startCsv(res, "projects.csv");
+          startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
           res.write(csvRecord(PROJECT_COLUMNS));
           started = true;
         }
@@ -148,10 +151,13 @@ function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownR
   return [...values, row.projectCount, row.totalInvestment(unit)];
 }
 
-function startCsv(res: Response, filename: string): void {
+function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number): void {
   res.status(200);
   res.setHeader("Content-Type", "text/csv; charset=utf-8");
   res.setHeader("Content-Disposition", `inline; filename="${filename}"`);
+  // Public data, cacheable briefly; the ETag changes with every write (it carries the data version).
+  res.setHeader("Cache-Control", `public, max-age=${maxAgeSeconds}`);
+  res.setHeader("ETag", etag);
   res.write(UTF8_BOM);
 }
 

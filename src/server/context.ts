@@ -9,6 +9,7 @@ import type { RegionTree } from "../region/region.type";
 import type { SectorTree } from "../sector/sector.type";
 import type { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader, type StatsRequest } from "../stats/stats.loader";
+import { readDataVersion } from "../db/data-version";
 import { countingClient, type SqlClient, type SqlTally } from "../db/sql-counter";
 import type { SharedCache } from "./shared-cache";
 import { loadTrees, type Trees } from "./trees";
@@ -45,6 +46,8 @@ export interface Context {
   sectorTree(): Promise<SectorTree>;
   /** Grouped rows of an aggregate query: from the shared cache at this request's data version, or read now. */
   groupedRows<T>(key: string, load: () => Promise<T[]>): Promise<T[]>;
+  /** The data version this request is served at (read once; from the shared cache when there is one). */
+  dataVersion(): Promise<number>;
   /** Finished values shared across requests at this request's data version; null without the cache. */
   kept(): Promise<{ get<T>(key: string): T | undefined; keep(key: string, value: unknown, size: number): void } | null>;
   loaders: Loaders;
@@ -57,12 +60,13 @@ export function createContext(dataSource: DataSource, options: ContextOptions): 
   const db = countingClient(dataSource, sql);
   let version: Promise<number> | undefined;
   let trees: Promise<Trees> | undefined;
-  const currentVersion = () => (version ??= shared!.currentVersion(db));
+  const currentVersion = () => (version ??= shared ? shared.currentVersion(db) : readDataVersion(db));
   const loadAllTrees = () => (trees ??= shared ? currentVersion().then((v) => shared.treesFor(v, db)) : loadTrees(db));
   const ctx = {
     db,
     sql,
     options,
+    dataVersion: currentVersion,
     regionTree: () => loadAllTrees().then((t) => t.regions),
     sectorTree: () => loadAllTrees().then((t) => t.sectors),
     groupedRows: <T>(key: string, load: () => Promise<T[]>) => (shared ? currentVersion().then((v) => shared.rowsFor(v, key, load)) : load()),

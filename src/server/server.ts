@@ -18,6 +18,7 @@ import { ErrorCode } from "../common/errors";
 import { type Context, createContext } from "./context";
 import { jitExecution } from "./jit-executor";
 import { exportRoutes } from "../export/export.routes";
+import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
 
@@ -39,6 +40,9 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   const apollo = new ApolloServer<Context>({
     gateway: jitExecution(await buildAppSchema()),
     introspection: true,
+    // Reads are public and writes need a bearer token (never a cookie), so a cross-site "simple" request can do no
+    // harm; BI tools and caches must be able to GET a query by URL. Mutations are never served over GET.
+    csrfPrevention: false,
     includeStacktraceInErrorResponses: !config.production,
     formatError: (formatted) => maskInternal(formatted, config.production),
     plugins: [
@@ -49,6 +53,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       sqlStatementsHeader(),
+      httpCachingPlugin(config.httpCacheMaxAge),
     ],
   });
   await apollo.start();
@@ -61,9 +66,10 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   app.get("/health", (_req, res) => {
     res.json({ status: "ok" });
   });
-  app.use(exportRoutes(db, contextOptions));
+  app.use(exportRoutes(db, contextOptions, config.httpCacheMaxAge));
   app.use(
     "/graphql",
+    conditionalGet(db, shared, config.httpCacheMaxAge),
     express.json({ limit: "1mb" }),
     expressMiddleware(apollo, { context: async () => createContext(db, contextOptions) }),
   );

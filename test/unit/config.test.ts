@@ -25,6 +25,7 @@ describe("loadConfig", () => {
       aggregateCache: true,
       dataVersionTtlMs: 1000,
       aggregateCacheMaxRows: 200_000,
+      httpCacheMaxAge: 10,
     });
   });
 
@@ -57,6 +58,7 @@ describe("loadConfig", () => {
       AGGREGATE_CACHE: "off",
       DATA_VERSION_TTL_MS: "0",
       AGGREGATE_CACHE_MAX_ROWS: "1000",
+      HTTP_CACHE_MAX_AGE: "0",
     });
     expect(config).toEqual({
       port: 8080,
@@ -68,6 +70,7 @@ describe("loadConfig", () => {
       aggregateCache: false,
       dataVersionTtlMs: 0,
       aggregateCacheMaxRows: 1000,
+      httpCacheMaxAge: 0,
     });
   });
 
@@ -83,6 +86,7 @@ describe("loadConfig", () => {
     ["USE_ROLLUPS", { USE_ROLLUPS: "sometimes" }],
     ["AGGREGATE_CACHE", { AGGREGATE_CACHE: "2" }],
     ["DATA_VERSION_TTL_MS", { DATA_VERSION_TTL_MS: "-5" }],
+    ["HTTP_CACHE_MAX_AGE", { HTTP_CACHE_MAX_AGE: "a minute" }],
   ])("a bad %s is a ConfigError naming it: %j", (setting, env) => {
     const error = configError(env);
     expect(error.setting).toBe(setting);
