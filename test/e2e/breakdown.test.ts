@@ -130,6 +130,22 @@ describe.each(DB_KINDS)("breakdown on %s", (kind) => {
     ]);
   });
 
+  it("costs the same number of SQL statements whatever the level and dimensions", async () => {
+    const uncached = await startTestServer(kind, { AGGREGATE_CACHE: "false" });
+    try {
+      const counts: number[] = [];
+      for (const [groupBy, level] of [["SECTOR", "CITY"], ["REGION, SECTOR, STAGE", "COUNTY"], ["REGION", "PROVINCE"]]) {
+        const res = await uncached.gql(`{ breakdown(groupBy: [${groupBy}], regionLevel: ${level}) { projectCount } }`);
+        expect(res.errors).toBeUndefined();
+        counts.push(res.sqlStatements);
+      }
+      expect(counts[0]).toBeLessThanOrEqual(2);
+      expect(counts).toEqual([counts[0], counts[0], counts[0]]);
+    } finally {
+      await uncached.close();
+    }
+  });
+
   it("a year series follows the date of the stage the filter names", async () => {
     const { data } = await server.gql(`{ current: breakdown(groupBy: [YEAR]) { year projectCount } signed: breakdown(groupBy: [YEAR], filter: { milestone: { stage: SIGNED } }) { year projectCount } }`);
     expect(data.current).toEqual([{ year: 2021, projectCount: 1337 }]);
