@@ -13,7 +13,7 @@ import type { DataSource, QueryRunner } from "typeorm";
 
 import { bumpDataVersion } from "../src/db/data-version";
 import { SECTORS } from "../src/seed/sectors";
-import { rebuildRollups } from "../src/stats/rollups";
+import { rebuildRollups, ROLLUP_SESSION_SETTINGS } from "../src/stats/rollups";
 import DIVISIONS from "./data/china-divisions.json";
 
 /** Bump when the generated rows change: a data set marked with another version is regenerated. */
@@ -47,9 +47,6 @@ const DATA_TABLES = ["milestone", "project", "venue", "meeting", "sector", "regi
 const PROJECTS_PER_TRANSACTION = 50_000;
 /** Projects per INSERT statement (their milestones, about twice as many rows, go in one statement too). */
 const MAX_PROJECTS_PER_STATEMENT = 5_000;
-/** Session limits for in-memory temporary tables and for sorts while the rollups are rebuilt on MySQL. */
-const BIG_SESSION_BUFFER = 1024 * 1024 * 1024;
-const SORT_BUFFER = 64 * 1024 * 1024;
 /** Rows per INSERT for the small tables (regions, venues). */
 const ROWS_PER_STATEMENT = 2_000;
 
@@ -136,7 +133,7 @@ async function loadMysql(qr: QueryRunner, frame: Frame, options: BenchDataOption
   await qr.query("SET FOREIGN_KEY_CHECKS = 0");
   await qr.query("SET UNIQUE_CHECKS = 0");
   // The rollups' GROUP BYs over a million rows: in-memory temporary tables and sorts rather than on-disk ones.
-  await qr.query(`SET SESSION tmp_table_size = ${BIG_SESSION_BUFFER}, max_heap_table_size = ${BIG_SESSION_BUFFER}, sort_buffer_size = ${SORT_BUFFER}`);
+  await qr.query(`SET SESSION ${ROLLUP_SESSION_SETTINGS}`);
   try {
     options.onPhase?.("wipe");
     await qr.query(`DELETE FROM ${MARKER_TABLE}`);

@@ -49,11 +49,26 @@ function isMysql(db: Db): boolean {
   return type === "mysql" || type === "mariadb";
 }
 
+/**
+ * MariaDB/MySQL session settings under which the rollups' GROUP BYs over
+ * millions of rows stay in memory (the defaults spill them to disk: about
+ * 40 s instead of 15 s at 1,000,000 projects).
+ */
+export const ROLLUP_SESSION_SETTINGS = `tmp_table_size = ${1024 ** 3}, max_heap_table_size = ${1024 ** 3}, sort_buffer_size = ${64 * 1024 ** 2}`;
+const DEFAULT_SESSION_SETTINGS = "tmp_table_size = DEFAULT, max_heap_table_size = DEFAULT, sort_buffer_size = DEFAULT";
+
 /** Recomputes every rollup from the base tables (in the caller's transaction, if any). */
 export async function rebuildRollups(db: Db): Promise<void> {
-  for (const rollup of ROLLUPS) {
-    await db.query(`DELETE FROM ${rollup.table}`);
-    await db.query(`INSERT INTO ${rollup.table} (${columns(rollup)}) ${selectOf(rollup)}`);
+  // Session settings only hold on one connection: an EntityManager of a transaction or query runner.
+  const session = isMysql(db) && "queryRunner" in db && db.queryRunner !== undefined;
+  if (session) await db.query(`SET SESSION ${ROLLUP_SESSION_SETTINGS}`);
+  try {
+    for (const rollup of ROLLUPS) {
+      await db.query(`DELETE FROM ${rollup.table}`);
+      await db.query(`INSERT INTO ${rollup.table} (${columns(rollup)}) ${selectOf(rollup)}`);
+    }
+  } finally {
+    if (session) await db.query(`SET SESSION ${DEFAULT_SESSION_SETTINGS}`);
   }
 }
 
