@@ -20,11 +20,6 @@ registerEnumType(MoneyUnit, {
 /** Options of the `unit` argument of every amount: nullable with a default, as the contract has it; null means the default. */
 export const UNIT_ARG = { nullable: true, defaultValue: MoneyUnit.YI_YUAN, description: "Unit of the amount; 亿元 unless asked." } as const;
 
-const WAN_PER_UNIT: Record<MoneyUnit, number> = {
-  [MoneyUnit.YUAN]: 1 / 10_000,
-  [MoneyUnit.WAN_YUAN]: 1,
-  [MoneyUnit.YI_YUAN]: 10_000,
-};
 
 /**
  * Converts an exact amount in 万元 to `unit`. Division by a power of ten of an
@@ -39,11 +34,4 @@ export function fromWan(wan: number, unit: MoneyUnit = MoneyUnit.YI_YUAN): numbe
     case MoneyUnit.YI_YUAN:
       return wan / 10_000;
   }
-}
-
-/** Converts an amount given in `unit` to 万元, or null when it is not a whole number of 万元. */
-export function toWan(amount: number, unit: MoneyUnit = MoneyUnit.YI_YUAN): number | null {
-  const wan = amount * WAN_PER_UNIT[unit];
-  const rounded = Math.round(wan);
-  return Math.abs(wan - rounded) < 1e-6 ? rounded : null;
 }

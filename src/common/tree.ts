@@ -45,11 +45,6 @@ export class CodeTree<N extends TreeRow> {
     return this.codes.get(code);
   }
 
-  /** Nodes without a parent, in code order. */
-  roots(): N[] {
-    return this.kids.get(null) ?? [];
-  }
-
   /** Direct children in code order. */
   children(id: number): N[] {
     return this.kids.get(id) ?? [];
@@ -69,11 +64,6 @@ export class CodeTree<N extends TreeRow> {
   /** From the root down to the parent. */
   ancestorsOf(id: number): N[] {
     return this.lineageOf(id).slice(0, -1);
-  }
-
-  /** The node's ancestor (or itself) at `depth` (0 = root), if the node is that deep. */
-  ancestorAtDepth(id: number, depth: number): N | undefined {
-    return this.lineageOf(id)[depth];
   }
 
   /** Ids of the node and all its descendants. */

@@ -19,13 +19,6 @@ registerEnumType(RegionLevel, {
   },
 });
 
-/** Depth of each level in the tree (the province is the root). */
-export const LEVEL_DEPTH: Record<RegionLevel, number> = {
-  [RegionLevel.PROVINCE]: 0,
-  [RegionLevel.CITY]: 1,
-  [RegionLevel.COUNTY]: 2,
-};
-
 /** One administrative division as the API serves it; loaded whole per request into a RegionTree. */
 @ObjectType({ simpleResolvers: true, description: "An administrative division (行政区划): a province, a city or a county, identified by its GB/T 2260 code." })
 export class Region {

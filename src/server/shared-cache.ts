@@ -4,7 +4,7 @@ import { loadTrees, type Trees } from "./trees";
 
 /** Settings of the cross-request cache. */
 export interface SharedCacheOptions {
-  /** How long a read of the data version is trusted before it is read again (ms); a write in this process resets it at once. */
+  /** How long a read of the data version is trusted before it is read again (ms). */
   versionTtlMs: number;
   /** Upper bound on what is kept, in grouped rows (a finished value counts as its own size). */
   maxRows: number;
@@ -42,11 +42,6 @@ export class SharedCache {
       value.catch(() => (this.version = undefined));
     }
     return this.version.value;
-  }
-
-  /** Forgets the version read, so the next request reads it again (after a write in this process). */
-  invalidate(): void {
-    this.version = undefined;
   }
 
   /** The trees of this version, read once per version. */

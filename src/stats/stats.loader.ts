@@ -42,7 +42,12 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
   await Promise.all(
     [...groups].map(async ([group, indexes]) => {
       // Finished aggregates of this data version are shared: a repeated dashboard only reads them.
-      const missing = indexes.filter((i) => !(results[i] = kept?.get<ProjectStats>(keyOf(group, i)) as ProjectStats));
+      const missing: number[] = [];
+      for (const i of indexes) {
+        const hit = kept?.get<ProjectStats>(keyOf(group, i));
+        if (hit) results[i] = hit;
+        else missing.push(i);
+      }
       if (missing.length === 0) return;
       try {
         const filter = await resolveFilter(requests[missing[0]].filter, ctx);
