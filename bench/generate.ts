@@ -11,6 +11,7 @@
  */
 import type { DataSource, QueryRunner } from "typeorm";
 
+import { isMysql } from "../src/db/data-source";
 import { bumpDataVersion } from "../src/db/data-version";
 import { SECTORS } from "../src/seed/sectors";
 import { rebuildRollups, ROLLUP_SESSION_SETTINGS } from "../src/stats/rollups";
@@ -119,9 +120,6 @@ async function isThere(qr: QueryRunner, projects: number): Promise<boolean> {
   return last.length === 1 && beyond.length === 0;
 }
 
-function isMysql(db: DataSource): boolean {
-  return db.options.type === "mysql" || db.options.type === "mariadb";
-}
 
 // ---------------------------------------------------------------- loading
 

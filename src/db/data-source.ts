@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { createConnection } from "mysql2/promise";
-import { DataSource } from "typeorm";
+import { DataSource, type EntityManager } from "typeorm";
 
 import type { DatabaseConfig } from "../config";
 import { ENTITIES } from "./entities";
@@ -54,4 +54,10 @@ async function isMariaDb(url: string): Promise<boolean> {
   } finally {
     await connection.end();
   }
+}
+
+/** True when `db` (a DataSource, or an EntityManager of one) talks to MySQL or MariaDB rather than SQLite. */
+export function isMysql(db: DataSource | EntityManager): boolean {
+  const type = ("connection" in db ? db.connection : db).options.type;
+  return type === "mysql" || type === "mariadb";
 }

@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 
+import { isMysql } from "../db/data-source";
+
 type Db = DataSource | EntityManager;
 
 /** One rollup table: its name, key columns, and the grouped SELECT over the base tables that defines it. */
@@ -44,10 +46,6 @@ function selectOf(rollup: RollupDefinition, where = "", sign: 1 | -1 = 1): strin
     .replace("{where}", where);
 }
 
-function isMysql(db: Db): boolean {
-  const type = ("connection" in db ? db.connection : db).options.type;
-  return type === "mysql" || type === "mariadb";
-}
 
 /**
  * MariaDB/MySQL session settings under which the rollups' GROUP BYs over

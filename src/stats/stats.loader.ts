@@ -100,11 +100,7 @@ async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped):
 async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<void> {
   const meetingIds = [...new Set(scoped.map(({ scope }) => (scope.kind === "batch" ? scope.meetingId : -1)))].sort((a, b) => a - b);
   const rows = await readGroups(ctx, batchQuery(filter, meetingIds, ctx.options.useRollups));
-  const byBatch = new Map<string, Tally[]>();
-  for (const { scope, tally } of scoped) {
-    const key = scopeKey(scope);
-    byBatch.set(key, [...(byBatch.get(key) ?? []), tally]);
-  }
+  const byBatch = indexBy(scoped, scopeKey);
   for (const row of rows) {
     const count = Number(row.c);
     const wan = Number(row.w);
@@ -115,8 +111,9 @@ async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped)
   }
 }
 
-function indexBy(scoped: Scoped, keyOf: (scope: StatsScope) => number | undefined): Map<number, Tally[]> {
-  const index = new Map<number, Tally[]>();
+/** The tallies of the scopes `keyOf` gives a key, grouped by that key. */
+function indexBy<K>(scoped: Scoped, keyOf: (scope: StatsScope) => K | undefined): Map<K, Tally[]> {
+  const index = new Map<K, Tally[]>();
   for (const { scope, tally } of scoped) {
     const key = keyOf(scope);
     if (key === undefined) continue;
