@@ -18,6 +18,7 @@ import { ErrorCode } from "../common/errors";
 import { type Context, createContext } from "./context";
 import { jitExecution } from "./jit-executor";
 import { exportRoutes } from "../export/export.routes";
+import { explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
@@ -66,6 +67,7 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   app.get("/health", (_req, res) => {
     res.json({ status: "ok" });
   });
+  app.use(explorerRoutes());
   app.use(exportRoutes(db, contextOptions, config.httpCacheMaxAge));
   app.use(
     "/graphql",
