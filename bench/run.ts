@@ -171,7 +171,7 @@ async function startChild(label: string, args: string[], env: Record<string, str
     const timer = setTimeout(() => reject(new Error(`${label} did not start within 180 s\n${stderr}`)), 180_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      const m = /ready at (http:\/\/\S+)/.exec(stdout);
+      const m = /ready at (http:\/\/[^\s"]+)/.exec(stdout);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -614,6 +614,9 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
     HOST: "127.0.0.1",
     DATABASE_URL: databaseUrl,
     LOG_SQL: "false",
+    // The benchmark reads the statement count of each answer and introspects the schema; both are off in production.
+    SQL_STATEMENTS_HEADER: "true",
+    INTROSPECTION: "true",
   });
   const url = server.url;
   const databasePid = findDatabasePid();

@@ -26,6 +26,52 @@ export interface Config {
   httpCacheMaxAge: number;
   /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 200000). */
   aggregateCacheMaxRows: number;
+  /** What a request may ask for; each refusal has an error code of its own. */
+  limits: Limits;
+  /** Bounds of the per-document caches (parsed documents, compiled queries, persisted queries). */
+  documentCache: { maxEntries: number; maxBytes: number };
+  /** Time limits of the HTTP server, in ms. */
+  timeouts: { headersMs: number; bodyMs: number; requestMs: number; shutdownMs: number };
+  /** Introspection allowed (INTROSPECTION; default on, off in production). */
+  introspection: boolean;
+  /** Stack traces in error responses, for local work only (EXPOSE_STACKTRACES, default false; the log always has them). */
+  exposeStacktraces: boolean;
+  /** Send `x-sql-statements` with every GraphQL answer (SQL_STATEMENTS_HEADER, default false). */
+  sqlStatementsHeader: boolean;
+  /** Accept a JSON array of operations in one request (BATCH_REQUESTS, default false). */
+  batchRequests: boolean;
+  /** Origins allowed by CORS (CORS_ORIGINS, comma-separated; default "*", any origin, never with credentials). */
+  corsOrigins: "*" | string[];
+  /** pino log level (LOG_LEVEL, default info). */
+  logLevel: LogLevel;
+}
+
+/** pino's levels, "silent" turning logging off. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What one request may ask for; the defaults let every example operation and the national province-to-county query through. */
+export interface Limits {
+  /** Bytes of the JSON body (MAX_BODY_BYTES, default 1000000); a larger body is a 413. */
+  bodyBytes: number;
+  /** Bytes of the GraphQL document, comments included, checked before parsing (MAX_DOCUMENT_BYTES, default 100000). */
+  documentBytes: number;
+  /** Lexical tokens of the document (MAX_TOKENS, default 5000). */
+  tokens: number;
+  /** Nesting depth of fields, introspection included (MAX_DEPTH, default 15). */
+  depth: number;
+  /** Aliased fields, fragments expanded (MAX_ALIASES, default 30). */
+  aliases: number;
+  /** Fields at the root of an operation (MAX_ROOT_FIELDS, default 20). */
+  rootFields: number;
+  /** Directives, fragments expanded (MAX_DIRECTIVES, default 50). */
+  directives: number;
+  /** Fragment spreads once every fragment is expanded where it is spread (MAX_FRAGMENT_SPREADS, default 200). */
+  fragmentSpreads: number;
+  /** The cost of an operation (MAX_COST, default 250000): see src/server/limits/cost.ts. */
+  cost: number;
+  /** Bytes of a JSON answer (MAX_RESPONSE_BYTES, default 5000000). */
+  responseBytes: number;
 }
 
 /** A setting that cannot be used; its message names the setting and the value. */
@@ -40,10 +86,11 @@ type Env = Record<string, string | undefined>;
 
 /** Reads and validates every setting; throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
+  const production = readEnum(env, "NODE_ENV", ["development", "production", "test"], "development") === "production";
   return {
     port: readInt(env, "PORT", 4000, 0, 65535),
     host: readString(env, "HOST", "0.0.0.0"),
-    production: readEnum(env, "NODE_ENV", ["development", "production", "test"], "development") === "production",
+    production,
     database: readDatabase(env),
     logSql: readBool(env, "LOG_SQL", false),
     useRollups: readBool(env, "USE_ROLLUPS", true),
@@ -51,7 +98,55 @@ export function loadConfig(env: Env = process.env): Config {
     dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
     aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 200_000, 0, 100_000_000),
     httpCacheMaxAge: readInt(env, "HTTP_CACHE_MAX_AGE", 10, 0, 86_400),
+    limits: {
+      bodyBytes: readInt(env, "MAX_BODY_BYTES", 1_000_000, 1_000, 100_000_000),
+      documentBytes: readInt(env, "MAX_DOCUMENT_BYTES", 100_000, 100, 10_000_000),
+      tokens: readInt(env, "MAX_TOKENS", 5_000, 10, 1_000_000),
+      depth: readInt(env, "MAX_DEPTH", 15, 2, 1_000),
+      aliases: readInt(env, "MAX_ALIASES", 30, 0, 100_000),
+      rootFields: readInt(env, "MAX_ROOT_FIELDS", 20, 1, 100_000),
+      directives: readInt(env, "MAX_DIRECTIVES", 50, 0, 100_000),
+      fragmentSpreads: readInt(env, "MAX_FRAGMENT_SPREADS", 200, 0, 100_000),
+      cost: readInt(env, "MAX_COST", 250_000, 1, 1_000_000_000),
+      responseBytes: readInt(env, "MAX_RESPONSE_BYTES", 5_000_000, 1_000, 1_000_000_000),
+    },
+    documentCache: {
+      maxEntries: readInt(env, "DOCUMENT_CACHE_MAX_ENTRIES", 500, 1, 1_000_000),
+      maxBytes: readInt(env, "DOCUMENT_CACHE_MAX_BYTES", 20_000_000, 10_000, 10_000_000_000),
+    },
+    timeouts: {
+      headersMs: readInt(env, "HEADERS_TIMEOUT_MS", 10_000, 100, 3_600_000),
+      bodyMs: readInt(env, "BODY_TIMEOUT_MS", 10_000, 100, 3_600_000),
+      requestMs: readInt(env, "REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+      shutdownMs: readInt(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 3_600_000),
+    },
+    introspection: readBool(env, "INTROSPECTION", !production),
+    exposeStacktraces: readBool(env, "EXPOSE_STACKTRACES", false),
+    sqlStatementsHeader: readBool(env, "SQL_STATEMENTS_HEADER", false),
+    batchRequests: readBool(env, "BATCH_REQUESTS", false),
+    corsOrigins: readOrigins(env, "CORS_ORIGINS"),
+    logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
   };
+}
+
+/** "*" (or unset) for any origin, else a comma-separated list of origins such as https://dash.example.gov.cn. */
+function readOrigins(env: Env, name: string): "*" | string[] {
+  const raw = readString(env, name, "*");
+  if (raw === "*") return "*";
+  const origins = raw.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+      throw new ConfigError(name, `must be "*" or a comma-separated list of origins like https://example.org (got "${origin}")`);
+    }
+  }
+  if (origins.length === 0) throw new ConfigError(name, `names no origin (got "${raw}")`);
+  return origins;
 }
 
 function readDatabase(env: Env): DatabaseConfig {

@@ -2,22 +2,45 @@ import "reflect-metadata";
 
 import { ConfigError, loadConfig } from "./config";
 import { DatabaseError, openDatabase } from "./db/open-database";
+import { createObservability } from "./server/observability";
 import { startServer } from "./server/server";
 
-/** Start-up: settings, database (migrated; the embedded default also seeded), HTTP server, clean shutdown. */
+/**
+ * Start-up: settings, database (migrated; the embedded default also seeded),
+ * HTTP server. On SIGTERM or SIGINT: stop accepting, let in-flight requests
+ * finish (up to SHUTDOWN_TIMEOUT_MS), close the pool, exit 0; a second signal
+ * exits at once with 1.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const obs = createObservability(config.logLevel);
+  const { logger } = obs;
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
   const db = await openDatabase(config);
-  const server = await startServer(config, db);
+  const server = await startServer(config, db, obs);
   const where = config.database.type === "mysql" ? "MySQL" : `SQLite ${config.database.path}`;
-  process.stdout.write(`Server ready at ${server.url} (${where})\n`);
-  const stop = async () => {
-    await server.close();
-    await db.destroy();
-    process.exit(0);
+  logger.info({ url: server.url, database: where }, `Server ready at ${server.url} (${where})`);
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting without waiting");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.timeouts.shutdownMs }, "shutting down: no new connections, waiting for requests in flight");
+    try {
+      await server.close();
+      await db.destroy();
+      logger.info("stopped: requests finished, database closed");
+      logger.flush?.();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 main().catch((error: unknown) => {

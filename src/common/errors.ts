@@ -8,6 +8,25 @@ export enum ErrorCode {
   NOT_FOUND = "NOT_FOUND",
   CONFLICT = "CONFLICT",
   INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
+  /** The database cannot be reached or refused us; HTTP 503, worth retrying. */
+  SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE",
+  /** The request took longer than REQUEST_TIMEOUT_MS; HTTP 503. */
+  REQUEST_TIMEOUT = "REQUEST_TIMEOUT",
+  /** The HTTP request itself is malformed (not JSON, wrong shape). */
+  BAD_REQUEST = "BAD_REQUEST",
+  /** The JSON body is larger than MAX_BODY_BYTES; HTTP 413. */
+  PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE",
+  /** The limits checked before execution, each with `limit` and `measured` in `extensions`. */
+  QUERY_TOO_LARGE = "QUERY_TOO_LARGE",
+  QUERY_TOO_MANY_TOKENS = "QUERY_TOO_MANY_TOKENS",
+  QUERY_TOO_DEEP = "QUERY_TOO_DEEP",
+  QUERY_TOO_MANY_ALIASES = "QUERY_TOO_MANY_ALIASES",
+  QUERY_TOO_MANY_ROOT_FIELDS = "QUERY_TOO_MANY_ROOT_FIELDS",
+  QUERY_TOO_MANY_DIRECTIVES = "QUERY_TOO_MANY_DIRECTIVES",
+  QUERY_TOO_MANY_FRAGMENTS = "QUERY_TOO_MANY_FRAGMENTS",
+  QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX",
+  /** The answer would be larger than MAX_RESPONSE_BYTES. */
+  RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE",
 }
 
 /** Base class of every error meant for the client: sets `extensions.code` and any detail. */
@@ -33,4 +52,26 @@ export class NotFoundError extends AppError {
 
 function camel(what: string): string {
   return what.replace(/ (\w)/g, (_, c: string) => c.toUpperCase()) + "Code";
+}
+
+/** A request over one of the configured limits: says what was measured, the limit and the setting that holds it. */
+export class LimitError extends AppError {
+  constructor(code: ErrorCode, what: string, measured: number, limit: number, setting: string) {
+    super(code, `${what} ${measured} exceeds the limit of ${limit} (${setting})`, { limit, measured, http: { status: 400 } });
+  }
+}
+
+/** Longest run of client text an error message quotes. */
+const QUOTE_MAX = 64;
+/** Longest error message sent (after quotes are shortened). */
+const MESSAGE_MAX = 500;
+
+/**
+ * An error message safe to send back: every quoted run of client text longer
+ * than QUOTE_MAX characters is cut to a prefix, and the whole
+ * message to MESSAGE_MAX, so a 900 KB input never comes back as a 3.6 MB error.
+ */
+export function shortenQuotes(message: string): string {
+  const short = message.slice(0, 20 * MESSAGE_MAX).replace(new RegExp(`"([^"]{${QUOTE_MAX}})[^"]+"`, "g"), (_whole, prefix: string) => `"${prefix}…"`);
+  return short.length > MESSAGE_MAX ? `${short.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} characters)` : short;
 }

@@ -1,5 +1,7 @@
 import type { DataSource, Logger, QueryRunner } from "typeorm";
 
+import { gateFor } from "./availability";
+
 /** A running count of SQL statements, e.g. one request's. */
 export interface SqlTally {
   statements: number;
@@ -18,19 +20,23 @@ const TALLY = "sqlTally";
  * logger below. Each statement gets a query runner of its own, exactly as
  * `DataSource.query` does, so no connection is held between statements; the
  * runner carries the tally, so no async-context tracking (which costs every
- * promise of the request) is needed.
+ * promise of the request) is needed. Every statement passes the database's
+ * gate (./availability.ts): a lost connection is retried once, and while the
+ * database is down statements fail at once with SERVICE_UNAVAILABLE.
  */
 export function countingClient(db: DataSource, tally: SqlTally): SqlClient {
+  const gate = gateFor(db);
   return {
-    async query(sql, params) {
-      const runner = db.createQueryRunner();
-      runner.data = { [TALLY]: tally };
-      try {
-        return await runner.query(sql, params as any[]);
-      } finally {
-        await runner.release();
-      }
-    },
+    query: (sql, params) =>
+      gate.run(async () => {
+        const runner = db.createQueryRunner();
+        runner.data = { [TALLY]: tally };
+        try {
+          return await runner.query(sql, params as any[]);
+        } finally {
+          await runner.release();
+        }
+      }),
   };
 }
 

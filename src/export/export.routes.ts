@@ -1,12 +1,14 @@
 import { once } from "node:events";
 
 import { type Response, Router } from "express";
+import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
-import { AppError } from "../common/errors";
+import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { type ContextOptions, createContext } from "../server/context";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
+import type { RequestInfo } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
 import { csvRecord, UTF8_BOM } from "./csv";
@@ -30,7 +32,7 @@ const EXPORT_PAGE = 1000;
  * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
  * and a 400 naming the parameter when one is wrong.
  */
-export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeconds: number): Router {
+export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeconds: number, logger: Logger): Router {
   const router = Router();
   router.use("/export", conditionalGet(db, options.shared, maxAgeSeconds));
 
@@ -40,13 +42,13 @@ export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeco
       const groupBy = [...new Set(groupByParam(get))];
       const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
       const unit = unitParam(get);
-      const ctx = createContext(db, options);
+      const ctx = createContext(db, options, res.locals.request);
       const rows = await computeBreakdown(ctx, request);
       startCsv(res, "breakdown.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
       res.write(csvRecord(breakdownColumns(groupBy)));
       res.end(rows.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
     } catch (error) {
-      sendError(res, error);
+      sendError(res, error, logger);
     }
   });
 
@@ -57,7 +59,7 @@ export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeco
       const filter = filterParams(get);
       const orderBy = orderParam(get);
       const unit = unitParam(get);
-      const ctx = createContext(db, options);
+      const ctx = createContext(db, options, res.locals.request);
       const [regions, sectors] = await Promise.all([ctx.regionTree(), ctx.sectorTree()]);
       let after: string | null = null;
       for (;;) {
@@ -85,7 +87,7 @@ export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeco
       res.end();
     } catch (error) {
       if (started) res.destroy(error as Error);
-      else sendError(res, error);
+      else sendError(res, error, logger);
     }
   });
 
@@ -161,16 +163,29 @@ function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: 
   res.write(UTF8_BOM);
 }
 
-/** A bad parameter (or unknown code) is a 400 with the reason; anything else a 500 that says nothing of the internals. */
-function sendError(res: Response, error: unknown): void {
+/**
+ * A bad parameter (or unknown code) is a 400 with the reason; the database
+ * being unavailable a 503; anything else a 500 that says nothing of the
+ * internals but the request id, with the real cause in the log.
+ */
+function sendError(res: Response, error: unknown, logger: Logger): void {
+  const requestId = (res.locals.request as RequestInfo | undefined)?.id;
+  const code = error instanceof AppError ? error.extensions.code : undefined;
+  res.type("text/plain; charset=utf-8");
+  if (code === ErrorCode.SERVICE_UNAVAILABLE) {
+    logger.error({ reqId: requestId, err: (error as AppError).cause }, "export: database unavailable");
+    res.status(503).setHeader("retry-after", "1");
+    res.send(`${(error as AppError).message}\n`);
+    return;
+  }
   // The API's errors name the argument path (filter.regionCodes[0]); here the parameter is regionCodes.
   const reason =
-    error instanceof ExportParamError
-      ? error.message
-      : error instanceof AppError && error.extensions.code !== "INTERNAL_SERVER_ERROR"
-        ? error.message.replace(/^filter\./, "")
-        : null;
-  res.status(reason ? 400 : 500).type("text/plain; charset=utf-8").send(reason ? `Bad request: ${reason}\n` : "Internal server error\n");
-  if (!reason) process.stderr.write(`export failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    error instanceof ExportParamError ? error.message : error instanceof AppError && code !== ErrorCode.INTERNAL_SERVER_ERROR ? error.message.replace(/^filter\./, "") : null;
+  if (reason) {
+    res.status(400).send(`Bad request: ${shortenQuotes(reason)}\n`);
+    return;
+  }
+  logger.error({ reqId: requestId, err: error }, "export failed");
+  res.status(500).send(`Internal server error (request id ${requestId})\n`);
 }
 

@@ -11,6 +11,7 @@ import type { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader, type StatsRequest } from "../stats/stats.loader";
 import { readDataVersion } from "../db/data-version";
 import { countingClient, type SqlClient, type SqlTally } from "../db/sql-counter";
+import type { RequestInfo } from "./observability";
 import type { SharedCache } from "./shared-cache";
 import { loadTrees, type Trees } from "./trees";
 
@@ -51,12 +52,15 @@ export interface Context {
   /** Finished values shared across requests at this request's data version; null without the cache. */
   kept(): Promise<{ get<T>(key: string): T | undefined; keep(key: string, value: unknown, size: number): void } | null>;
   loaders: Loaders;
+  /** Who is asking and what happened, for the access log (request id, operation, error codes). */
+  request: RequestInfo;
 }
 
 /** A fresh context for one request: loaders are never shared between requests. */
-export function createContext(dataSource: DataSource, options: ContextOptions): Context {
+export function createContext(dataSource: DataSource, options: ContextOptions, request: RequestInfo = { id: "internal", errorCodes: [] }): Context {
   const shared = options.shared;
   const sql: SqlTally = { statements: 0 };
+  request.sql = sql;
   const db = countingClient(dataSource, sql);
   let version: Promise<number> | undefined;
   let trees: Promise<Trees> | undefined;
@@ -65,6 +69,7 @@ export function createContext(dataSource: DataSource, options: ContextOptions): 
   const ctx = {
     db,
     sql,
+    request,
     options,
     dataVersion: currentVersion,
     regionTree: () => loadAllTrees().then((t) => t.regions),

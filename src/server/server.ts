@@ -4,22 +4,28 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
+import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
 import { expressMiddleware } from "@as-integrations/express5";
-import express, { type ErrorRequestHandler } from "express";
-import type { GraphQLFormattedError } from "graphql";
+import cors from "cors";
+import express, { type ErrorRequestHandler, type RequestHandler } from "express";
+import { type DocumentNode, GraphQLError, type GraphQLFormattedError } from "graphql";
+import helmet from "helmet";
+import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
 import type { Config } from "../config";
-import { ErrorCode } from "../common/errors";
-import { type Context, createContext } from "./context";
-import { jitExecution } from "./jit-executor";
+import { ErrorCode, shortenQuotes } from "../common/errors";
+import { gateFor, isConnectivityError } from "../db/availability";
+import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
-import { explorerRoutes } from "./explorer";
+import { type Context, createContext } from "./context";
+import { readCostModel } from "./cost";
+import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
+import { jitExecution } from "./jit-executor";
+import { LANDING_STYLE_HASH, landingPage } from "./landing-page";
+import { appErrorBehind, costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
+import { createObservability, graphqlObservation, metricsRoute, type Observability, requestTracking, type RequestInfo, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
 
@@ -28,32 +34,55 @@ export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql. */
   url: string;
   port: number;
+  logger: Logger;
+  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), then closes every connection. */
   close(): Promise<void>;
 }
 
-/** Header carrying the number of SQL statements the request issued. */
+/** Header carrying the number of SQL statements the request issued (with SQL_STATEMENTS_HEADER=true). */
 export const SQL_STATEMENTS_HEADER = "x-sql-statements";
 
-/** Starts the HTTP server: GraphQL at /graphql (Sandbox on GET when not in production), /health. */
-export async function startServer(config: Config, db: DataSource): Promise<RunningServer> {
+/**
+ * Starts the HTTP server: GraphQL at /graphql (a landing page on GET from a
+ * browser), the offline explorer, the CSV exports, health and metrics. Every
+ * request passes, in order: request id and access log, security headers,
+ * CORS, the whole-request timeout, body and document size limits, then
+ * Apollo (token limit while parsing, structural limits in validation, cost
+ * before execution, answer size after).
+ */
+export async function startServer(config: Config, db: DataSource, obs: Observability = createObservability(config.logLevel)): Promise<RunningServer> {
   const app = express();
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer({ connectionsCheckingInterval: Math.min(1000, config.timeouts.bodyMs) }, app);
+  httpServer.headersTimeout = config.timeouts.headersMs;
+  httpServer.requestTimeout = config.timeouts.bodyMs;
+  const schema = await buildAppSchema();
+  const gate = gateFor(db);
+  watchDatabase(obs, db, gate);
+  const documentCache = () => new InMemoryLRUCache<any>({ max: config.documentCache.maxEntries, maxSize: config.documentCache.maxBytes });
+
   const apollo = new ApolloServer<Context>({
-    gateway: jitExecution(await buildAppSchema()),
-    introspection: true,
+    gateway: jitExecution(schema, { maxEntries: config.documentCache.maxEntries, maxBytes: config.documentCache.maxBytes, maxResponseBytes: config.limits.responseBytes }),
+    introspection: config.introspection,
     // Reads are public and writes need a bearer token (never a cookie), so a cross-site "simple" request can do no
     // harm; BI tools and caches must be able to GET a query by URL. Mutations are never served over GET.
     csrfPrevention: false,
-    includeStacktraceInErrorResponses: !config.production,
-    formatError: (formatted) => maskInternal(formatted, config.production),
+    allowBatchedHttpRequests: config.batchRequests,
+    includeStacktraceInErrorResponses: config.exposeStacktraces,
+    documentStore: documentCache() as InMemoryLRUCache<DocumentNode>,
+    persistedQueries: { cache: documentCache() },
+    parseOptions: parseOptions(config.limits),
+    validationRules: limitRules(config.limits),
+    formatError: (formatted, error) => formatError(formatted, error, config),
+    logger: apolloLogger(obs.logger),
     plugins: [
       // Cache-Control is set per operation (later), not by wrapping every field resolver.
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      config.production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
-      sqlStatementsHeader(),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
+      landingPage(config.production),
+      costPlugin(schema, await readCostModel(db), config.limits),
+      graphqlObservation(obs),
+      errorStatus(),
+      ...(config.sqlStatementsHeader ? [sqlStatementsHeader()] : []),
       httpCachingPlugin(config.httpCacheMaxAge),
     ],
   });
@@ -64,18 +93,37 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   const contextOptions = { useRollups: config.useRollups, shared };
 
   app.disable("x-powered-by");
-  app.get("/health", (_req, res) => {
+  app.use(requestTracking(obs));
+  app.use(securityHeaders());
+  app.use(
+    cors({
+      origin: config.corsOrigins,
+      credentials: false,
+      methods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["content-type", "authorization", "accept", "if-none-match", "x-request-id", "apollo-require-preflight", "apollographql-client-name", "apollographql-client-version"],
+      exposedHeaders: ["x-request-id", "etag", "retry-after", ...(config.sqlStatementsHeader ? [SQL_STATEMENTS_HEADER] : [])],
+      maxAge: 600,
+    }),
+  );
+  app.use(requestTimeout(config.timeouts.requestMs));
+  const live: RequestHandler = (_req, res) => {
+    res.setHeader("cache-control", "no-store");
     res.json({ status: "ok" });
-  });
-  app.use(explorerRoutes());
-  app.use(exportRoutes(db, contextOptions, config.httpCacheMaxAge));
+  };
+  app.get("/health", live);
+  app.get("/health/live", live);
+  app.get("/health/ready", readiness(db, obs.logger));
+  app.get("/metrics", metricsRoute(obs));
+  app.use(EXPLORER_PATH, explorerRoutes());
+  app.use(exportRoutes(db, contextOptions, config.httpCacheMaxAge, obs.logger));
   app.use(
     "/graphql",
     conditionalGet(db, shared, config.httpCacheMaxAge),
-    express.json({ limit: "1mb" }),
-    expressMiddleware(apollo, { context: async () => createContext(db, contextOptions) }),
+    express.json({ limit: config.limits.bodyBytes }),
+    documentSizeGuard(config.limits),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, res.locals.request as RequestInfo) }),
   );
-  app.use(jsonErrors);
+  app.use(jsonErrors(obs.logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -86,7 +134,66 @@ export async function startServer(config: Config, db: DataSource): Promise<Runni
   return {
     url: `http://${host}:${port}/graphql`,
     port,
+    logger: obs.logger,
     close: () => apollo.stop(),
+  };
+}
+
+/**
+ * Error answers as clients should see them: the product's own code kept where
+ * Apollo re-wrapped it (limits found in validation), the token limit as a
+ * limit, a lost database as SERVICE_UNAVAILABLE, anything unexpected masked
+ * (its cause goes to the log with the request id, which the answer carries),
+ * quoted client text cut short, and no field suggestions in production.
+ */
+function formatError(formatted: GraphQLFormattedError, error: unknown, config: Config): GraphQLFormattedError {
+  const app = appErrorBehind(error) ?? (error instanceof GraphQLError && error.originalError instanceof GraphQLError ? tokenLimitError(error.originalError, config.limits) : null);
+  let result: GraphQLFormattedError = formatted;
+  if (app) {
+    const { http: _http, ...extensions } = app.extensions as Record<string, unknown>;
+    result = { ...formatted, message: app.message, extensions: { ...formatted.extensions, ...extensions } };
+  } else if (isConnectivityError((error as GraphQLError)?.originalError)) {
+    result = { ...formatted, message: "The database is unavailable; try again in a few seconds", extensions: { ...formatted.extensions, code: ErrorCode.SERVICE_UNAVAILABLE } };
+  }
+  const code = result.extensions?.code;
+  if (!config.exposeStacktraces && (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR)) {
+    return { message: "Internal server error", locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  }
+  let message = shortenQuotes(result.message);
+  if (config.production) message = message.replace(/ ?Did you mean .*\?$/, "");
+  return { ...result, message };
+}
+
+/**
+ * HTTP status of an answer with errors: 503 (with Retry-After) when the
+ * database was unavailable and nothing was answered; an answer that carries
+ * data stays 200, as the GraphQL-over-HTTP spec asks. Masked errors get the
+ * request id, so a user's report can be found in the log.
+ */
+function errorStatus(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== "single") return;
+          const result = response.body.singleResult;
+          if (!result.errors?.length) return;
+          for (const error of result.errors) {
+            const code = error.extensions?.code;
+            if (code === ErrorCode.INTERNAL_SERVER_ERROR || code === ErrorCode.SERVICE_UNAVAILABLE) {
+              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.request.id };
+            }
+          }
+          const answered = result.data && Object.values(result.data).some((value) => value !== null);
+          if (answered) {
+            if ((response.http.status ?? 200) >= 500) response.http.status = 200;
+          } else if (result.errors.some((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)) {
+            response.http.status = 503;
+            response.http.headers.set("retry-after", "1");
+          }
+        },
+      };
+    },
   };
 }
 
@@ -103,19 +210,87 @@ function sqlStatementsHeader(): ApolloServerPlugin<Context> {
   };
 }
 
-/** In production, an unexpected error says only that it happened. */
-function maskInternal(formatted: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (production && (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR)) {
-    return { message: "Internal server error", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, path: formatted.path };
-  }
-  return formatted;
+/**
+ * helmet's headers on every answer. The API answers JSON and CSV, so its
+ * Content-Security-Policy forbids everything; the explorer gets the policy
+ * its page needs (./explorer.ts). Cross-Origin-Resource-Policy allows other
+ * origins, since reads are public (CORS decides who may read them by script).
+ * The landing page's one inline style is allowed by its hash.
+ */
+function securityHeaders(): RequestHandler {
+  const common = { crossOriginResourcePolicy: { policy: "cross-origin" as const }, crossOriginEmbedderPolicy: false };
+  const api = helmet({
+    ...common,
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], styleSrc: [LANDING_STYLE_HASH], frameAncestors: ["'none'"] } },
+  });
+  // Not helmet's defaults, whose upgrade-insecure-requests would break the page on a plain-http intranet host.
+  const explorer = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: explorerCspDirectives() } });
+  return (req, res, next) => (req.path === EXPLORER_PATH || req.path.startsWith(`${EXPLORER_PATH}/`) ? explorer : api)(req, res, next);
 }
 
-/** A body that is not JSON (or too large) gets a GraphQL-shaped 400 instead of a stack trace. */
-const jsonErrors: ErrorRequestHandler = (error, _req, res, next) => {
-  if (res.headersSent) return next(error);
-  const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
-  const message = status === 500 ? "Internal server error" : `Bad request: ${error?.type === "entity.parse.failed" ? "the body is not valid JSON" : String(error?.message ?? "invalid request")}`;
-  res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : "BAD_REQUEST" } }] });
-};
+/**
+ * A request that has not been answered within `ms` gets a 503
+ * (REQUEST_TIMEOUT) and its connection is closed after the answer; an answer
+ * already under way (a streamed CSV) is left to finish.
+ */
+function requestTimeout(ms: number): RequestHandler {
+  return (_req, res, next) => {
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.setHeader("connection", "close");
+      res.status(503).json({ errors: [{ message: `The request took longer than ${ms} ms (REQUEST_TIMEOUT_MS)`, extensions: { code: ErrorCode.REQUEST_TIMEOUT } }] });
+    }, ms);
+    timer.unref();
+    res.once("close", () => clearTimeout(timer));
+    res.once("finish", () => clearTimeout(timer));
+    next();
+  };
+}
+
+/** GET /health/ready: a real statement through the database gate; 503 naming no internals while it fails. */
+function readiness(db: DataSource, logger: Logger): RequestHandler {
+  return async (_req, res) => {
+    res.setHeader("cache-control", "no-store");
+    try {
+      await countingClient(db, { statements: 0 }).query("SELECT 1 AS ok");
+      res.json({ status: "ok", database: "up" });
+    } catch (error) {
+      logger.warn({ err: (error as { cause?: unknown }).cause ?? error }, "readiness check failed");
+      res.status(503).setHeader("retry-after", "1");
+      res.json({ status: "unavailable", database: "down" });
+    }
+  };
+}
+
+/** Apollo's own messages (start-up, drained caches) go to the same JSON log. */
+function apolloLogger(logger: Logger) {
+  return {
+    debug: (message: string) => logger.debug(message),
+    info: (message: string) => logger.info(message),
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.error(message),
+  };
+}
+
+/** A body that is not JSON, too large, or stalled gets a GraphQL-shaped 4xx instead of a stack trace; anything else a masked 500. */
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    if (res.headersSent) {
+      // Answered already (the request timed out meanwhile): nothing more can be said to the client.
+      logger.warn({ reqId: (res.locals.request as RequestInfo | undefined)?.id, err: error }, "error after the answer was sent");
+      return;
+    }
+    const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const requestId = (res.locals.request as RequestInfo | undefined)?.id;
+    if (status === 500) logger.error({ reqId: requestId, err: error }, "request failed");
+    const [code, message] =
+      status === 500
+        ? [ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"]
+        : error?.type === "entity.too.large"
+          ? [ErrorCode.PAYLOAD_TOO_LARGE, `Bad request: the body is larger than ${error.limit} bytes (MAX_BODY_BYTES)`]
+          : error?.type === "entity.parse.failed"
+            ? [ErrorCode.BAD_REQUEST, "Bad request: the body is not valid JSON"]
+            : [ErrorCode.BAD_REQUEST, `Bad request: ${shortenQuotes(String(error?.message ?? "invalid request"))}`];
+    res.status(status).json({ errors: [{ message, extensions: { code, ...(status === 500 ? { requestId } : {}) } }] });
+  };
+}

@@ -28,7 +28,7 @@ export interface TestServer {
 /** Starts the product as `npm start` would, on its own scratch database, seeded with the shipped data; `env` adds settings. */
 export async function startTestServer(kind: DbKind, env: Record<string, string> = {}): Promise<TestServer> {
   const scratch = await createScratchDatabase(kind);
-  const config = { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", ...env }), database: scratch.config };
+  const config = { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", SQL_STATEMENTS_HEADER: "true", LOG_LEVEL: "silent", ...env }), database: scratch.config };
   const db = await openDatabase(config);
   if (kind === "mysql") await seedDatabase(db); // the embedded default seeds itself on first start; MySQL never does
   const server = await startServer(config, db);

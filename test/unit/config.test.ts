@@ -26,7 +26,52 @@ describe("loadConfig", () => {
       dataVersionTtlMs: 1000,
       aggregateCacheMaxRows: 200_000,
       httpCacheMaxAge: 10,
+      limits: {
+        bodyBytes: 1_000_000,
+        documentBytes: 100_000,
+        tokens: 5_000,
+        depth: 15,
+        aliases: 30,
+        rootFields: 20,
+        directives: 50,
+        fragmentSpreads: 200,
+        cost: 250_000,
+        responseBytes: 5_000_000,
+      },
+      documentCache: { maxEntries: 500, maxBytes: 20_000_000 },
+      timeouts: { headersMs: 10_000, bodyMs: 10_000, requestMs: 30_000, shutdownMs: 10_000 },
+      introspection: true,
+      exposeStacktraces: false,
+      sqlStatementsHeader: false,
+      batchRequests: false,
+      corsOrigins: "*",
+      logLevel: "info",
     });
+  });
+
+  test("production turns introspection off unless INTROSPECTION says otherwise", () => {
+    expect(loadConfig({ NODE_ENV: "production" }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", INTROSPECTION: "true" }).introspection).toBe(true);
+    expect(loadConfig({ INTROSPECTION: "false" }).introspection).toBe(false);
+  });
+
+  test("limits, timeouts and the rest of the operating settings are read", () => {
+    const config = loadConfig({
+      MAX_DEPTH: "9",
+      MAX_COST: "1234",
+      MAX_RESPONSE_BYTES: "20000",
+      REQUEST_TIMEOUT_MS: "500",
+      SHUTDOWN_TIMEOUT_MS: "0",
+      CORS_ORIGINS: "https://a.example.org, http://localhost:3000",
+      LOG_LEVEL: "warn",
+      BATCH_REQUESTS: "true",
+      SQL_STATEMENTS_HEADER: "on",
+      EXPOSE_STACKTRACES: "yes",
+    });
+    expect(config.limits).toMatchObject({ depth: 9, cost: 1234, responseBytes: 20_000 });
+    expect(config.timeouts).toMatchObject({ requestMs: 500, shutdownMs: 0 });
+    expect(config.corsOrigins).toEqual(["https://a.example.org", "http://localhost:3000"]);
+    expect([config.logLevel, config.batchRequests, config.sqlStatementsHeader, config.exposeStacktraces]).toEqual(["warn", true, true, true]);
   });
 
   test("DATABASE_URL selects MySQL with a pool of 10", () => {
@@ -60,7 +105,7 @@ describe("loadConfig", () => {
       AGGREGATE_CACHE_MAX_ROWS: "1000",
       HTTP_CACHE_MAX_AGE: "0",
     });
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       port: 8080,
       host: "127.0.0.1",
       production: true,
@@ -87,6 +132,12 @@ describe("loadConfig", () => {
     ["AGGREGATE_CACHE", { AGGREGATE_CACHE: "2" }],
     ["DATA_VERSION_TTL_MS", { DATA_VERSION_TTL_MS: "-5" }],
     ["HTTP_CACHE_MAX_AGE", { HTTP_CACHE_MAX_AGE: "a minute" }],
+    ["MAX_DEPTH", { MAX_DEPTH: "1" }],
+    ["MAX_COST", { MAX_COST: "lots" }],
+    ["CORS_ORIGINS", { CORS_ORIGINS: "example.org" }],
+    ["CORS_ORIGINS", { CORS_ORIGINS: "https://example.org/path" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["INTROSPECTION", { INTROSPECTION: "sometimes" }],
   ])("a bad %s is a ConfigError naming it: %j", (setting, env) => {
     const error = configError(env);
     expect(error.setting).toBe(setting);

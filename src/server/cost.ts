@@ -1,0 +1,140 @@
+import { print } from "graphql";
+import { type ComplexityEstimator, simpleEstimator } from "graphql-query-complexity";
+import type { DataSource } from "typeorm";
+
+import { MAX_PAGE_SIZE } from "../common/pagination";
+import { BreakdownDimension } from "../stats/breakdown.type";
+
+/**
+ * The cost of a query, in fields to produce plus SQL to run:
+ * - every field costs 1 plus what it selects;
+ * - a list multiplies what it selects by its size: `first` for project
+ *   pages, and for the rest the largest size it has in the data (a region's
+ *   children, the sectors, a meeting's venues, …; see CostModel);
+ * - each distinct grouped query (a `stats` filter, a project page, a
+ *   breakdown) costs GROUPED_QUERY_COST once, however often it is asked:
+ *   the loaders answer every repeat from one statement.
+ *
+ * The province-to-county query with every breakdown at all three levels
+ * costs 40,808 on the shipped Henan data and 82,576 on the national
+ * benchmark data (3,224 regions, 26 children at most, 20 sectors); the
+ * costliest example, every meeting's batches and venues, 236,849 there (372
+ * meetings). MAX_COST defaults to 250,000 so that all of these pass.
+ */
+
+/** What one distinct grouped query (one SQL statement, at most a GROUP BY over the rollups) costs. */
+export const GROUPED_QUERY_COST = 1000;
+
+/** The largest size each list of the schema has in the data, read at start-up (`readCostModel`). */
+export interface CostModel {
+  /** Regions in all, and per level. */
+  regions: number;
+  regionsByLevel: Record<string, number>;
+  /** The most children any region has. */
+  maxRegionChildren: number;
+  /** Depth of the region tree (ancestors of a county). */
+  regionDepth: number;
+  sectors: number;
+  maxSectorChildren: number;
+  meetings: number;
+  /** The most venues any meeting has. */
+  maxVenues: number;
+  /** The most milestones any project has. */
+  maxMilestones: number;
+  /** Calendar years the milestones span. */
+  years: number;
+  /** Projects in all: a breakdown never has more rows than that. */
+  projects: number;
+  /** Milestones in all: a breakdown by meeting counts those. */
+  milestones: number;
+}
+
+/** Reads the list sizes the cost model needs (five statements, once at start-up). */
+export async function readCostModel(db: DataSource): Promise<CostModel> {
+  const num = (rows: Array<Record<string, unknown>>, key: string) => Number(rows[0]?.[key] ?? 0);
+  const levels: Array<{ level: string; n: number }> = await db.query("SELECT level, COUNT(*) AS n FROM region GROUP BY level");
+  const regionChildren = await db.query("SELECT COALESCE(MAX(n), 0) AS m FROM (SELECT COUNT(*) AS n FROM region WHERE parent_id IS NOT NULL GROUP BY parent_id) t");
+  const sectors = await db.query(
+    "SELECT (SELECT COUNT(*) FROM sector) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM sector WHERE parent_id IS NOT NULL GROUP BY parent_id) t) AS m",
+  );
+  const meetings = await db.query(
+    "SELECT (SELECT COUNT(*) FROM meeting) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM venue GROUP BY meeting_id) t) AS v",
+  );
+  const projects = await db.query(
+    `SELECT (SELECT COUNT(*) FROM project) AS p, (SELECT COUNT(*) FROM milestone) AS m,
+            (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM milestone GROUP BY project_id) t) AS pm,
+            (SELECT MIN(reached_on) FROM milestone) AS first_on, (SELECT MAX(reached_on) FROM milestone) AS last_on`,
+  );
+  const year = (value: unknown) => (value ? Number(String(value).slice(0, 4)) : 0);
+  const regionsByLevel = Object.fromEntries(levels.map((row) => [row.level, Number(row.n)]));
+  return {
+    regions: Object.values(regionsByLevel).reduce((a, b) => a + b, 0),
+    regionsByLevel,
+    maxRegionChildren: Math.max(1, num(regionChildren, "m")),
+    regionDepth: Math.max(1, levels.length),
+    sectors: Math.max(1, num(sectors, "n")),
+    maxSectorChildren: Math.max(1, num(sectors, "m")),
+    meetings: Math.max(1, num(meetings, "n")),
+    maxVenues: Math.max(1, num(meetings, "v")),
+    maxMilestones: Math.max(3, num(projects, "pm")),
+    years: Math.max(1, year(projects[0]?.last_on) - year(projects[0]?.first_on) + 1),
+    projects: Math.max(1, num(projects, "p")),
+    milestones: Math.max(1, num(projects, "m")),
+  };
+}
+
+/** The size of each list field that does not take `first`, by "Type.field". */
+function listSizes(model: CostModel): Record<string, (args: Record<string, any>) => number> {
+  return {
+    "Query.regions": (args) => (args.parentCode ? model.maxRegionChildren : args.level ? (model.regionsByLevel[args.level] ?? 1) : model.regions),
+    "Query.sectors": () => model.sectors,
+    "Query.meetings": () => model.meetings,
+    "Query.breakdown": (args) => breakdownRows(model, args.groupBy ?? [], args.regionLevel),
+    "Region.children": () => model.maxRegionChildren,
+    "Region.ancestors": () => model.regionDepth,
+    "Sector.children": () => model.maxSectorChildren,
+    "ProjectStats.bySector": () => model.sectors,
+    "ProjectStats.byStage": () => 3,
+    "Meeting.venues": () => model.maxVenues,
+    "Meeting.batches": () => 3,
+    "Venue.batches": () => 3,
+    "Project.milestones": () => model.maxMilestones,
+  };
+}
+
+/** At most as many rows as the product of the dimensions' sizes, and never more than there are projects (or batch entries). */
+function breakdownRows(model: CostModel, groupBy: BreakdownDimension[], regionLevel: string | undefined): number {
+  const size: Record<BreakdownDimension, number> = {
+    [BreakdownDimension.REGION]: model.regionsByLevel[regionLevel ?? "CITY"] ?? model.regions,
+    [BreakdownDimension.SECTOR]: model.sectors,
+    [BreakdownDimension.STAGE]: 3,
+    [BreakdownDimension.MEETING]: model.meetings,
+    [BreakdownDimension.YEAR]: model.years,
+    [BreakdownDimension.QUARTER]: 4 * model.years,
+  };
+  const product = groupBy.reduce((n, dimension) => n * (size[dimension] ?? 1), 1);
+  return Math.min(product, groupBy.includes(BreakdownDimension.MEETING) ? model.milestones : model.projects);
+}
+
+/** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
+const GROUPED_FIELDS = new Set(["stats", "projects", "breakdown"]);
+
+/**
+ * Estimators for graphql-query-complexity: list sizes as above, `first` for
+ * project pages, every other field 1 plus its selection. `grouped` collects
+ * the distinct grouped queries of the operation (their cost is added once each).
+ */
+export function costEstimators(model: CostModel, grouped: Set<string>): ComplexityEstimator[] {
+  const sizes = listSizes(model);
+  return [
+    ({ type, field, node, args, childComplexity }) => {
+      if (GROUPED_FIELDS.has(field.name)) grouped.add(`${type.name}.${field.name}(${node.arguments?.map((a) => `${a.name.value}:${print(a.value)}`).join(",") ?? ""})`);
+      // A `first` out of range is refused by the field itself, naming the argument.
+      if (field.name === "projects" && typeof args.first === "number") return 1 + Math.min(Math.max(1, args.first), MAX_PAGE_SIZE) * childComplexity;
+      const size = sizes[`${type.name}.${field.name}`];
+      if (size) return 1 + size(args) * childComplexity;
+      return undefined;
+    },
+    simpleEstimator({ defaultComplexity: 1 }),
+  ];
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { RequestHandler } from "express";
+import pino, { type Logger } from "pino";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DataSource } from "typeorm";
+
+import type { LogLevel } from "../config";
+import type { DatabaseGate } from "../db/availability";
+import type { SqlTally } from "../db/sql-counter";
+import { appErrorBehind } from "./limits";
+
+/** Header carrying the request id: taken from the client when it looks like one, else made; always sent back. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+/** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
+export interface RequestInfo {
+  id: string;
+  /** The GraphQL operation's name (null when anonymous; undefined for other routes). */
+  operationName?: string | null;
+  /** query or mutation. */
+  operationType?: string;
+  /** `extensions.code` of every error of the answer, in order, without repeats. */
+  errorCodes: string[];
+  /** The request's SQL statements, when it ran any through a context. */
+  sql?: SqlTally;
+}
+
+/** Logging and metrics of one server. */
+export interface Observability {
+  logger: Logger;
+  registry: Registry;
+}
+
+/** A pino logger writing JSON lines to stdout. */
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: "major-projects-graph" },
+    // Never a token: headers are not logged at all, and these paths are removed should a caller pass them.
+    redact: { paths: ["authorization", "headers.authorization", "req.headers.authorization", "variables"], remove: true },
+  });
+}
+
+/** The metrics of one server (a registry of its own, so that tests can start several servers in one process). */
+export function createObservability(level: LogLevel, logger: Logger = createLogger(level)): Observability {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  return { logger, registry };
+}
+
+/** Operation names seen, kept for metric labels; a client inventing names cannot grow the label set past this. */
+const MAX_OPERATION_LABELS = 200;
+
+/** Request ids, one access-log line per request, and request metrics. */
+export function requestTracking(obs: Observability): RequestHandler {
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests by route, GraphQL operation and outcome (ok, error, rejected: refused before execution).",
+    labelNames: ["route", "operation", "outcome"],
+    registers: [obs.registry],
+  });
+  const duration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time from the request's arrival to the end of its answer, by route, operation and outcome.",
+    labelNames: ["route", "operation", "outcome"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [obs.registry],
+  });
+  const errors = new Counter({
+    name: "graphql_errors_total",
+    help: "Errors in GraphQL answers by extensions.code.",
+    labelNames: ["code"],
+    registers: [obs.registry],
+  });
+  const operations = new Set<string>();
+  const operationLabel = (name: string | null | undefined): string => {
+    if (name === undefined) return "";
+    if (name === null) return "(anonymous)";
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "(other)";
+    if (operations.has(name)) return name;
+    if (operations.size >= MAX_OPERATION_LABELS) return "(other)";
+    operations.add(name);
+    return name;
+  };
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const route = routeOf(req.originalUrl.split("?")[0]);
+    const given = req.headers[REQUEST_ID_HEADER];
+    const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
+    const info: RequestInfo = { id, errorCodes: [] };
+    res.locals.request = info;
+    res.setHeader(REQUEST_ID_HEADER, id);
+    const done = (aborted: boolean) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const outcome = aborted ? "aborted" : res.statusCode >= 500 ? "error" : info.errorCodes.length || res.statusCode >= 400 ? "error" : "ok";
+      const operation = operationLabel(info.operationName);
+      requests.inc({ route, operation, outcome });
+      duration.observe({ route, operation, outcome }, seconds);
+      for (const code of info.errorCodes) errors.inc({ code });
+      obs.logger.info(
+        {
+          reqId: id,
+          method: req.method,
+          route,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 10_000) / 10,
+          operation: info.operationName === undefined ? undefined : (info.operationName ?? null),
+          operationType: info.operationType,
+          sqlStatements: info.sql?.statements,
+          outcome,
+          errorCodes: info.errorCodes.length ? info.errorCodes : undefined,
+        },
+        "request",
+      );
+    };
+    let logged = false;
+    res.once("finish", () => (logged ||= (done(false), true)));
+    res.once("close", () => (logged ||= (done(!res.writableFinished), true)));
+    next();
+  };
+}
+
+/** The route a path belongs to, for labels (never the raw path, which a client could vary without end). */
+function routeOf(path: string): string {
+  for (const route of ["/graphql", "/export/breakdown.csv", "/export/projects.csv", "/health/live", "/health/ready", "/health", "/metrics", "/explorer"]) {
+    if (path === route || path.startsWith(`${route}/`)) return route;
+  }
+  return path === "/" ? "/" : "(other)";
+}
+
+/** Records each GraphQL request's operation and error codes for the access log, and logs the real cause of internal errors. */
+export function graphqlObservation(obs: Observability): ApolloServerPlugin<{ request: RequestInfo }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operationName, operation }) {
+          contextValue.request.operationName = operationName;
+          contextValue.request.operationType = operation?.operation;
+        },
+        async didEncounterErrors({ contextValue, errors, operationName }) {
+          for (const error of errors) {
+            const app = appErrorBehind(error);
+            const code = String(app?.extensions.code ?? error.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+            if (!contextValue.request.errorCodes.includes(code)) contextValue.request.errorCodes.push(code);
+            if (code === "INTERNAL_SERVER_ERROR" || code === "SERVICE_UNAVAILABLE") {
+              const cause = code === "SERVICE_UNAVAILABLE" ? (app?.cause ?? error.originalError) : (error.originalError ?? error);
+              obs.logger.error({ reqId: contextValue.request.id, operation: operationName, path: error.path?.join("."), code, err: cause }, error.message);
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Gauges of the MySQL pool (in use, idle, waiting) and of the database gate, read when /metrics is scraped. */
+export function watchDatabase(obs: Observability, db: DataSource, gate: DatabaseGate): void {
+  const pool = () => (db.driver as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } } }).pool;
+  new Gauge({
+    name: "db_pool_connections",
+    help: "Connections of the MySQL pool, by state (in_use, idle); none for the embedded SQLite database.",
+    labelNames: ["state"],
+    registers: [obs.registry],
+    collect() {
+      const p = pool();
+      if (!p) return;
+      const all = p._allConnections?.length ?? 0;
+      const idle = p._freeConnections?.length ?? 0;
+      this.set({ state: "in_use" }, all - idle);
+      this.set({ state: "idle" }, idle);
+    },
+  });
+  new Gauge({
+    name: "db_pool_waiting",
+    help: "Statements waiting for a connection of the MySQL pool.",
+    registers: [obs.registry],
+    collect() {
+      this.set(pool()?._connectionQueue?.length ?? 0);
+    },
+  });
+  new Gauge({
+    name: "db_up",
+    help: "1 while the database answers, 0 while the gate holds statements back after connection failures.",
+    registers: [obs.registry],
+    collect() {
+      this.set(gate.state().up ? 1 : 0);
+    },
+  });
+  gate.listeners.push((state) => {
+    if (state.up) obs.logger.warn("database available again");
+    else obs.logger.error({ err: state.lastError, failures: state.failures }, "database unavailable");
+  });
+}
+
+/** GET /metrics in Prometheus' text format. */
+export function metricsRoute(obs: Observability): RequestHandler {
+  return (_req, res, next) => {
+    obs.registry.metrics().then((text) => {
+      res.setHeader("content-type", obs.registry.contentType);
+      res.setHeader("cache-control", "no-store");
+      res.send(text);
+    }, next);
+  };
+}
