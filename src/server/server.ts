@@ -63,6 +63,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   const apollo = new ApolloServer<Context>({
     gateway: jitExecution(schema, { maxEntries: config.documentCache.maxEntries, maxBytes: config.documentCache.maxBytes, maxResponseBytes: config.limits.responseBytes }),
     introspection: config.introspection,
+    // src/main.ts owns shutdown (drain, then the pool, then exit 0).
+    stopOnTerminationSignals: false,
     // Reads are public and writes need a bearer token (never a cookie), so a cross-site "simple" request can do no
     // harm; BI tools and caches must be able to GET a query by URL. Mutations are never served over GET.
     csrfPrevention: false,
