@@ -68,7 +68,7 @@ export interface Limits {
   directives: number;
   /** Fragment spreads once every fragment is expanded where it is spread (MAX_FRAGMENT_SPREADS, default 200). */
   fragmentSpreads: number;
-  /** The cost of an operation (MAX_COST, default 250000): see src/server/limits/cost.ts. */
+  /** The cost of an operation (MAX_COST, default 100000): see src/server/limits/cost.ts. */
   cost: number;
   /** Bytes of a JSON answer (MAX_RESPONSE_BYTES, default 5000000). */
   responseBytes: number;
@@ -107,7 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
       rootFields: readInt(env, "MAX_ROOT_FIELDS", 20, 1, 100_000),
       directives: readInt(env, "MAX_DIRECTIVES", 50, 0, 100_000),
       fragmentSpreads: readInt(env, "MAX_FRAGMENT_SPREADS", 200, 0, 100_000),
-      cost: readInt(env, "MAX_COST", 250_000, 1, 1_000_000_000),
+      cost: readInt(env, "MAX_COST", 100_000, 1, 1_000_000_000),
       responseBytes: readInt(env, "MAX_RESPONSE_BYTES", 5_000_000, 1_000, 1_000_000_000),
     },
     documentCache: {

@@ -182,12 +182,12 @@ export function checkCost(schema: GraphQLSchema, model: CostModel, limits: Limit
 }
 
 /** Computes each operation's cost before execution (and before graphql-jit compiles it), refusing it over MAX_COST. */
-export function costPlugin(schema: GraphQLSchema, model: CostModel, limits: Limits): ApolloServerPlugin {
+export function costPlugin(schema: GraphQLSchema, model: CostModel, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operationName }) {
-          checkCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
+        async didResolveOperation({ document, request, operationName, contextValue }) {
+          contextValue.request.cost = checkCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
         },
       };
     },

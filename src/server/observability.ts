@@ -25,6 +25,8 @@ export interface RequestInfo {
   errorCodes: string[];
   /** The request's SQL statements, when it ran any through a context. */
   sql?: SqlTally;
+  /** The operation's cost as the limits computed it (src/server/cost.ts). */
+  cost?: number;
 }
 
 /** Logging and metrics of one server. */
@@ -109,6 +111,7 @@ export function requestTracking(obs: Observability): RequestHandler {
           operation: info.operationName === undefined ? undefined : (info.operationName ?? null),
           operationType: info.operationType,
           sqlStatements: info.sql?.statements,
+          cost: info.cost,
           outcome,
           errorCodes: info.errorCodes.length ? info.errorCodes : undefined,
         },
@@ -144,9 +147,12 @@ export function graphqlObservation(obs: Observability): ApolloServerPlugin<{ req
             const app = appErrorBehind(error);
             const code = String(app?.extensions.code ?? error.extensions?.code ?? "INTERNAL_SERVER_ERROR");
             if (!contextValue.request.errorCodes.includes(code)) contextValue.request.errorCodes.push(code);
-            if (code === "INTERNAL_SERVER_ERROR" || code === "SERVICE_UNAVAILABLE") {
-              const cause = code === "SERVICE_UNAVAILABLE" ? (app?.cause ?? error.originalError) : (error.originalError ?? error);
-              obs.logger.error({ reqId: contextValue.request.id, operation: operationName, path: error.path?.join("."), code, err: cause }, error.message);
+            if (code === "INTERNAL_SERVER_ERROR") {
+              obs.logger.error({ reqId: contextValue.request.id, operation: operationName, path: error.path?.join("."), code, err: error.originalError ?? error }, error.message);
+            } else if (code === "SERVICE_UNAVAILABLE") {
+              // The full cause (with its stack) is logged by the database gate once per failed attempt; here, which request it hit.
+              const cause = (app?.cause ?? error.originalError) as { message?: string; code?: string; errno?: number } | undefined;
+              obs.logger.warn({ reqId: contextValue.request.id, operation: operationName, code, cause: cause?.message, causeCode: cause?.code, causeErrno: cause?.errno }, error.message);
             }
           }
         },

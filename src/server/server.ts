@@ -167,9 +167,10 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
 }
 
 /**
- * HTTP status of an answer with errors: 503 (with Retry-After) when the
- * database was unavailable and nothing was answered; an answer that carries
- * data stays 200, as the GraphQL-over-HTTP spec asks. Masked errors get the
+ * HTTP status of an answer with errors: 503 (with Retry-After, and no
+ * `data`) when the database was unavailable and every root field came back
+ * null; an answer that carries data stays 200, as the GraphQL-over-HTTP spec
+ * asks. Masked errors get the
  * request id, so a user's report can be found in the log.
  */
 function errorStatus(): ApolloServerPlugin<Context> {
@@ -190,6 +191,8 @@ function errorStatus(): ApolloServerPlugin<Context> {
           if (answered) {
             if ((response.http.status ?? 200) >= 500) response.http.status = 200;
           } else if (result.errors.some((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)) {
+            // Nothing was answered: a request error without `data`, which the spec lets carry a 5xx.
+            delete (result as { data?: unknown }).data;
             response.http.status = 503;
             response.http.headers.set("retry-after", "1");
           }

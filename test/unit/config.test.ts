@@ -35,7 +35,7 @@ describe("loadConfig", () => {
         rootFields: 20,
         directives: 50,
         fragmentSpreads: 200,
-        cost: 250_000,
+        cost: 100_000,
         responseBytes: 5_000_000,
       },
       documentCache: { maxEntries: 500, maxBytes: 20_000_000 },
