@@ -54,8 +54,9 @@ export class CountingSqlLogger implements Logger {
     if (this.print) process.stderr.write(`sql: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
   }
 
+  /** Failed statements reach the JSON log through the request that issued them (or the database gate); here only with LOG_SQL. */
   logQueryError(error: string | Error, query: string, parameters?: unknown[]): void {
-    process.stderr.write(`sql error: ${String(error)} in: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
+    if (this.print) process.stderr.write(`sql error: ${String(error)} in: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
   }
 
   logQuerySlow(time: number, query: string): void {
