@@ -77,8 +77,9 @@ export function requestTracking(obs: Observability): RequestHandler {
     registers: [obs.registry],
   });
   const operations = new Set<string>();
-  const operationLabel = (name: string | null | undefined): string => {
-    if (name === undefined) return "";
+  const operationLabel = (route: string, name: string | null | undefined): string => {
+    // A GraphQL request refused before its operation was known (parse, validation, limits) has none.
+    if (name === undefined) return route === "/graphql" ? "(none)" : "";
     if (name === null) return "(anonymous)";
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "(other)";
     if (operations.has(name)) return name;
@@ -97,7 +98,7 @@ export function requestTracking(obs: Observability): RequestHandler {
     const done = (aborted: boolean) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const outcome = aborted ? "aborted" : res.statusCode >= 500 ? "error" : info.errorCodes.length || res.statusCode >= 400 ? "error" : "ok";
-      const operation = operationLabel(info.operationName);
+      const operation = operationLabel(route, info.operationName);
       requests.inc({ route, operation, outcome });
       duration.observe({ route, operation, outcome }, seconds);
       for (const code of info.errorCodes) errors.inc({ code });
