@@ -46,7 +46,8 @@ export class BadUserInputError extends AppError {
 /** A code or id the client named does not exist where the contract has no null for it. */
 export class NotFoundError extends AppError {
   constructor(field: string, what: string, value: string) {
-    super(ErrorCode.NOT_FOUND, `${field}: no ${what} "${value}"`, { field, [camel(what)]: value });
+    const quoted = shortenQuote(value);
+    super(ErrorCode.NOT_FOUND, `${field}: no ${what} "${quoted}"`, { field, [camel(what)]: quoted });
   }
 }
 
@@ -66,12 +67,17 @@ const QUOTE_MAX = 64;
 /** Longest error message sent (after quotes are shortened). */
 const MESSAGE_MAX = 500;
 
+/** Client text as an error may quote it: at most QUOTE_MAX characters, then "…". */
+export function shortenQuote(value: string): string {
+  return value.length > QUOTE_MAX ? `${value.slice(0, QUOTE_MAX)}…` : value;
+}
+
 /**
  * An error message safe to send back: every quoted run of client text longer
  * than QUOTE_MAX characters is cut to a prefix, and the whole
  * message to MESSAGE_MAX, so a 900 KB input never comes back as a 3.6 MB error.
  */
 export function shortenQuotes(message: string): string {
-  const short = message.slice(0, 20 * MESSAGE_MAX).replace(new RegExp(`"([^"]{${QUOTE_MAX}})[^"]+"`, "g"), (_whole, prefix: string) => `"${prefix}…"`);
+  const short = message.slice(0, 20 * MESSAGE_MAX).replace(new RegExp(`"([^"]{${QUOTE_MAX}})[^"]+(?:"|$)`, "g"), (_whole, prefix: string) => `"${prefix}…"`);
   return short.length > MESSAGE_MAX ? `${short.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} characters)` : short;
 }

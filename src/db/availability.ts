@@ -82,7 +82,7 @@ export class DatabaseGate {
       try {
         return this.succeeded(await statement());
       } catch (error) {
-        throw this.failed(error);
+        throw this.failed(error, true);
       } finally {
         this.probing = false;
       }
@@ -94,7 +94,7 @@ export class DatabaseGate {
       try {
         return this.succeeded(await statement());
       } catch (again) {
-        throw this.failed(again);
+        throw this.failed(again, false);
       }
     }
   }
@@ -108,9 +108,12 @@ export class DatabaseGate {
     return value;
   }
 
-  private failed(error: unknown): unknown {
+  /** Records a failed attempt: a probe's, or the first of the statements that were in flight when the database went away. */
+  private failed(error: unknown, probe: boolean): unknown {
     // A statement error means the database answered.
     if (!isConnectivityError(error)) return this.succeeded(error);
+    // Statements that were already under way when another one closed the gate are not attempts of their own.
+    if (this.failures > 0 && !probe) return new DatabaseUnavailableError(error);
     this.failures += 1;
     this.lastError = error;
     const wait = Math.min(this.options.maxMs, this.options.minMs * 2 ** Math.min(this.failures - 1, 20));

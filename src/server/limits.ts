@@ -47,6 +47,7 @@ export function documentSizeGuard(limits: Limits): RequestHandler {
       const bytes = Buffer.byteLength(q, "utf8");
       if (bytes > limits.documentBytes) {
         const error = new LimitError(ErrorCode.QUERY_TOO_LARGE, "Document size in bytes", bytes, limits.documentBytes, "MAX_DOCUMENT_BYTES");
+        (res.locals.request as { errorCodes?: string[] } | undefined)?.errorCodes?.push(ErrorCode.QUERY_TOO_LARGE);
         res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code, limit: limits.documentBytes, measured: bytes } }] });
         return;
       }
@@ -62,7 +63,8 @@ export function parseOptions(limits: Limits): { maxTokens: number } {
 
 /** A parse error that graphql-js raised at the token limit, as a LimitError with the document's real token count. */
 export function tokenLimitError(error: GraphQLError, limits: Limits): LimitError | null {
-  if (!/Document contains more than \d+ tokens/.test(error.message)) return null;
+  // graphql-js 16 says "more that N tokens".
+  if (!/Document contains more th(?:an|at) \d+ tokens/.test(error.message)) return null;
   const body = error.source?.body;
   return new LimitError(ErrorCode.QUERY_TOO_MANY_TOKENS, "Token count", body ? countTokens(body) : limits.tokens + 1, limits.tokens, "MAX_TOKENS");
 }

@@ -53,7 +53,8 @@ export const SQL_STATEMENTS_HEADER = "x-sql-statements";
 export async function startServer(config: Config, db: DataSource, obs: Observability = createObservability(config.logLevel)): Promise<RunningServer> {
   const app = express();
   const httpServer = http.createServer({ connectionsCheckingInterval: Math.min(1000, config.timeouts.bodyMs) }, app);
-  httpServer.headersTimeout = config.timeouts.headersMs;
+  // Node's requestTimeout covers headers and body; a headersTimeout above it would be used instead.
+  httpServer.headersTimeout = Math.min(config.timeouts.headersMs, config.timeouts.bodyMs);
   httpServer.requestTimeout = config.timeouts.bodyMs;
   const schema = await buildAppSchema();
   const gate = gateFor(db);
@@ -292,10 +293,12 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
       status === 500
         ? [ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"]
         : error?.type === "entity.too.large"
-          ? [ErrorCode.PAYLOAD_TOO_LARGE, `Bad request: the body is larger than ${error.limit} bytes (MAX_BODY_BYTES)`]
+          ? [ErrorCode.PAYLOAD_TOO_LARGE, `Bad request: the body of ${error.length} bytes exceeds the limit of ${error.limit} (MAX_BODY_BYTES)`]
           : error?.type === "entity.parse.failed"
             ? [ErrorCode.BAD_REQUEST, "Bad request: the body is not valid JSON"]
             : [ErrorCode.BAD_REQUEST, `Bad request: ${shortenQuotes(String(error?.message ?? "invalid request"))}`];
-    res.status(status).json({ errors: [{ message, extensions: { code, ...(status === 500 ? { requestId } : {}) } }] });
+    (res.locals.request as RequestInfo | undefined)?.errorCodes.push(code);
+    const measured = code === ErrorCode.PAYLOAD_TOO_LARGE ? { limit: error.limit, measured: error.length } : {};
+    res.status(status).json({ errors: [{ message, extensions: { code, ...measured, ...(status === 500 ? { requestId } : {}) } }] });
   };
 }
