@@ -16,35 +16,15 @@ import { provinceToCounty } from "../../bench/scenarios";
 import { loadConfig } from "../../src/config";
 import { GROUPED_QUERY_COST } from "../../src/server/cost";
 import { SQL_STATEMENTS_HEADER } from "../../src/server/server";
+import { type Answer, readAnswer } from "../support/answer";
 import { startTestServer, type TestServer } from "../support/test-server";
 
-/** What the client sees of one answer. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  /** The parsed JSON body. */
-  body: any;
-  /** The body's bytes. */
-  bytes: number;
-}
-
-async function answer(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { status: response.status, headers: response.headers, body, bytes: Buffer.byteLength(text) };
-}
-
 function post(server: TestServer, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  return fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) }).then(answer);
+  return fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) }).then(readAnswer);
 }
 
 function get(server: TestServer, query: string): Promise<Answer> {
-  return fetch(`${server.url}?${new URLSearchParams({ query })}`, { headers: { accept: "application/json" } }).then(answer);
+  return fetch(`${server.url}?${new URLSearchParams({ query })}`, { headers: { accept: "application/json" } }).then(readAnswer);
 }
 
 /** The answer is a refusal by one limit: 400, that code, the configured limit and the measured value, and no SQL at all. */
@@ -239,7 +219,7 @@ describe("limits at their bounds (configured below the defaults)", () => {
     const params = new URLSearchParams();
     params.append("query", big);
     params.append("query", "{ __typename }");
-    const res = await fetch(`${server.url}?${params}`, { headers: { accept: "application/json" } }).then(answer);
+    const res = await fetch(`${server.url}?${params}`, { headers: { accept: "application/json" } }).then(readAnswer);
     // Whatever the server makes of two queries, it must not run the 3,500-byte one.
     expect(res.status).toBe(400);
     expect(res.body.data ?? null).toBeNull();
@@ -248,7 +228,7 @@ describe("limits at their bounds (configured below the defaults)", () => {
 
   it("a body over MAX_BODY_BYTES is a 413 PAYLOAD_TOO_LARGE", async () => {
     const body = JSON.stringify({ query: "{ __typename }", variables: { pad: "x".repeat(20_000) } });
-    const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(answer);
+    const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(readAnswer);
     expect(res.status).toBe(413);
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
@@ -256,7 +236,7 @@ describe("limits at their bounds (configured below the defaults)", () => {
     // Just under the limit is read (and answered).
     const fits = JSON.stringify({ query: "{ __typename }", variables: { pad: "x".repeat(19_900) } });
     expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(20_000);
-    const ok = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: fits }).then(answer);
+    const ok = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: fits }).then(readAnswer);
     expect(ok.body).toEqual({ data: { __typename: "Query" } });
   });
 

@@ -9,28 +9,8 @@
 import net from "node:net";
 
 import { DB_KINDS } from "../support/databases";
+import { type Answer, fetchAnswer } from "../support/answer";
 import { startTestServer, type TestServer } from "../support/test-server";
-
-/** What the client sees of one answer. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The parsed JSON body, or undefined when the body is not JSON. */
-  body: any;
-}
-
-async function fetchAnswer(url: string, init?: RequestInit): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body };
-}
 
 function postJson(server: TestServer, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   return fetchAnswer(server.url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(payload) });
