@@ -47,7 +47,8 @@ export function jitExecution(schema: GraphQLSchema, options: JitOptions): Gatewa
     let query = compiled.get(key);
     if (!query) {
       const result = compileQuery(schema, request.document, operationName);
-      if (!isCompiledQuery(result)) return result;
+      // A valid document that cannot run here (a mutation on a schema without one, an unknown operation name).
+      if (!isCompiledQuery(result)) return { errors: (result.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } })) };
       query = result;
       compiled.set(key, query);
     }

@@ -155,6 +155,10 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
   if (app) {
     const { http: _http, ...extensions } = app.extensions as Record<string, unknown>;
     result = { ...formatted, message: app.message, extensions: { ...formatted.extensions, ...extensions } };
+  } else if (formatted.message === "Validation aborted.") {
+    // graphql-js gave up checking the document for conflicting fields: its own budget, not one of ours.
+    const message = "The document repeats too many fields for validation to check (graphql-js's validation budget); ask for fewer repeated or aliased fields";
+    result = { ...formatted, message, extensions: { ...formatted.extensions, code: ErrorCode.QUERY_TOO_COMPLEX } };
   } else if (isConnectivityError((error as GraphQLError)?.originalError)) {
     result = { ...formatted, message: "The database is unavailable; try again in a few seconds", extensions: { ...formatted.extensions, code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
