@@ -16,6 +16,9 @@ import { recordResults } from "./support/results";
 import { round, RssSampler } from "./support/rss";
 import { idle, type ServerChild, startServer } from "./support/server";
 
+/** Only under test/reliability/jest.config.js, whose global setup makes the database (not under the main `npm test`). */
+const describeReliability = process.env.REL_DATABASE_URL ? describe : describe.skip;
+
 /** The bound the server's peak resident set (VmHWM) must stay under through the whole hostile run (heap capped at 256 MB by the start script). */
 const PEAK_RSS_BOUND_MB = 400;
 /** Default HEADERS_TIMEOUT_MS and BODY_TIMEOUT_MS, and the slack allowed for the server's check interval. */
@@ -62,7 +65,7 @@ async function liveness(server: ServerChild): Promise<Answer> {
   return send(server.origin, { method: "GET", path: "/health/live" }, { timeoutMs: 5000 });
 }
 
-describe("hostile input (production defaults)", () => {
+describeReliability("hostile input (production defaults)", () => {
   let server: ServerChild;
   /** A second server with the same settings for the slow clients, so that nothing else (a crash) closes their sockets. */
   let slowServer: ServerChild;
@@ -248,7 +251,7 @@ describe("hostile input (production defaults)", () => {
   });
 });
 
-describe("limits as configured (every limit small, batching, introspection and x-sql-statements on)", () => {
+describeReliability("limits as configured (every limit small, batching, introspection and x-sql-statements on)", () => {
   let server: ServerChild;
   const figures: Record<string, unknown> = {};
 
@@ -300,7 +303,7 @@ describe("limits as configured (every limit small, batching, introspection and x
   });
 });
 
-describe("cost alone (every other limit raised)", () => {
+describeReliability("cost alone (every other limit raised)", () => {
   let server: ServerChild;
   const figures: Record<string, unknown> = {};
 
@@ -329,5 +332,68 @@ describe("cost alone (every other limit raised)", () => {
     }
     figures.sqlStatementsOfRefusals = statements;
     expect(statements.every((s) => s === "0" || s === "absent")).toBe(true);
+  });
+});
+
+describeReliability("development mode (NODE_ENV=development) still sends no stack trace and no path", () => {
+  let server: ServerChild;
+  const figures: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    server = await startServer({ env: { NODE_ENV: "development" } });
+  });
+
+  afterAll(async () => {
+    if (server) await server.stop("SIGTERM", 15_000);
+    recordResults("developmentMode", figures);
+  });
+
+  test("errors of every kind carry no stacktrace and no absolute path", async () => {
+    const kinds = new Set(["syntax", "validation", "invalid JSON", "content type", "operations", "values", "http body", "methods"]);
+    const corpus = hostileCorpus().filter((e) => kinds.has(e.kind) || (e.kind === "variables" && !/100,000/.test(e.name)));
+    const result = await runCorpus(server, corpus, false);
+    // Only what development mode could change: stack traces and paths (the codes are the production run's business).
+    const leaks = result.problems.filter((p) => /leaks internals|stacktrace/.test(p));
+    figures.requests = corpus.length;
+    figures.leaks = leaks.slice(0, 50);
+    expect(leaks).toEqual([]);
+    expect(server.alive()).toBe(true);
+  });
+  test("introspection is on by default in development, and still bounded by MAX_DEPTH (1,000-deep ofType refused)", async () => {
+    const allowed = await gql(server.origin, "{ __schema { queryType { name } } }");
+    expect(ok(allowed)).toBe(true);
+    const deep = `{ __type(name: "Query") { fields { type { ${"ofType { ".repeat(1000)}name${" }".repeat(1000)} } } } }`;
+    const answer = await gql(server.origin, deep);
+    figures.deepIntrospection = { status: answer.status, code: answer.json?.errors?.[0]?.extensions?.code, measured: answer.json?.errors?.[0]?.extensions?.measured, ms: round(answer.ms, 1) };
+    expect(answer.status).toBe(400);
+    expect(answer.json?.errors?.[0]?.extensions).toMatchObject({ code: "QUERY_TOO_DEEP", limit: 15, measured: 1004 });
+    expect(server.alive()).toBe(true);
+  });
+});
+
+describeReliability("REQUEST_TIMEOUT_MS=200 (cost and answer size raised so that a slow query is accepted)", () => {
+  let server: ServerChild;
+  const figures: Record<string, unknown> = {};
+  /** meetings → batches → projects(first: 50) → milestones → meeting, twice: about 2.5 MB and half a second of work. */
+  const SLOW = "{ meetings { batches { projects(first: 50) { nodes { milestones { meeting { batches { projects(first: 50) { nodes { milestones { meeting { title } } } } } } } } } } } }";
+
+  beforeAll(async () => {
+    server = await startServer({ env: { NODE_ENV: "production", REQUEST_TIMEOUT_MS: "200", MAX_COST: "1000000000", MAX_RESPONSE_BYTES: "100000000" } });
+  });
+
+  afterAll(async () => {
+    if (server) await server.stop("SIGTERM", 15_000);
+    recordResults("requestTimeout", figures);
+  });
+
+  test("a request that takes longer is answered 503 REQUEST_TIMEOUT, not 200 late; the server goes on", async () => {
+    const answers: Answer[] = [];
+    for (let i = 0; i < 3; i++) answers.push(await send(server.origin, postJson({ query: SLOW }), { timeoutMs: 60_000 }));
+    figures.answers = answers.map((a) => ({ status: a.status, code: a.json?.errors?.[0]?.extensions?.code ?? null, ms: round(a.ms, 0), bytes: a.body.length }));
+    const slow = answers.filter((a) => a.ms > 200 + 100);
+    expect(slow.length).toBeGreaterThan(0);
+    for (const a of slow) expect({ status: a.status, code: a.json?.errors?.[0]?.extensions?.code }).toEqual({ status: 503, code: "REQUEST_TIMEOUT" });
+    expect(server.alive()).toBe(true);
+    expect(ok(await gql(server.origin, CHEAP))).toBe(true);
   });
 });

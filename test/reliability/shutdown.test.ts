@@ -16,6 +16,9 @@ import { recordResults } from "./support/results";
 import { round } from "./support/rss";
 import { commandLine, descendants, idle, type ServerChild, safeKill, sleep, startServer } from "./support/server";
 
+/** Only under test/reliability/jest.config.js, whose global setup makes the database (not under the main `npm test`). */
+const describeReliability = process.env.REL_DATABASE_URL ? describe : describe.skip;
+
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const EXIT_SLACK_MS = 1500;
 
@@ -81,7 +84,7 @@ function running(pid: number): boolean {
   return state !== null && state !== "Z" && state !== "X";
 }
 
-describe("shutdown", () => {
+describeReliability("shutdown", () => {
   const figures: Record<string, unknown> = {};
   let user: DatabaseUser | null = null;
   const servers: ServerChild[] = [];

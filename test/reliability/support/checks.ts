@@ -61,6 +61,13 @@ export function checkAnswer(entry: CorpusEntry, answer: Answer, options: { produ
   if (isError && answer.body.length > MAX_ERROR_BODY_BYTES) problems.push(`${where}: error answer of ${answer.body.length} bytes (> ${MAX_ERROR_BODY_BYTES})`);
   if (headerBytes(answer) > MAX_HEADER_BYTES) problems.push(`${where}: response headers of ${headerBytes(answer)} bytes`);
   if (!entry.beforeApp && answer.status !== 0 && answer.status !== 431 && !answer.headers["x-request-id"]) problems.push(`${where}: no x-request-id header (status ${answer.status})`);
+  // A masked error (internal, or the database unavailable) names the request, so a user's report can be found in the log.
+  for (const error of (answer.json?.errors ?? []) as Array<{ extensions?: Record<string, unknown> }>) {
+    const code = error?.extensions?.code;
+    if ((code === "INTERNAL_SERVER_ERROR" || code === "SERVICE_UNAVAILABLE") && (!error.extensions?.requestId || error.extensions.requestId !== answer.headers["x-request-id"])) {
+      problems.push(`${where}: ${code} without extensions.requestId equal to x-request-id (${JSON.stringify(error.extensions?.requestId)} vs ${JSON.stringify(answer.headers["x-request-id"])})`);
+    }
+  }
   if (options.production) {
     for (const error of (answer.json?.errors ?? []) as Array<{ message?: string; extensions?: Record<string, unknown> }>) {
       if (/did you mean/i.test(String(error?.message))) problems.push(`${where}: suggestion in production: "${String(error.message).slice(0, 120)}"`);
