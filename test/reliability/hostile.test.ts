@@ -14,7 +14,7 @@ import { type Answer, gql, keepAliveAgent, ok, postJson, send, type SocketOutcom
 import { summarize } from "./support/load";
 import { recordResults } from "./support/results";
 import { round, RssSampler } from "./support/rss";
-import { idle, type ServerChild, startServer } from "./support/server";
+import { idle, type ServerChild, sleep, startServer } from "./support/server";
 
 /** Only under test/reliability/jest.config.js, whose global setup makes the database (not under the main `npm test`). */
 const describeReliability = process.env.REL_DATABASE_URL ? describe : describe.skip;
@@ -70,7 +70,7 @@ describeReliability("hostile input (production defaults)", () => {
   /** A second server with the same settings for the slow clients, so that nothing else (a crash) closes their sockets. */
   let slowServer: ServerChild;
   let rss: RssSampler;
-  let slowClients: Promise<Record<string, SocketOutcome | SocketOutcome[]>>;
+  let slowClients: Promise<{ sockets: Record<string, SocketOutcome>; halfSent: SocketOutcome[]; during: Answer }>;
   const figures: Record<string, unknown> = {};
   /** Peaks of server processes that died (and were restarted) during the corpus. */
   const peaks: Array<{ peakRssMb: number; vmHwmMb: number }> = [];
@@ -84,14 +84,16 @@ describeReliability("hostile input (production defaults)", () => {
     const head = (length: number) => `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
     const cap = DEFAULT_TIMEOUT_MS + TIMEOUT_SLACK_MS + 1000;
     slowClients = (async () => {
-      const [stalledHeaders, dribbledHeaders, stalledBody, dribbledBody, stalledSockets] = await Promise.all([
+      const [stalledHeaders, dribbledHeaders, stalledBody, dribbledBody, halfSent, during] = await Promise.all([
         stalledClient(slowServer.origin, "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", { capMs: cap }),
         stalledClient(slowServer.origin, "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n", { drip: "X", dripEveryMs: 500, capMs: cap }),
         stalledClient(slowServer.origin, `${head(1000)}{"query":`, { capMs: cap }),
         stalledClient(slowServer.origin, `${head(100_000)}{"query":"`, { drip: "a", dripEveryMs: 500, capMs: cap }),
         Promise.all(Array.from({ length: 100 }, () => stalledClient(slowServer.origin, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n", { capMs: cap }))),
+        // While they all hang, the server answers.
+        sleep(3000).then(() => gql(slowServer.origin, CHEAP)),
       ]);
-      return { stalledHeaders, dribbledHeaders, stalledBody, dribbledBody, stalledSockets };
+      return { sockets: { stalledHeaders, dribbledHeaders, stalledBody, dribbledBody }, halfSent, during };
     })();
   });
 
@@ -120,7 +122,7 @@ describeReliability("hostile input (production defaults)", () => {
     figures.corpus = {
       requests: corpus.length,
       right: Object.values(result.byKind).reduce((n, k) => n + k.right, 0),
-      wrong: result.problems.length,
+      wrong: corpus.length - Object.values(result.byKind).reduce((n, k) => n + k.right, 0),
       byKind: result.byKind,
       latency: result.latency,
       largestErrorBodyBytes: result.largestErrorBody,
@@ -133,11 +135,7 @@ describeReliability("hostile input (production defaults)", () => {
   });
 
   test(`slow clients (stalled and dribbled headers and bodies, 100 idle half-requests) are cut within the ${DEFAULT_TIMEOUT_MS / 1000} s defaults, and others are still served meanwhile`, async () => {
-    // While they hang, the server answers.
-    const during = await gql(slowServer.origin, CHEAP);
-    const outcome = await slowClients;
-    const single = outcome as Record<string, SocketOutcome>;
-    const idle = outcome.stalledSockets as SocketOutcome[];
+    const { sockets: single, halfSent, during } = await slowClients;
     const bound = DEFAULT_TIMEOUT_MS + TIMEOUT_SLACK_MS;
     const closedMs = (o: SocketOutcome) => (o.closedAfterMs === null ? null : round(o.closedAfterMs, 0));
     figures.slowClients = {
@@ -145,8 +143,9 @@ describeReliability("hostile input (production defaults)", () => {
       dribbledHeadersClosedMs: closedMs(single.dribbledHeaders),
       stalledBodyClosedMs: closedMs(single.stalledBody),
       dribbledBodyClosedMs: closedMs(single.dribbledBody),
-      idleHalfRequestsClosed: idle.filter((o) => o.closedAfterMs !== null && o.closedAfterMs <= bound).length,
-      statusLines: [...new Set([single.stalledHeaders, single.dribbledHeaders, single.stalledBody, single.dribbledBody, ...idle].map((o) => o.statusLine))],
+      idleHalfRequestsClosed: halfSent.filter((o) => o.closedAfterMs !== null && o.closedAfterMs <= bound).length,
+      answerWhileHanging: { status: during.status, ms: round(during.ms, 1) },
+      statusLines: [...new Set([...Object.values(single), ...halfSent].map((o) => o.statusLine))],
     };
     expect(`${during.status} ${during.text.slice(0, 200)}`).toMatch(/^200 \{"data":\{"region"/);
     const late: string[] = [];
@@ -154,7 +153,7 @@ describeReliability("hostile input (production defaults)", () => {
       const o = single[name];
       if (o.closedAfterMs === null || o.closedAfterMs > bound) late.push(`${name}: ${o.closedAfterMs === null ? "still open" : `closed after ${Math.round(o.closedAfterMs)} ms`}`);
     }
-    const idleLate = idle.filter((o) => o.closedAfterMs === null || o.closedAfterMs > bound).length;
+    const idleLate = halfSent.filter((o) => o.closedAfterMs === null || o.closedAfterMs > bound).length;
     if (idleLate) late.push(`${idleLate} of 100 half-sent requests still open after ${bound} ms`);
     expect(late).toEqual([]);
     expect(slowServer.alive()).toBe(true);
@@ -268,7 +267,7 @@ describeReliability("limits as configured (every limit small, batching, introspe
     const corpus = tightCorpus();
     const result = await runCorpus(server, corpus, true);
     figures.requests = corpus.length;
-    figures.wrong = result.problems.length;
+    figures.problems = result.problems.slice(0, 50);
     expect(result.problems).toEqual([]);
   });
 
@@ -320,7 +319,7 @@ describeReliability("cost alone (every other limit raised)", () => {
     const corpus = costOnlyCorpus();
     const result = await runCorpus(server, corpus, true);
     figures.requests = corpus.length;
-    figures.wrong = result.problems.length;
+    figures.problems = result.problems.slice(0, 50);
     figures.latency = result.latency;
     expect(result.problems).toEqual([]);
     expect(server.alive()).toBe(true);
