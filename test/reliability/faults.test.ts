@@ -163,6 +163,7 @@ describeReliability("database faults on MariaDB (a user of the suite's own)", ()
       failureKinds: [...new Set(failures.map((s) => `${s.status} ${s.code ?? ""}`))],
       // From the last KILL until the last failure (0 when nothing failed after it).
       recoveryMs: round(recoveryMs, 0),
+      lastFailureAfterFirstKillMs: failures.length ? round(Math.max(...failures.map((s) => s.end)) - tFirstKill, 0) : null,
       logNamesCause: /ER_CONNECTION_KILLED|PROTOCOL_CONNECTION_LOST|ECONNRESET|Connection was killed|connection (?:lost|closed)/i.test(logs),
     };
     expect(killed).toBeGreaterThan(0);
