@@ -93,7 +93,12 @@ function expandCodes(
   return [...ids].sort((a, b) => a - b);
 }
 
+/** Largest amount a filter may name, in 亿元 (10^16 元: far above any project, and exact as integer 万元). */
+const MAX_AMOUNT_YI = 100_000_000;
+
 function checkAmount(value: number, path: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new BadUserInputError(path, `must be a non-negative number of 亿元 (got ${value})`);
+  if (!Number.isFinite(value) || value < 0 || value > MAX_AMOUNT_YI) {
+    throw new BadUserInputError(path, `must be a number of 亿元 from 0 to ${MAX_AMOUNT_YI} (got ${value})`);
+  }
   return value;
 }

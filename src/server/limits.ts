@@ -7,6 +7,8 @@ import {
   type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   type GraphQLSchema,
   Kind,
@@ -92,7 +94,8 @@ export function limitRules(limits: Limits): ValidationRule[] {
     fragmentSpreadsRule(limits.fragmentSpreads),
     rootFieldsRule(limits.rootFields),
     maxDepthRule({ ...armor, n: limits.depth, ignoreIntrospection: false, flattenFragments: true, onReject: [reject(ErrorCode.QUERY_TOO_DEEP, "Query depth", limits.depth, "MAX_DEPTH")] }),
-    maxAliasesRule({ ...armor, n: limits.aliases, onReject: [reject(ErrorCode.QUERY_TOO_MANY_ALIASES, "Alias count", limits.aliases, "MAX_ALIASES")] }),
+    // Every alias counts, __typename's too (graphql-armor lets those through by default).
+    maxAliasesRule({ ...armor, n: limits.aliases, allowList: [], onReject: [reject(ErrorCode.QUERY_TOO_MANY_ALIASES, "Alias count", limits.aliases, "MAX_ALIASES")] }),
     maxDirectivesRule({ ...armor, n: limits.directives, onReject: [reject(ErrorCode.QUERY_TOO_MANY_DIRECTIVES, "Directive count", limits.directives, "MAX_DIRECTIVES")] }),
   ];
 }
@@ -166,6 +169,14 @@ function rootFieldsRule(limit: number): ValidationRule {
 
 /** The cost of an operation with its variables; throws a LimitError over the limit. */
 export function checkCost(schema: GraphQLSchema, model: CostModel, limits: Limits, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+  // Variables first, stopping at the first wrong value: a list of 100,000 wrong items would otherwise make 100,000
+  // errors, each with a stack, in every coercion (the cost walk's and execution's).
+  const operation = getOperationAST(document, operationName);
+  const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variables, { maxErrors: 1 });
+  if (coerced.errors) {
+    const [first] = coerced.errors;
+    throw new GraphQLError(first.message, { nodes: first.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+  }
   const grouped = new Set<string>();
   let fields: number;
   try {
@@ -175,8 +186,7 @@ export function checkCost(schema: GraphQLSchema, model: CostModel, limits: Limit
     if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
       throw new LimitError(ErrorCode.QUERY_TOO_COMPLEX, "Query cost", limits.cost + 1, limits.cost, "MAX_COST");
     }
-    // Variables that do not fit their types are reported by execution, with the field path.
-    return 0;
+    throw error;
   }
   const cost = fields + grouped.size * GROUPED_QUERY_COST;
   if (cost > limits.cost) throw new LimitError(ErrorCode.QUERY_TOO_COMPLEX, "Query cost", cost, limits.cost, "MAX_COST");

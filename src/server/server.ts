@@ -39,6 +39,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The most errors one answer lists; the rest are counted in one more. */
+const MAX_ERRORS = 10;
+
 /** Header carrying the number of SQL statements the request issued (with SQL_STATEMENTS_HEADER=true). */
 export const SQL_STATEMENTS_HEADER = "x-sql-statements";
 
@@ -126,6 +129,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     documentSizeGuard(config.limits),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, res.locals.request as RequestInfo) }),
   );
+  app.use(notFound);
   app.use(jsonErrors(obs.logger));
 
   await new Promise<void>((resolve, reject) => {
@@ -176,7 +180,8 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, config: C
  * `data`) when the database was unavailable and every root field came back
  * null; an answer that carries data stays 200, as the GraphQL-over-HTTP spec
  * asks. Masked errors get the
- * request id, so a user's report can be found in the log.
+ * request id, so a user's report can be found in the log. An answer lists at
+ * most MAX_ERRORS errors (one document can break a rule a hundred times).
  */
 function errorStatus(): ApolloServerPlugin<Context> {
   return {
@@ -186,6 +191,13 @@ function errorStatus(): ApolloServerPlugin<Context> {
           if (response.body.kind !== "single") return;
           const result = response.body.singleResult;
           if (!result.errors?.length) return;
+          if (result.errors.length > MAX_ERRORS) {
+            const omitted = result.errors.length - MAX_ERRORS;
+            (result as { errors: GraphQLFormattedError[] }).errors = [
+              ...result.errors.slice(0, MAX_ERRORS),
+              { message: `${omitted} more errors not shown`, extensions: { code: result.errors[MAX_ERRORS].extensions?.code ?? ErrorCode.BAD_REQUEST } },
+            ];
+          }
           for (const error of result.errors) {
             const code = error.extensions?.code;
             if (code === ErrorCode.INTERNAL_SERVER_ERROR || code === ErrorCode.SERVICE_UNAVAILABLE) {
@@ -281,6 +293,12 @@ function apolloLogger(logger: Logger) {
     error: (message: string) => logger.error(message),
   };
 }
+
+/** Any other path: a JSON 404 that does not repeat the path (Express's own page would quote it whole). */
+const notFound: RequestHandler = (_req, res) => {
+  (res.locals.request as RequestInfo | undefined)?.errorCodes.push(ErrorCode.NOT_FOUND);
+  res.status(404).json({ errors: [{ message: "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /health/live, /health/ready, /metrics", extensions: { code: ErrorCode.NOT_FOUND } }] });
+};
 
 /** A body that is not JSON, too large, or stalled gets a GraphQL-shaped 4xx instead of a stack trace; anything else a masked 500. */
 function jsonErrors(logger: Logger): ErrorRequestHandler {
