@@ -57,7 +57,7 @@ export interface Context {
 }
 
 /** A fresh context for one request: loaders are never shared between requests. */
-export function createContext(dataSource: DataSource, options: ContextOptions, request: RequestInfo = { id: "internal", errorCodes: [] }): Context {
+export function createContext(dataSource: DataSource, options: ContextOptions, request: RequestInfo = { id: "internal", startedAt: Date.now(), errorCodes: [] }): Context {
   const shared = options.shared;
   const sql: SqlTally = { statements: 0 };
   request.sql = sql;

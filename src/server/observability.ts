@@ -17,6 +17,8 @@ export const REQUEST_ID_HEADER = "x-request-id";
 /** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
 export interface RequestInfo {
   id: string;
+  /** When the request arrived (Date.now()). */
+  startedAt: number;
   /** The GraphQL operation's name (null when anonymous; undefined for other routes). */
   operationName?: string | null;
   /** query or mutation. */
@@ -92,7 +94,7 @@ export function requestTracking(obs: Observability): RequestHandler {
     const route = routeOf(req.originalUrl.split("?")[0]);
     const given = req.headers[REQUEST_ID_HEADER];
     const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
-    const info: RequestInfo = { id, errorCodes: [] };
+    const info: RequestInfo = { id, startedAt: Date.now(), errorCodes: [] };
     res.locals.request = info;
     res.setHeader(REQUEST_ID_HEADER, id);
     const done = (aborted: boolean) => {

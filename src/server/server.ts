@@ -88,6 +88,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       costPlugin(schema, await readCostModel(db), config.limits),
       graphqlObservation(obs),
       errorStatus(),
+      deadline(config.timeouts.requestMs),
       ...(config.sqlStatementsHeader ? [sqlStatementsHeader()] : []),
       httpCachingPlugin(config.httpCacheMaxAge),
     ],
@@ -219,6 +220,33 @@ function errorStatus(): ApolloServerPlugin<Context> {
   };
 }
 
+/**
+ * The whole-request timeout for answers that were computed in one stretch
+ * (the timer of `requestTimeout` cannot fire while execution holds the event
+ * loop): an answer ready after REQUEST_TIMEOUT_MS is replaced by the 503
+ * REQUEST_TIMEOUT before it is serialised and sent.
+ */
+function deadline(ms: number): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          const elapsed = Date.now() - contextValue.request.startedAt;
+          if (elapsed <= ms || response.body.kind !== "single") return;
+          response.body.singleResult = { errors: [{ message: timeoutMessage(ms), extensions: { code: ErrorCode.REQUEST_TIMEOUT, limit: ms, measured: elapsed } }] };
+          response.http.status = 503;
+          response.http.headers.set("cache-control", "no-store");
+          contextValue.request.errorCodes.push(ErrorCode.REQUEST_TIMEOUT);
+        },
+      };
+    },
+  };
+}
+
+function timeoutMessage(ms: number): string {
+  return `The request took longer than ${ms} ms (REQUEST_TIMEOUT_MS)`;
+}
+
 /** Reports the statement count of each GraphQL request in a response header. */
 function sqlStatementsHeader(): ApolloServerPlugin<Context> {
   return {
@@ -260,7 +288,8 @@ function requestTimeout(ms: number): RequestHandler {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       res.setHeader("connection", "close");
-      res.status(503).json({ errors: [{ message: `The request took longer than ${ms} ms (REQUEST_TIMEOUT_MS)`, extensions: { code: ErrorCode.REQUEST_TIMEOUT } }] });
+      (res.locals.request as RequestInfo | undefined)?.errorCodes.push(ErrorCode.REQUEST_TIMEOUT);
+      res.status(503).json({ errors: [{ message: timeoutMessage(ms), extensions: { code: ErrorCode.REQUEST_TIMEOUT, limit: ms } }] });
     }, ms);
     timer.unref();
     res.once("close", () => clearTimeout(timer));
