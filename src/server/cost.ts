@@ -32,6 +32,8 @@ export interface CostModel {
   /** Regions in all, and per level. */
   regions: number;
   regionsByLevel: Record<string, number>;
+  /** For each region code, the regions of its subtree (itself included) by level; narrows a breakdown filtered by region. Optional: without it, the whole tree counts. */
+  subtreeByLevel?: Map<string, Record<string, number>>;
   /** The most children any region has. */
   maxRegionChildren: number;
   /** Depth of the region tree (ancestors of a county). */
@@ -54,7 +56,8 @@ export interface CostModel {
 /** Reads the list sizes the cost model needs (five statements, once at start-up). */
 export async function readCostModel(db: DataSource): Promise<CostModel> {
   const num = (rows: Array<Record<string, unknown>>, key: string) => Number(rows[0]?.[key] ?? 0);
-  const levels: Array<{ level: string; n: number }> = await db.query("SELECT level, COUNT(*) AS n FROM region GROUP BY level");
+  const regionRows: Array<{ id: number; code: string; level: string; parent_id: number | null }> = await db.query("SELECT id, code, level, parent_id FROM region");
+  const levels = [...new Set(regionRows.map((r) => r.level))].map((level) => ({ level, n: regionRows.filter((r) => r.level === level).length }));
   const regionChildren = await db.query("SELECT COALESCE(MAX(n), 0) AS m FROM (SELECT COUNT(*) AS n FROM region WHERE parent_id IS NOT NULL GROUP BY parent_id) t");
   const sectors = await db.query(
     "SELECT (SELECT COUNT(*) FROM sector) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM sector WHERE parent_id IS NOT NULL GROUP BY parent_id) t) AS m",
@@ -72,6 +75,7 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
   return {
     regions: Object.values(regionsByLevel).reduce((a, b) => a + b, 0),
     regionsByLevel,
+    subtreeByLevel: subtreeCounts(regionRows),
     maxRegionChildren: Math.max(1, num(regionChildren, "m")),
     regionDepth: Math.max(1, levels.length),
     sectors: Math.max(1, num(sectors, "n")),
@@ -85,13 +89,27 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
   };
 }
 
+/** For each region, how many regions of each level its subtree holds (itself included). */
+function subtreeCounts(rows: Array<{ id: number; code: string; level: string; parent_id: number | null }>): Map<string, Record<string, number>> {
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const counts = new Map<string, Record<string, number>>(rows.map((r) => [r.code, {}]));
+  for (const row of rows) {
+    // Walk up from each region, counting it in every ancestor (the tree is three levels deep: cheap).
+    for (let at: typeof row | undefined = row, hops = 0; at && hops < 10; at = at.parent_id === null ? undefined : byId.get(Number(at.parent_id)), hops += 1) {
+      const count = counts.get(at.code)!;
+      count[row.level] = (count[row.level] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 /** The size of each list field that does not take `first`, by "Type.field". */
 function listSizes(model: CostModel): Record<string, (args: Record<string, any>) => number> {
   return {
     "Query.regions": (args) => (args.parentCode ? model.maxRegionChildren : args.level ? (model.regionsByLevel[args.level] ?? 1) : model.regions),
     "Query.sectors": () => model.sectors,
     "Query.meetings": () => model.meetings,
-    "Query.breakdown": (args) => breakdownRows(model, args.groupBy ?? [], args.regionLevel),
+    "Query.breakdown": (args) => breakdownRows(model, args.groupBy ?? [], args.regionLevel, args.filter),
     "Region.children": () => model.maxRegionChildren,
     "Region.ancestors": () => model.regionDepth,
     "Sector.children": () => model.maxSectorChildren,
@@ -104,13 +122,22 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
   };
 }
 
-/** At most as many rows as the product of the dimensions' sizes, and never more than there are projects (or batch entries). */
-function breakdownRows(model: CostModel, groupBy: BreakdownDimension[], regionLevel: string | undefined): number {
+/**
+ * At most as many rows as the product of the dimensions' sizes, and never
+ * more than there are projects (or batch entries). A filter narrows them:
+ * regions to the regions at the level within the filter's subtrees, stages
+ * to those named, meetings to one.
+ */
+function breakdownRows(model: CostModel, groupBy: BreakdownDimension[], regionLevel: string | undefined, filter: { regionCodes?: string[]; stages?: string[]; meetingId?: string } | undefined): number {
+  const level = regionLevel ?? "CITY";
+  const regions = filter?.regionCodes?.length && model.subtreeByLevel
+    ? filter.regionCodes.reduce((n, code) => n + Math.max(1, model.subtreeByLevel!.get(code)?.[level] ?? 0), 0)
+    : (model.regionsByLevel[level] ?? model.regions);
   const size: Record<BreakdownDimension, number> = {
-    [BreakdownDimension.REGION]: model.regionsByLevel[regionLevel ?? "CITY"] ?? model.regions,
+    [BreakdownDimension.REGION]: regions,
     [BreakdownDimension.SECTOR]: model.sectors,
-    [BreakdownDimension.STAGE]: 3,
-    [BreakdownDimension.MEETING]: model.meetings,
+    [BreakdownDimension.STAGE]: filter?.stages?.length ? Math.min(3, filter.stages.length) : 3,
+    [BreakdownDimension.MEETING]: filter?.meetingId ? 1 : model.meetings,
     [BreakdownDimension.YEAR]: model.years,
     [BreakdownDimension.QUARTER]: 4 * model.years,
   };

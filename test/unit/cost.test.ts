@@ -172,6 +172,24 @@ describe("breakdowns", () => {
     expect(rows(`groupBy: [MEETING, STAGE]`, { ...MODEL, projects: 5 })).toBe(12);
   });
 
+  it("are narrowed by the filter: regions to those at the level within the filter's subtrees, stages to those named, meetings to one", () => {
+    const subtreeByLevel = new Map<string, Record<string, number>>([
+      ["410000", { PROVINCE: 1, CITY: 18, COUNTY: 156 }],
+      ["410100", { CITY: 1, COUNTY: 12 }],
+      ["410300", { CITY: 1, COUNTY: 14 }],
+      ["410102", { COUNTY: 1 }],
+    ]);
+    const model = { ...MODEL, projects: 100_000, subtreeByLevel };
+    expect(rows(`groupBy: [REGION, STAGE], regionLevel: COUNTY, filter: { regionCodes: ["410100", "410300"] }`, model)).toBe((12 + 14) * 3);
+    expect(rows(`groupBy: [REGION], regionLevel: COUNTY, filter: { regionCodes: ["410000"] }`, model)).toBe(156);
+    // A county asked at city level is one row (its city); an unknown code counts as one.
+    expect(rows(`groupBy: [REGION], regionLevel: CITY, filter: { regionCodes: ["410102", "999999"] }`, model)).toBe(2);
+    expect(rows(`groupBy: [SECTOR, STAGE], filter: { stages: [STARTED] }`, model)).toBe(12);
+    expect(rows(`groupBy: [MEETING, STAGE], filter: { meetingId: "1" }`, model)).toBe(3);
+    // Without the subtrees (or the filter), the whole level counts.
+    expect(rows(`groupBy: [REGION], regionLevel: COUNTY, filter: { regionCodes: ["410100"] }`, { ...model, subtreeByLevel: undefined })).toBe(156);
+  });
+
   it("multiply what each row selects", () => {
     expect(fields(`{ breakdown(groupBy: [SECTOR]) { projectCount totalInvestment sector { code name } } }`)).toBe(1 + 12 * (1 + 1 + (1 + 2)));
   });
