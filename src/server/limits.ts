@@ -195,11 +195,26 @@ export function checkCost(schema: GraphQLSchema, model: CostModel, limits: Limit
 
 /** Computes each operation's cost before execution (and before graphql-jit compiles it), refusing it over MAX_COST. */
 export function costPlugin(schema: GraphQLSchema, model: CostModel, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
+  // The cost of an operation without variables depends on its document alone; Apollo hands repeats of a document
+  // the same parsed object (its document store), so those are costed once.
+  const accepted = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operationName, contextValue }) {
-          contextValue.request.cost = checkCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
+        async didResolveOperation({ document, request, operationName, operation, contextValue }) {
+          const constant = !operation?.variableDefinitions?.length;
+          const known = constant ? accepted.get(document)?.get(operationName ?? "") : undefined;
+          if (known !== undefined) {
+            contextValue.request.cost = known;
+            return;
+          }
+          const cost = checkCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
+          contextValue.request.cost = cost;
+          if (constant) {
+            const byName = accepted.get(document) ?? new Map<string, number>();
+            byName.set(operationName ?? "", cost);
+            accepted.set(document, byName);
+          }
         },
       };
     },
