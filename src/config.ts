@@ -72,6 +72,8 @@ export interface Limits {
   cost: number;
   /** Bytes of a JSON answer (MAX_RESPONSE_BYTES, default 5000000). */
   responseBytes: number;
+  /** Rows a breakdown CSV export may have at most, as the cost model bounds them (MAX_EXPORT_ROWS, default 200000); the rows are held in memory. */
+  exportRows: number;
 }
 
 /** A setting that cannot be used; its message names the setting and the value. */
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
       fragmentSpreads: readInt(env, "MAX_FRAGMENT_SPREADS", 200, 0, 100_000),
       cost: readInt(env, "MAX_COST", 100_000, 1, 1_000_000_000),
       responseBytes: readInt(env, "MAX_RESPONSE_BYTES", 5_000_000, 1_000, 1_000_000_000),
+      exportRows: readInt(env, "MAX_EXPORT_ROWS", 200_000, 1, 100_000_000),
     },
     documentCache: {
       maxEntries: readInt(env, "DOCUMENT_CACHE_MAX_ENTRIES", 500, 1, 1_000_000),

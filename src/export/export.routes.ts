@@ -7,6 +7,7 @@ import type { DataSource } from "typeorm";
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { type ContextOptions, createContext } from "../server/context";
+import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
 import type { RequestInfo } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
@@ -26,13 +27,24 @@ import {
 /** Rows per page when streaming projects: big enough to be quick, small enough that memory does not grow with the export. */
 const EXPORT_PAGE = 1000;
 
+/** What the export routes need besides the database. */
+export interface ExportOptions {
+  /** max-age of their Cache-Control. */
+  maxAgeSeconds: number;
+  logger: Logger;
+  /** List sizes, to bound a breakdown's rows before it is computed (its rows are held in memory). */
+  costModel: CostModel;
+  /** MAX_EXPORT_ROWS. */
+  maxBreakdownRows: number;
+}
+
 /**
  * CSV for spreadsheets and BI tools that read a URL: the breakdown and the
  * project list, taking the GraphQL arguments as query parameters. UTF-8 with a
  * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
  * and a 400 naming the parameter when one is wrong.
  */
-export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeconds: number, logger: Logger): Router {
+export function exportRoutes(db: DataSource, options: ContextOptions, { maxAgeSeconds, logger, costModel, maxBreakdownRows }: ExportOptions): Router {
   const router = Router();
   router.use("/export", conditionalGet(db, options.shared, maxAgeSeconds));
 
@@ -42,11 +54,15 @@ export function exportRoutes(db: DataSource, options: ContextOptions, maxAgeSeco
       const groupBy = [...new Set(groupByParam(get))];
       const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
       const unit = unitParam(get);
+      const rows = breakdownRows(costModel, groupBy, request.regionLevel, request.filter);
+      if (rows > maxBreakdownRows) {
+        throw new ExportParamError("groupBy", `these dimensions can have up to ${rows} rows, more than the limit of ${maxBreakdownRows} (MAX_EXPORT_ROWS); group by fewer dimensions or narrow the filter (regionCodes, stages, meetingId)`);
+      }
       const ctx = createContext(db, options, res.locals.request);
-      const rows = await computeBreakdown(ctx, request);
+      const computed = await computeBreakdown(ctx, request);
       startCsv(res, "breakdown.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
       res.write(csvRecord(breakdownColumns(groupBy)));
-      res.end(rows.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
+      res.end(computed.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
     } catch (error) {
       sendError(res, error, logger);
     }

@@ -128,7 +128,7 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
  * regions to the regions at the level within the filter's subtrees, stages
  * to those named, meetings to one.
  */
-function breakdownRows(model: CostModel, groupBy: BreakdownDimension[], regionLevel: string | undefined, filter: { regionCodes?: string[]; stages?: string[]; meetingId?: string } | undefined): number {
+export function breakdownRows(model: CostModel, groupBy: BreakdownDimension[], regionLevel: string | undefined, filter: { regionCodes?: readonly string[] | null; stages?: readonly string[] | null; meetingId?: string | null } | null | undefined): number {
   const level = regionLevel ?? "CITY";
   const regions = filter?.regionCodes?.length && model.subtreeByLevel
     ? filter.regionCodes.reduce((n, code) => n + Math.max(1, model.subtreeByLevel!.get(code)?.[level] ?? 0), 0)

@@ -62,6 +62,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   const schema = await buildAppSchema();
   const gate = gateFor(db);
   watchDatabase(obs, db, gate);
+  const costModel = await readCostModel(db);
   const documentCache = () => new InMemoryLRUCache<any>({ max: config.documentCache.maxEntries, maxSize: config.documentCache.maxBytes });
 
   const apollo = new ApolloServer<Context>({
@@ -85,7 +86,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
       landingPage(config.production),
-      costPlugin(schema, await readCostModel(db), config.limits),
+      costPlugin(schema, costModel, config.limits),
       graphqlObservation(obs),
       errorStatus(),
       deadline(config.timeouts.requestMs),
@@ -122,7 +123,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.get("/health/ready", readiness(db, obs.logger));
   app.get("/metrics", metricsRoute(obs));
   app.use(EXPLORER_PATH, explorerRoutes());
-  app.use(exportRoutes(db, contextOptions, config.httpCacheMaxAge, obs.logger));
+  app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costModel, maxBreakdownRows: config.limits.exportRows }));
   app.use(
     "/graphql",
     conditionalGet(db, shared, config.httpCacheMaxAge),

@@ -124,3 +124,25 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     expect(filtered.rows.slice(1).every((r) => r[2] === "419001" && r[9] === "STARTED")).toBe(true);
   });
 });
+
+describe("a breakdown export whose rows the server would have to hold beyond MAX_EXPORT_ROWS", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { MAX_EXPORT_ROWS: "100" });
+  });
+  afterAll(async () => server?.close());
+
+  it("is refused with a 400 naming the limit before anything is computed, while a narrower one is answered", async () => {
+    // County x sector x stage: up to min(156 x 20 x 3, 1,337 projects) rows, over 100.
+    const wide = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR,STAGE&regionLevel=COUNTY");
+    expect(wide.status).toBe(400);
+    expect(wide.raw).toMatch(/groupBy: .*up to 1337 rows, more than the limit of 100 \(MAX_EXPORT_ROWS\)/);
+    // The same narrowed to one city's 12 counties and one stage: 12 x 20 x 1 = 240 rows at most, still over.
+    expect((await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR,STAGE&regionLevel=COUNTY&regionCodes=410100&stages=STARTED")).status).toBe(400);
+    // One city's counties by stage: 12 x 3 = 36 rows at most.
+    const narrow = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,STAGE&regionLevel=COUNTY&regionCodes=410100");
+    expect(narrow.status).toBe(200);
+    expect(narrow.rows.length - 1).toBeGreaterThan(0);
+    expect(narrow.rows.length - 1).toBeLessThanOrEqual(36);
+  });
+});

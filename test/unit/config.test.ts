@@ -37,6 +37,7 @@ describe("loadConfig", () => {
         fragmentSpreads: 200,
         cost: 100_000,
         responseBytes: 5_000_000,
+        exportRows: 200_000,
       },
       documentCache: { maxEntries: 500, maxBytes: 20_000_000 },
       timeouts: { headersMs: 10_000, bodyMs: 10_000, requestMs: 30_000, shutdownMs: 10_000 },

@@ -207,6 +207,7 @@ describe("checkCost", () => {
     fragmentSpreads: 200,
     cost,
     responseBytes: 5_000_000,
+    exportRows: 200_000,
   });
   const query = parse(`{ a: stats { projectCount } b: stats(filter: { stages: [SIGNED] }) { projectCount } c: stats { projectCount } }`);
   // 3 × (stats 1 + projectCount 1), and two distinct grouped queries.
