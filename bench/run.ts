@@ -151,14 +151,22 @@ interface Started {
   startSeconds: number;
 }
 
-/** Spawns `node <args>` and waits for the line "… ready at <url>" on its stdout and for GET /health to answer 200. */
+/**
+ * Spawns `node <args>` and waits for the line "… ready at <url>" on its stdout and for GET /health to answer 200.
+ * Its stdout (the server's JSON log, a line per request) goes to a file, as a server in service logs to a file or
+ * journald: piped into this process, it would be read by the same event loop that drives the load.
+ */
 async function startChild(label: string, args: string[], env: Record<string, string>, stdin?: string): Promise<Started> {
   const t0 = performance.now();
+  const logFile = path.join(os.tmpdir(), `mp-bench-${label.replace(/\W+/g, "-")}-${process.pid}.log`);
+  const log = fs.openSync(logFile, "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    stdio: [stdin === undefined ? "ignore" : "pipe", log, "pipe"],
   });
+  fs.closeSync(log);
+  child.on("exit", () => fs.rmSync(logFile, { force: true }));
   children.add(child);
   child.on("exit", () => children.delete(child));
   if (stdin !== undefined) child.stdin!.end(stdin);
@@ -167,22 +175,21 @@ async function startChild(label: string, args: string[], env: Record<string, str
     stderr = (stderr + chunk.toString()).slice(-8000);
   });
   const url = await new Promise<string>((resolve, reject) => {
-    let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`${label} did not start within 180 s\n${stderr}`)), 180_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const m = /ready at (http:\/\/[^\s"]+)/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once("exit", (code, signal) => {
+    const timer = setTimeout(() => finish(new Error(`${label} did not start within 180 s\n${stderr}`)), 180_000);
+    const poll = setInterval(() => {
+      const m = /ready at (http:\/\/[^\s"]+)/.exec(fs.readFileSync(logFile, "utf8").slice(0, 100_000));
+      if (m) finish(null, m[1]);
+    }, 100);
+    const onExit = (code: number | null, signal: string | null) => finish(new Error(`${label} exited during start-up (${signal ?? `code ${code}`}):\n${stderr.trim()}`));
+    child.once("exit", onExit);
+    function finish(error: Error | null, found?: string) {
       clearTimeout(timer);
-      reject(new Error(`${label} exited during start-up (${signal ?? `code ${code}`}):\n${stderr.trim()}`));
-    });
+      clearInterval(poll);
+      child.off("exit", onExit);
+      if (error) reject(error);
+      else resolve(found!);
+    }
   });
-  child.stdout!.resume();
   const origin = new URL(url).origin;
   for (let i = 0; ; i++) {
     try {
