@@ -4,6 +4,7 @@ import type { DataSource } from "typeorm";
 
 import { MAX_PAGE_SIZE } from "../common/pagination";
 import { BreakdownDimension } from "../stats/breakdown.type";
+import { loadTrees } from "./trees";
 
 /**
  * The cost of a query, in fields to produce plus SQL to run:
@@ -53,15 +54,10 @@ export interface CostModel {
   milestones: number;
 }
 
-/** Reads the list sizes the cost model needs (five statements, once at start-up). */
+/** Reads the list sizes the cost model needs (three statements, once at start-up: the trees every request uses, then meetings and projects). */
 export async function readCostModel(db: DataSource): Promise<CostModel> {
   const num = (rows: Array<Record<string, unknown>>, key: string) => Number(rows[0]?.[key] ?? 0);
-  const regionRows: Array<{ id: number; code: string; level: string; parent_id: number | null }> = await db.query("SELECT id, code, level, parent_id FROM region");
-  const levels = [...new Set(regionRows.map((r) => r.level))].map((level) => ({ level, n: regionRows.filter((r) => r.level === level).length }));
-  const regionChildren = await db.query("SELECT COALESCE(MAX(n), 0) AS m FROM (SELECT COUNT(*) AS n FROM region WHERE parent_id IS NOT NULL GROUP BY parent_id) t");
-  const sectors = await db.query(
-    "SELECT (SELECT COUNT(*) FROM sector) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM sector WHERE parent_id IS NOT NULL GROUP BY parent_id) t) AS m",
-  );
+  const { regions, sectors } = await loadTrees(db);
   const meetings = await db.query(
     "SELECT (SELECT COUNT(*) FROM meeting) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM venue GROUP BY meeting_id) t) AS v",
   );
@@ -71,15 +67,25 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
             (SELECT MIN(reached_on) FROM milestone) AS first_on, (SELECT MAX(reached_on) FROM milestone) AS last_on`,
   );
   const year = (value: unknown) => (value ? Number(String(value).slice(0, 4)) : 0);
-  const regionsByLevel = Object.fromEntries(levels.map((row) => [row.level, Number(row.n)]));
+  const regionsByLevel: Record<string, number> = {};
+  // For each region, how many regions of each level its subtree holds (itself included): each region counts in its lineage.
+  const subtreeByLevel = new Map<string, Record<string, number>>(regions.all().map((r) => [r.code, {}]));
+  for (const region of regions.all()) {
+    regionsByLevel[region.level] = (regionsByLevel[region.level] ?? 0) + 1;
+    for (const holder of regions.lineageOf(region.id)) {
+      const count = subtreeByLevel.get(holder.code)!;
+      count[region.level] = (count[region.level] ?? 0) + 1;
+    }
+  }
+  const most = <N extends { id: number }>(nodes: N[], size: (node: N) => number) => nodes.reduce((m, node) => Math.max(m, size(node)), 0);
   return {
-    regions: Object.values(regionsByLevel).reduce((a, b) => a + b, 0),
+    regions: regions.size(),
     regionsByLevel,
-    subtreeByLevel: subtreeCounts(regionRows),
-    maxRegionChildren: Math.max(1, num(regionChildren, "m")),
-    regionDepth: Math.max(1, levels.length),
-    sectors: Math.max(1, num(sectors, "n")),
-    maxSectorChildren: Math.max(1, num(sectors, "m")),
+    subtreeByLevel,
+    maxRegionChildren: Math.max(1, most(regions.all(), (r) => regions.children(r.id).length)),
+    regionDepth: Math.max(1, most(regions.all(), (r) => regions.lineageOf(r.id).length)),
+    sectors: Math.max(1, sectors.size()),
+    maxSectorChildren: Math.max(1, most(sectors.all(), (s) => sectors.children(s.id).length)),
     meetings: Math.max(1, num(meetings, "n")),
     maxVenues: Math.max(1, num(meetings, "v")),
     maxMilestones: Math.max(3, num(projects, "pm")),
@@ -87,20 +93,6 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
     projects: Math.max(1, num(projects, "p")),
     milestones: Math.max(1, num(projects, "m")),
   };
-}
-
-/** For each region, how many regions of each level its subtree holds (itself included). */
-function subtreeCounts(rows: Array<{ id: number; code: string; level: string; parent_id: number | null }>): Map<string, Record<string, number>> {
-  const byId = new Map(rows.map((r) => [Number(r.id), r]));
-  const counts = new Map<string, Record<string, number>>(rows.map((r) => [r.code, {}]));
-  for (const row of rows) {
-    // Walk up from each region, counting it in every ancestor (the tree is three levels deep: cheap).
-    for (let at: typeof row | undefined = row, hops = 0; at && hops < 10; at = at.parent_id === null ? undefined : byId.get(Number(at.parent_id)), hops += 1) {
-      const count = counts.get(at.code)!;
-      count[row.level] = (count[row.level] ?? 0) + 1;
-    }
-  }
-  return counts;
 }
 
 /** The size of each list field that does not take `first`, by "Type.field". */
