@@ -9,7 +9,7 @@ import { fromWan, type MoneyUnit } from "../common/money";
 import { type ContextOptions, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
-import type { RequestInfo } from "../server/observability";
+import { requestOf } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
 import { csvRecord, UTF8_BOM } from "./csv";
@@ -58,7 +58,7 @@ export function exportRoutes(db: DataSource, options: ContextOptions, { maxAgeSe
       if (rows > maxBreakdownRows) {
         throw new ExportParamError("groupBy", `these dimensions can have up to ${rows} rows, more than the limit of ${maxBreakdownRows} (MAX_EXPORT_ROWS); group by fewer dimensions or narrow the filter (regionCodes, stages, meetingId)`);
       }
-      const ctx = createContext(db, options, res.locals.request);
+      const ctx = createContext(db, options, requestOf(res));
       const computed = await computeBreakdown(ctx, request);
       startCsv(res, "breakdown.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
       res.write(csvRecord(breakdownColumns(groupBy)));
@@ -75,7 +75,7 @@ export function exportRoutes(db: DataSource, options: ContextOptions, { maxAgeSe
       const filter = filterParams(get);
       const orderBy = orderParam(get);
       const unit = unitParam(get);
-      const ctx = createContext(db, options, res.locals.request);
+      const ctx = createContext(db, options, requestOf(res));
       const [regions, sectors] = await Promise.all([ctx.regionTree(), ctx.sectorTree()]);
       let after: string | null = null;
       for (;;) {
@@ -185,7 +185,7 @@ function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: 
  * internals but the request id, with the real cause in the log.
  */
 function sendError(res: Response, error: unknown, logger: Logger): void {
-  const requestId = (res.locals.request as RequestInfo | undefined)?.id;
+  const requestId = requestOf(res)?.id;
   const code = error instanceof AppError ? error.extensions.code : undefined;
   res.type("text/plain; charset=utf-8");
   if (code === ErrorCode.SERVICE_UNAVAILABLE) {

@@ -24,6 +24,7 @@ import { getComplexity } from "graphql-query-complexity";
 import type { Limits } from "../config";
 import { AppError, ErrorCode, LimitError } from "../common/errors";
 import { costEstimators, type CostModel, GROUPED_QUERY_COST } from "./cost";
+import { sendJsonError } from "./observability";
 
 /**
  * The limits every request passes before anything is executed or compiled,
@@ -48,9 +49,9 @@ export function documentSizeGuard(limits: Limits): RequestHandler {
       if (typeof q !== "string") continue;
       const bytes = Buffer.byteLength(q, "utf8");
       if (bytes > limits.documentBytes) {
-        const error = new LimitError(ErrorCode.QUERY_TOO_LARGE, "Document size in bytes", bytes, limits.documentBytes, "MAX_DOCUMENT_BYTES");
-        (res.locals.request as { errorCodes?: string[] } | undefined)?.errorCodes?.push(ErrorCode.QUERY_TOO_LARGE);
-        res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code, limit: limits.documentBytes, measured: bytes } }] });
+        const { message, extensions } = new LimitError(ErrorCode.QUERY_TOO_LARGE, "Document size in bytes", bytes, limits.documentBytes, "MAX_DOCUMENT_BYTES");
+        const { http: _http, ...shown } = extensions;
+        sendJsonError(res, 400, message, shown as { code: string });
         return;
       }
     }

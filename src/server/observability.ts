@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { RequestHandler } from "express";
+import type { RequestHandler, Response } from "express";
 import pino, { type Logger } from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DataSource } from "typeorm";
@@ -29,6 +29,17 @@ export interface RequestInfo {
   sql?: SqlTally;
   /** The operation's cost as the limits computed it (src/server/cost.ts). */
   cost?: number;
+}
+
+/** The record of the request `res` answers (set by `requestTracking`; absent only outside it, e.g. in a bare test app). */
+export function requestOf(res: Response): RequestInfo | undefined {
+  return res.locals.request as RequestInfo | undefined;
+}
+
+/** Answers with a GraphQL-shaped error outside Apollo (before or instead of it), recording its code for the access log and metrics. */
+export function sendJsonError(res: Response, status: number, message: string, extensions: { code: string } & Record<string, unknown>): void {
+  requestOf(res)?.errorCodes.push(extensions.code);
+  res.status(status).json({ errors: [{ message, extensions }] });
 }
 
 /** Logging and metrics of one server. */

@@ -25,7 +25,7 @@ import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
 import { LANDING_STYLE_HASH, landingPage } from "./landing-page";
 import { appErrorBehind, costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
-import { createObservability, graphqlObservation, metricsRoute, type Observability, requestTracking, type RequestInfo, watchDatabase } from "./observability";
+import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";
 
@@ -129,7 +129,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     conditionalGet(db, shared, config.httpCacheMaxAge),
     express.json({ limit: config.limits.bodyBytes }),
     documentSizeGuard(config.limits),
-    expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, res.locals.request as RequestInfo) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res)) }),
   );
   app.use(notFound);
   app.use(jsonErrors(obs.logger));
@@ -289,8 +289,7 @@ function requestTimeout(ms: number): RequestHandler {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       res.setHeader("connection", "close");
-      (res.locals.request as RequestInfo | undefined)?.errorCodes.push(ErrorCode.REQUEST_TIMEOUT);
-      res.status(503).json({ errors: [{ message: timeoutMessage(ms), extensions: { code: ErrorCode.REQUEST_TIMEOUT, limit: ms } }] });
+      sendJsonError(res, 503, timeoutMessage(ms), { code: ErrorCode.REQUEST_TIMEOUT, limit: ms });
     }, ms);
     timer.unref();
     res.once("close", () => clearTimeout(timer));
@@ -326,8 +325,7 @@ function apolloLogger(logger: Logger) {
 
 /** Any other path: a JSON 404 that does not repeat the path (Express's own page would quote it whole). */
 const notFound: RequestHandler = (_req, res) => {
-  (res.locals.request as RequestInfo | undefined)?.errorCodes.push(ErrorCode.NOT_FOUND);
-  res.status(404).json({ errors: [{ message: "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /health/live, /health/ready, /metrics", extensions: { code: ErrorCode.NOT_FOUND } }] });
+  sendJsonError(res, 404, "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /health/live, /health/ready, /metrics", { code: ErrorCode.NOT_FOUND });
 };
 
 /** A body that is not JSON, too large, or stalled gets a GraphQL-shaped 4xx instead of a stack trace; anything else a masked 500. */
@@ -335,11 +333,11 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     if (res.headersSent) {
       // Answered already (the request timed out meanwhile): nothing more can be said to the client.
-      logger.warn({ reqId: (res.locals.request as RequestInfo | undefined)?.id, err: error }, "error after the answer was sent");
+      logger.warn({ reqId: requestOf(res)?.id, err: error }, "error after the answer was sent");
       return;
     }
     const status = typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const requestId = (res.locals.request as RequestInfo | undefined)?.id;
+    const requestId = requestOf(res)?.id;
     if (status === 500) logger.error({ reqId: requestId, err: error }, "request failed");
     const [code, message] =
       status === 500
@@ -349,8 +347,7 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
           : error?.type === "entity.parse.failed"
             ? [ErrorCode.BAD_REQUEST, "Bad request: the body is not valid JSON"]
             : [ErrorCode.BAD_REQUEST, `Bad request: ${shortenQuotes(String(error?.message ?? "invalid request"))}`];
-    (res.locals.request as RequestInfo | undefined)?.errorCodes.push(code);
     const measured = code === ErrorCode.PAYLOAD_TOO_LARGE ? { limit: error.limit, measured: error.length } : {};
-    res.status(status).json({ errors: [{ message, extensions: { code, ...measured, ...(status === 500 ? { requestId } : {}) } }] });
+    sendJsonError(res, status, message, { code, ...measured, ...(status === 500 ? { requestId } : {}) });
   };
 }
