@@ -1,3 +1,5 @@
+import { performance } from "node:perf_hooks";
+
 import type DataLoader from "dataloader";
 import type { DataSource } from "typeorm";
 
@@ -57,7 +59,7 @@ export interface Context {
 }
 
 /** A fresh context for one request: loaders are never shared between requests. */
-export function createContext(dataSource: DataSource, options: ContextOptions, request: RequestInfo = { id: "internal", startedAt: Date.now(), errorCodes: [] }): Context {
+export function createContext(dataSource: DataSource, options: ContextOptions, request: RequestInfo = { id: "internal", startedAt: performance.now(), errorCodes: [] }): Context {
   const shared = options.shared;
   const sql: SqlTally = { statements: 0 };
   request.sql = sql;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { RequestHandler, Response } from "express";
@@ -17,7 +18,7 @@ export const REQUEST_ID_HEADER = "x-request-id";
 /** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
 export interface RequestInfo {
   id: string;
-  /** When the request arrived (Date.now()). */
+  /** When the request arrived (performance.now(), ms). */
   startedAt: number;
   /** The GraphQL operation's name (null when anonymous; undefined for other routes). */
   operationName?: string | null;
@@ -72,7 +73,7 @@ const MAX_OPERATION_LABELS = 200;
 export function requestTracking(obs: Observability): RequestHandler {
   const requests = new Counter({
     name: "http_requests_total",
-    help: "HTTP requests by route, GraphQL operation and outcome (ok, error, rejected: refused before execution).",
+    help: "HTTP requests by route, GraphQL operation and outcome (ok, error, aborted: the client went away).",
     labelNames: ["route", "operation", "outcome"],
     registers: [obs.registry],
   });
@@ -101,16 +102,15 @@ export function requestTracking(obs: Observability): RequestHandler {
     return name;
   };
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
     const route = routeOf(req.originalUrl.split("?")[0]);
     const given = req.headers[REQUEST_ID_HEADER];
     const id = typeof given === "string" && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
-    const info: RequestInfo = { id, startedAt: Date.now(), errorCodes: [] };
+    const info: RequestInfo = { id, startedAt: performance.now(), errorCodes: [] };
     res.locals.request = info;
     res.setHeader(REQUEST_ID_HEADER, id);
     const done = (aborted: boolean) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const outcome = aborted ? "aborted" : res.statusCode >= 500 ? "error" : info.errorCodes.length || res.statusCode >= 400 ? "error" : "ok";
+      const seconds = (performance.now() - info.startedAt) / 1000;
+      const outcome = aborted ? "aborted" : info.errorCodes.length || res.statusCode >= 400 ? "error" : "ok";
       const operation = operationLabel(route, info.operationName);
       requests.inc({ route, operation, outcome });
       duration.observe({ route, operation, outcome }, seconds);
@@ -122,7 +122,7 @@ export function requestTracking(obs: Observability): RequestHandler {
           route,
           status: res.statusCode,
           durationMs: Math.round(seconds * 10_000) / 10,
-          operation: info.operationName === undefined ? undefined : (info.operationName ?? null),
+          operation: info.operationName,
           operationType: info.operationType,
           sqlStatements: info.sql?.statements,
           cost: info.cost,

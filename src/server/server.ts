@@ -1,4 +1,5 @@
 import http from "node:http";
+import { performance } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
@@ -232,7 +233,7 @@ function deadline(ms: number): ApolloServerPlugin<Context> {
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue }) {
-          const elapsed = Date.now() - contextValue.request.startedAt;
+          const elapsed = Math.round(performance.now() - contextValue.request.startedAt);
           if (elapsed <= ms || response.body.kind !== "single") return;
           response.body.singleResult = { errors: [{ message: timeoutMessage(ms), extensions: { code: ErrorCode.REQUEST_TIMEOUT, limit: ms, measured: elapsed } }] };
           response.http.status = 503;
