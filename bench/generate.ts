@@ -469,7 +469,7 @@ function dateStrings(): string[] {
 }
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence on every platform. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,8 +6,9 @@
  */
 import { createHash } from "node:crypto";
 
+import { mulberry32 } from "../../bench/generate";
 import { getQuery, postJson, type RequestSpec } from "./support/http";
-import { countTokens, DEFAULT_LIMITS as L, exampleOperations, PROJECT_PAGE, prng, provinceToCounty, BREAKDOWN, MEETING_BATCHES, SINGLE_REGION, CHEAP } from "./queries";
+import { countTokens, DEFAULT_LIMITS as L, exampleOperations, PROJECT_PAGE, provinceToCounty, BREAKDOWN, MEETING_BATCHES, SINGLE_REGION, CHEAP } from "./queries";
 
 /** One acceptable answer: an HTTP status and the first error's `extensions.code` (null: no errors and data; undefined: not checked). */
 export interface Outcome {
@@ -177,7 +178,7 @@ export function hostileCorpus(): CorpusEntry[] {
   const add = (kind: string, name: string, request: RequestSpec, expect: Outcome[], extra: Partial<CorpusEntry> = {}) =>
     c.push({ kind, name, request, expect, ...extra });
   const over = (value: number | "configured", measured: number | "over" = "over") => ({ limit: { value, measured } });
-  const rnd = prng(7);
+  const rnd = mulberry32(7); // deterministic: the corpus is the same on every run
 
   // --- Must pass: the example operations, the benchmark's questions, and every limit exactly at its bound.
   for (const example of exampleOperations()) {
