@@ -1,3 +1,4 @@
+import { ApiTokenEntity } from "../auth/token.entity";
 import { MeetingEntity } from "../meeting/meeting.entity";
 import { VenueEntity } from "../meeting/venue.entity";
 import { MilestoneEntity } from "../project/milestone.entity";
@@ -18,4 +19,5 @@ export const ENTITIES = [
   RollupMeetingEntity,
   RollupBatchEntity,
   DataVersionEntity,
+  ApiTokenEntity,
 ];

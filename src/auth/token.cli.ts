@@ -1,0 +1,122 @@
+import "reflect-metadata";
+
+import { parseArgs } from "node:util";
+
+import { BadUserInputError } from "../common/errors";
+import { ConfigError, loadConfig } from "../config";
+import { DatabaseError, openDatabase } from "../db/open-database";
+import { type TokenSummary, createToken, listTokens, revokeToken } from "./tokens";
+
+const USAGE = [
+  "usage: npm run token -- create --region <region code> --name <office>",
+  "       npm run token -- list",
+  "       npm run token -- revoke <id>",
+].join("\n");
+
+/** A command line that is not one of USAGE's. */
+class UsageError extends Error {}
+
+/** What the command line asks for. */
+type Command = { kind: "create"; regionCode: string; name: string } | { kind: "list" } | { kind: "revoke"; id: number };
+
+/**
+ * `npm run token -- create --region 410100 --name 郑州市发改委`: makes a write
+ * token for the office and the region's subtree, and prints it once, alone on
+ * the last line (so `| tail -n 1` captures it). `list`: every token, without
+ * secrets. `revoke <id>`: the token stops working at once (idempotent).
+ * The database is chosen as for the server: DATABASE_URL, else SQLITE_PATH.
+ */
+async function main(argv: string[]): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  try {
+    if (command.kind === "create") {
+      const created = await createToken(db, command);
+      process.stdout.write(
+        [
+          `office: ${created.office}`,
+          `region: ${created.regionCode} ${created.regionName}`,
+          `id:     ${created.id}`,
+          "The token is shown this once and cannot be shown again (only its hash is stored). Keep it secret; it follows on the next line:",
+          created.token,
+          "",
+        ].join("\n"),
+      );
+    } else if (command.kind === "list") {
+      process.stdout.write(formatTable(await listTokens(db)));
+    } else {
+      const token = await revokeToken(db, command.id);
+      process.stdout.write(`token ${token.id} (${token.office}, ${token.regionCode} ${token.regionName}) is revoked since ${token.revokedAt}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof BadUserInputError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The command of `argv` (after the script name); UsageError when it is not one. */
+function parseCommand(argv: string[]): Command {
+  const [verb, ...rest] = argv;
+  if (verb === "create") {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { region: { type: "string" }, name: { type: "string" } }, strict: true, allowPositionals: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message); // an unknown option, or one without its value
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    if (values.region === undefined || values.name === undefined) throw new UsageError("create needs --region and --name");
+    return { kind: "create", regionCode: values.region, name: values.name };
+  }
+  if (verb === "list") {
+    if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+    return { kind: "list" };
+  }
+  if (verb === "revoke") {
+    if (rest.length !== 1 || !/^[1-9][0-9]{0,14}$/.test(rest[0])) throw new UsageError("revoke needs one token id (a positive whole number)");
+    return { kind: "revoke", id: Number(rest[0]) };
+  }
+  throw new UsageError(verb === undefined ? "no command given" : `unknown command: ${verb}`);
+}
+
+/** The tokens as an aligned table (CJK characters counted two columns wide); "no tokens" when there are none. */
+function formatTable(tokens: TokenSummary[]): string {
+  if (tokens.length === 0) return "no tokens\n";
+  const header = ["ID", "REGION", "OFFICE", "CREATED", "REVOKED"];
+  const rows = tokens.map((t) => [String(t.id), `${t.regionCode} ${t.regionName}`, t.office, t.createdAt, t.revokedAt ?? "-"]);
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => displayWidth(row[i]))));
+  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i] - displayWidth(cell)))).join("  ");
+  return [header, ...rows].map(line).join("\n") + "\n";
+}
+
+/** Terminal columns `text` takes: two for East Asian wide and fullwidth characters, one for the rest. */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
+    else process.stderr.write(`token failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
