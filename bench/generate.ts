@@ -12,7 +12,7 @@
 import type { DataSource, QueryRunner } from "typeorm";
 
 import { isMysql } from "../src/db/data-source";
-import { bumpDataVersion } from "../src/db/data-version";
+import { bumpTreeVersion } from "../src/db/data-version";
 import { SECTORS } from "../src/seed/sectors";
 import { rebuildRollups, ROLLUP_SESSION_SETTINGS } from "../src/stats/rollups";
 import DIVISIONS from "./data/china-divisions.json";
@@ -171,7 +171,7 @@ async function loadMysql(qr: QueryRunner, frame: Frame, options: BenchDataOption
     options.onPhase?.("rollups");
     await qr.startTransaction();
     await rebuildRollups(qr.manager);
-    await bumpDataVersion(qr.manager);
+    await bumpTreeVersion(qr.manager);
     await qr.commitTransaction();
     // Fresh optimizer statistics, as after a long life of ordinary writes.
     await qr.query(`ANALYZE TABLE ${DATA_TABLES.join(", ")}`);
@@ -214,7 +214,7 @@ async function loadSqlite(qr: QueryRunner, frame: Frame, options: BenchDataOptio
     }
     options.onPhase?.("rollups");
     await rebuildRollups(qr.manager);
-    await bumpDataVersion(qr.manager);
+    await bumpTreeVersion(qr.manager);
     options.onPhase?.("marker");
     await writeMarker(qr, options.projects);
     await qr.commitTransaction();

@@ -6,6 +6,9 @@ export type DatabaseConfig =
   | { type: "sqlite"; path: string };
 
 /** Every setting of the product, read once from the environment. */
+/** How far ahead of today a ledger date may lie unless LEDGER_FUTURE_DAYS says otherwise. */
+export const DEFAULT_LEDGER_FUTURE_DAYS = 31;
+
 export interface Config {
   /** HTTP port (PORT, default 4000; 0 picks a free one). */
   port: number;
@@ -26,6 +29,10 @@ export interface Config {
   httpCacheMaxAge: number;
   /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 200000). */
   aggregateCacheMaxRows: number;
+  /** How far ahead of today a ledger date may lie, in days (LEDGER_FUTURE_DAYS, default 31). */
+  ledgerFutureDays: number;
+  /** Reads need a token too (READ_REQUIRES_TOKEN, default false: reads are public, writes always need one). */
+  readRequiresToken: boolean;
   /** What a request may ask for; each refusal has an error code of its own. */
   limits: Limits;
   /** Bounds of the per-document caches (parsed documents, compiled queries, persisted queries). */
@@ -100,6 +107,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
     aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 200_000, 0, 100_000_000),
     httpCacheMaxAge: readInt(env, "HTTP_CACHE_MAX_AGE", 10, 0, 86_400),
+    ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
+    readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
     limits: {
       bodyBytes: readInt(env, "MAX_BODY_BYTES", 1_000_000, 1_000, 100_000_000),
       documentBytes: readInt(env, "MAX_DOCUMENT_BYTES", 100_000, 100, 10_000_000),

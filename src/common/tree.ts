@@ -61,6 +61,16 @@ export class CodeTree<N extends TreeRow> {
     return chain;
   }
 
+  /** The roots (for regions: the provinces) of these nodes' lineages, without repeats. */
+  rootsOf(ids: Iterable<number>): number[] {
+    const roots = new Set<number>();
+    for (const id of ids) {
+      const root = this.lineageOf(id)[0];
+      if (root) roots.add(root.id);
+    }
+    return [...roots];
+  }
+
   /** From the root down to the parent. */
   ancestorsOf(id: number): N[] {
     return this.lineageOf(id).slice(0, -1);

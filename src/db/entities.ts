@@ -5,6 +5,7 @@ import { MilestoneEntity } from "../project/milestone.entity";
 import { ProjectEntity } from "../project/project.entity";
 import { RegionEntity } from "../region/region.entity";
 import { SectorEntity } from "../sector/sector.entity";
+import { LedgerChangeEntity } from "../ledger/ledger-change.entity";
 import { DataVersionEntity, RollupBatchEntity, RollupMeetingEntity, RollupRegionEntity } from "../stats/rollup.entity";
 
 /** Every entity of the product, for the DataSource. */
@@ -20,4 +21,5 @@ export const ENTITIES = [
   RollupBatchEntity,
   DataVersionEntity,
   ApiTokenEntity,
+  LedgerChangeEntity,
 ];

@@ -6,7 +6,7 @@ import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
-import { type ContextOptions, createContext } from "../server/context";
+import { type ContextSetup, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
@@ -23,6 +23,7 @@ import {
   regionLevelParam,
   unitParam,
 } from "./export-params";
+import { createProjectPageLoader } from "../project/project.loaders";
 
 /** Rows per page when streaming projects: big enough to be quick, small enough that memory does not grow with the export. */
 const EXPORT_PAGE = 1000;
@@ -44,7 +45,7 @@ export interface ExportOptions {
  * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
  * and a 400 naming the parameter when one is wrong.
  */
-export function exportRoutes(db: DataSource, options: ContextOptions, { maxAgeSeconds, logger, costModel, maxBreakdownRows }: ExportOptions): Router {
+export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger, costModel, maxBreakdownRows }: ExportOptions): Router {
   const router = Router();
   router.use("/export", conditionalGet(db, options.shared, maxAgeSeconds));
 
@@ -79,8 +80,8 @@ export function exportRoutes(db: DataSource, options: ContextOptions, { maxAgeSe
       const [regions, sectors] = await Promise.all([ctx.regionTree(), ctx.sectorTree()]);
       let after: string | null = null;
       for (;;) {
-        const page = await ctx.loaders.projectPage.load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
-        ctx.loaders.projectPage.clearAll(); // pages are not kept: memory stays flat however long the export
+        const page = await ctx.loader(createProjectPageLoader).load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
+        ctx.loader(createProjectPageLoader).clearAll(); // pages are not kept: memory stays flat however long the export
         if (!started) {
           startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
           res.write(csvRecord(PROJECT_COLUMNS));

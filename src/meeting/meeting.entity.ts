@@ -20,6 +20,10 @@ export class MeetingEntity {
   @Column({ type: "int", name: "host_region_id" })
   hostRegionId: number;
 
+  /** A major-project meeting (重大项目推进会): its STARTED batch takes only projects of at least 5 亿元. */
+  @Column({ type: "boolean", name: "major_projects", default: false })
+  majorProjects: boolean;
+
   @ManyToOne(() => RegionEntity, { onDelete: "RESTRICT" })
   @JoinColumn({ name: "host_region_id", foreignKeyConstraintName: "fk_meeting_host_region" })
   hostRegion?: RegionEntity;

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { Meeting, type MeetingRow, Venue, type VenueRow } from "./meeting.type";
 
 /** Meetings by id, one `IN (…)` query per tick. */
@@ -51,7 +51,7 @@ export function createMeetingListLoader(ctx: Context): DataLoader<MeetingListReq
       const lists: Meeting[][] = requests.map(() => []);
       for (const row of rows) {
         const meeting = Meeting.fromRow(row);
-        ctx.loaders.meeting.prime(row.id, meeting);
+        ctx.loader(createMeetingLoader).prime(row.id, meeting);
         lists[Number(row.k)].push(meeting);
       }
       return lists;

@@ -6,15 +6,18 @@ import { STAGES, stageToNumber } from "../common/stage";
 import { ProjectFilter } from "../project/project-filter.input";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
 import { Region } from "../region/region.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
 import { Meeting, MeetingBatch, Venue } from "./meeting.type";
+import { createMeetingListLoader, createMeetingLoader, createVenuesLoader } from "./meeting.loaders";
+import { createStatsLoader } from "../stats/stats.loader";
+import { createProjectPageLoader } from "../project/project.loaders";
 
 @Resolver(() => Meeting)
 export class MeetingResolver {
   @Query(() => Meeting, { nullable: true, description: "A meeting by id; null when there is none." })
   async meeting(@Arg("id", () => ID, { description: "The meeting's id." }) id: string, @Ctx() ctx: Context): Promise<Meeting | null> {
-    return /^\d{1,9}$/.test(id) ? ctx.loaders.meeting.load(Number(id)) : null;
+    return /^\d{1,9}$/.test(id) ? ctx.loader(createMeetingLoader).load(Number(id)) : null;
   }
 
   @Query(() => [Meeting], { description: "Newest first." })
@@ -31,7 +34,7 @@ export class MeetingResolver {
       hostRegionId = host.id;
     }
     if (from != null && to != null && from > to) throw new BadUserInputError("to", `must not be before from (${from} > ${to})`);
-    return ctx.loaders.meetingList.load({ hostRegionId, from: from ?? null, to: to ?? null });
+    return ctx.loader(createMeetingListLoader).load({ hostRegionId, from: from ?? null, to: to ?? null });
   }
 
   @FieldResolver(() => Region, { description: "The region that held it (its main venue)." })
@@ -41,7 +44,7 @@ export class MeetingResolver {
 
   @FieldResolver(() => [Venue], { description: "The main venue first, then the sub-venues in region code order." })
   async venues(@Root() meeting: Meeting, @Ctx() ctx: Context): Promise<Venue[]> {
-    const [venues, tree] = await Promise.all([ctx.loaders.venues.load(Number(meeting.id)), ctx.regionTree()]);
+    const [venues, tree] = await Promise.all([ctx.loader(createVenuesLoader).load(Number(meeting.id)), ctx.regionTree()]);
     const code = (venue: Venue) => `${venue.kind === "MAIN" ? 0 : 1}${tree.byId(venue.regionId)?.code ?? ""}`;
     return [...venues].sort((a, b) => (code(a) < code(b) ? -1 : code(a) > code(b) ? 1 : 0));
   }
@@ -69,7 +72,7 @@ export class VenueResolver {
 export class MeetingBatchResolver {
   @FieldResolver(() => Meeting, { description: "The meeting this batch belongs to." })
   async meeting(@Root() batch: MeetingBatch, @Ctx() ctx: Context): Promise<Meeting> {
-    return (await ctx.loaders.meeting.load(batch.meetingId))!;
+    return (await ctx.loader(createMeetingLoader).load(batch.meetingId))!;
   }
 
   @FieldResolver(() => Region, { nullable: true, description: "The venue's region when this is one venue's share; null for the whole meeting." })
@@ -85,12 +88,12 @@ export class MeetingBatchResolver {
     @Arg("filter", () => ProjectFilter, { nullable: true, description: "Only projects matching all these conditions." }) filter: ProjectFilter | null,
     @Ctx() ctx: Context,
   ): Promise<ProjectStats> {
-    return ctx.loaders.stats.load({ scope: batchScope(batch), filter });
+    return ctx.loader(createStatsLoader).load({ scope: batchScope(batch), filter });
   }
 
   @FieldResolver(() => ProjectConnection, { description: "The batch's projects." })
   projects(@Root() batch: MeetingBatch, @Args() args: ProjectConnectionArgs, @Ctx() ctx: Context): Promise<ProjectConnection> {
-    return ctx.loaders.projectPage.load({ scope: batchScope(batch), ...args });
+    return ctx.loader(createProjectPageLoader).load({ scope: batchScope(batch), ...args });
   }
 }
 

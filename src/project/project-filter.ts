@@ -2,8 +2,9 @@ import { validateSync } from "class-validator";
 
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { stageToNumber } from "../common/stage";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { type MilestoneFilter, ProjectFilter } from "./project-filter.input";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 /** A condition on a project's milestones: it reached `stage`, and where given, at this meeting / venue / in these dates. */
 export interface MilestoneCondition {
@@ -62,7 +63,7 @@ export async function resolveFilter(filter: ProjectFilter | null | undefined, ct
 /** A meeting id as the API shows it ("12") to the stored id, or NOT_FOUND. */
 export async function resolveMeetingId(id: string, ctx: Context, path: string): Promise<number> {
   const numeric = /^\d{1,9}$/.test(id) ? Number(id) : NaN;
-  const meeting = Number.isNaN(numeric) ? null : await ctx.loaders.meeting.load(numeric);
+  const meeting = Number.isNaN(numeric) ? null : await ctx.loader(createMeetingLoader).load(numeric);
   if (!meeting) throw new NotFoundError(path, "meeting", id);
   return numeric;
 }

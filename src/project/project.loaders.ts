@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 
 import { stageToNumber } from "../common/stage";
 import { checkPageSize, decodeCursor, encodeCursor, type CursorPosition } from "../common/pagination";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import type { StatsScope } from "../stats/stats.scope";
 import { resolveFilter, type ResolvedFilter } from "./project-filter";
 import { projectConditions, whereSql } from "./project-filter.sql";

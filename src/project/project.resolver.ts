@@ -3,21 +3,24 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "t
 import { Meeting } from "../meeting/meeting.type";
 import { Region } from "../region/region.type";
 import { Sector } from "../sector/sector.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
 import { ProjectFilter } from "./project-filter.input";
 import { Milestone, Project, ProjectConnection, ProjectConnectionArgs } from "./project.type";
+import { createMilestonesLoader, createProjectLoader, createProjectPageLoader } from "./project.loaders";
+import { createStatsLoader } from "../stats/stats.loader";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 @Resolver(() => Project)
 export class ProjectResolver {
   @Query(() => Project, { nullable: true, description: "A project by id; null when there is none." })
   async project(@Arg("id", () => ID, { description: "The project's id." }) id: string, @Ctx() ctx: Context): Promise<Project | null> {
-    return /^\d{1,9}$/.test(id) ? ctx.loaders.project.load(Number(id)) : null;
+    return /^\d{1,9}$/.test(id) ? ctx.loader(createProjectLoader).load(Number(id)) : null;
   }
 
   @Query(() => ProjectConnection, { description: "All projects, filtered, ordered and paged." })
   projects(@Args() args: ProjectConnectionArgs, @Ctx() ctx: Context): Promise<ProjectConnection> {
-    return ctx.loaders.projectPage.load({ scope: { kind: "all" }, ...args });
+    return ctx.loader(createProjectPageLoader).load({ scope: { kind: "all" }, ...args });
   }
 
   @Query(() => ProjectStats, { description: "Aggregates over all projects matching the filter (the whole data set, every region)." })
@@ -25,7 +28,7 @@ export class ProjectResolver {
     @Arg("filter", () => ProjectFilter, { nullable: true, description: "Only projects matching all these conditions." }) filter: ProjectFilter | null,
     @Ctx() ctx: Context,
   ): Promise<ProjectStats> {
-    return ctx.loaders.stats.load({ scope: { kind: "all" }, filter });
+    return ctx.loader(createStatsLoader).load({ scope: { kind: "all" }, filter });
   }
 
   @FieldResolver(() => Region, { description: "The region the project is located in (usually a county)." })
@@ -40,7 +43,7 @@ export class ProjectResolver {
 
   @FieldResolver(() => [Milestone], { description: "The ledger history, in stage order; the last one is the current stage." })
   milestones(@Root() project: Project, @Ctx() ctx: Context): Promise<Milestone[]> {
-    return ctx.loaders.milestones.load(Number(project.id));
+    return ctx.loader(createMilestonesLoader).load(Number(project.id));
   }
 }
 
@@ -48,7 +51,7 @@ export class ProjectResolver {
 export class MilestoneResolver {
   @FieldResolver(() => Meeting, { nullable: true, description: "The meeting it was presented at, if any." })
   async meeting(@Root() milestone: Milestone, @Ctx() ctx: Context): Promise<Meeting | null> {
-    return milestone.meetingId === null ? null : ctx.loaders.meeting.load(milestone.meetingId);
+    return milestone.meetingId === null ? null : ctx.loader(createMeetingLoader).load(milestone.meetingId);
   }
 
   @FieldResolver(() => Region, { nullable: true, description: "The venue's region where it was presented, when at a meeting." })
@@ -61,6 +64,6 @@ export class MilestoneResolver {
 export class ProjectConnectionResolver {
   @FieldResolver(() => Int, { description: "Number of projects in the whole list (all pages)." })
   async totalCount(@Root() connection: ProjectConnection, @Ctx() ctx: Context): Promise<number> {
-    return (await ctx.loaders.stats.load(connection.totalOf)).projectCount;
+    return (await ctx.loader(createStatsLoader).load(connection.totalOf)).projectCount;
   }
 }

@@ -3,9 +3,11 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-g
 import { NotFoundError } from "../common/errors";
 import { ProjectFilter } from "../project/project-filter.input";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
 import { Region, RegionLevel } from "./region.type";
+import { createStatsLoader } from "../stats/stats.loader";
+import { createProjectPageLoader } from "../project/project.loaders";
 
 const FILTER_ARG = { nullable: true, description: "Only projects matching all these conditions." } as const;
 
@@ -49,11 +51,11 @@ export class RegionResolver {
 
   @FieldResolver(() => ProjectStats, { description: "Totals over every project in this region's whole subtree." })
   stats(@Root() region: Region, @Arg("filter", () => ProjectFilter, FILTER_ARG) filter: ProjectFilter | null, @Ctx() ctx: Context): Promise<ProjectStats> {
-    return ctx.loaders.stats.load({ scope: { kind: "region", regionId: region.id }, filter });
+    return ctx.loader(createStatsLoader).load({ scope: { kind: "region", regionId: region.id }, filter });
   }
 
   @FieldResolver(() => ProjectConnection, { description: "Projects located in this region's whole subtree." })
   projects(@Root() region: Region, @Args() args: ProjectConnectionArgs, @Ctx() ctx: Context): Promise<ProjectConnection> {
-    return ctx.loaders.projectPage.load({ scope: { kind: "region", regionId: region.id }, ...args });
+    return ctx.loader(createProjectPageLoader).load({ scope: { kind: "region", regionId: region.id }, ...args });
   }
 }

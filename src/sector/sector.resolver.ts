@@ -2,9 +2,11 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-g
 
 import { ProjectFilter } from "../project/project-filter.input";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
 import { Sector } from "./sector.type";
+import { createStatsLoader } from "../stats/stats.loader";
+import { createProjectPageLoader } from "../project/project.loaders";
 
 @Resolver(() => Sector)
 export class SectorResolver {
@@ -34,11 +36,11 @@ export class SectorResolver {
     @Arg("filter", () => ProjectFilter, { nullable: true, description: "Only projects matching all these conditions." }) filter: ProjectFilter | null,
     @Ctx() ctx: Context,
   ): Promise<ProjectStats> {
-    return ctx.loaders.stats.load({ scope: { kind: "sector", sectorId: sector.id }, filter });
+    return ctx.loader(createStatsLoader).load({ scope: { kind: "sector", sectorId: sector.id }, filter });
   }
 
   @FieldResolver(() => ProjectConnection, { description: "Projects in this sector or below it." })
   projects(@Root() sector: Sector, @Args() args: ProjectConnectionArgs, @Ctx() ctx: Context): Promise<ProjectConnection> {
-    return ctx.loaders.projectPage.load({ scope: { kind: "sector", sectorId: sector.id }, ...args });
+    return ctx.loader(createProjectPageLoader).load({ scope: { kind: "sector", sectorId: sector.id }, ...args });
   }
 }

@@ -713,6 +713,7 @@ export function generateMeeting20210710(
     heldOn: HELD_ON,
     hostRegionCode: PROVINCE_CODE,
     subVenueRegionCodes: cities.map((c) => c.code),
+    majorProjects: true,
     projects: [...signedRows, ...startedRows, ...productionRows],
   };
 

@@ -1,8 +1,11 @@
 import type { DataSource, EntityManager } from "typeorm";
 
-import { stageToNumber, ProjectStage } from "../common/stage";
-import { bumpDataVersion } from "../db/data-version";
-import { applyToRollups } from "../stats/rollups";
+import type { ProjectStage } from "../common/stage";
+import { bumpTreeVersion } from "../db/data-version";
+import { SYSTEM_ACTOR } from "../ledger/actor";
+import { type Ledger, type ProjectDraft } from "../ledger/ledger";
+import { systemLedger } from "../ledger/system-ledger";
+import { Problems } from "../ledger/problems";
 import { generateMeeting20210710 } from "./meeting-2021-07-10";
 import type { MeetingSeed, RegionSeed, SectorSeed } from "./seed.types";
 import { SECTORS } from "./sectors";
@@ -42,20 +45,49 @@ export function shippedSeedData(): SeedData {
 /**
  * Loads a data set, the shipped one by default. Idempotent (rows are keyed by
  * code, title and date, or ledger ref; a second run writes nothing) and
- * all-or-nothing (one transaction).
+ * all-or-nothing: the region and sector trees, then the meetings and projects
+ * through the ledger's rules, in one transaction.
  */
-export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedData()): Promise<SeedReport> {
-  return db.transaction(async (em) => {
-    const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0 };
-    report.regions = await upsertTree(em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
-    report.sectors = await upsertTree(em, "sector", data.sectors, (s) => [s.code, s.name], ["code", "name"]);
-    for (const meeting of data.meetings) {
-      const written = await insertMeeting(em, meeting);
-      for (const key of Object.keys(written) as Array<keyof typeof written>) report[key] += written[key];
+export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedData(), ledger: Ledger = systemLedger(db)): Promise<SeedReport> {
+  const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0 };
+  await ledger.write(SYSTEM_ACTOR, async (tx) => {
+    report.regions = await upsertTree(tx.em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
+    report.sectors = await upsertTree(tx.em, "sector", data.sectors, (s) => [s.code, s.name], ["code", "name"]);
+    if (report.regions + report.sectors > 0) {
+      await bumpTreeVersion(tx.em);
+      await tx.refreshTrees();
     }
-    if (Object.values(report).some((n) => n > 0)) await bumpDataVersion(em);
-    return report;
+    for (const meeting of data.meetings) {
+      const before = tx.changeCount;
+      const meetingId = await tx.addMeeting(meeting, "meeting", new Problems(), { duplicate: "return" });
+      if (tx.changeCount > before) {
+        report.meetings += 1;
+        report.venues += 1 + meeting.subVenueRegionCodes.length;
+      }
+      const refs = meeting.projects.map((p) => p.ref);
+      const existing = new Set<string>();
+      for (let i = 0; i < refs.length; i += CHUNK) {
+        const chunk = refs.slice(i, i + CHUNK);
+        const rows: Array<{ ref: string }> = await tx.read(`SELECT ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk);
+        for (const row of rows) existing.add(row.ref);
+      }
+      const drafts: ProjectDraft[] = meeting.projects
+        .filter((p) => !existing.has(p.ref))
+        .map((p) => ({
+          ...p,
+          milestones: p.milestones.map((m) => ({
+            stage: m.stage as ProjectStage,
+            reachedOn: m.reachedOn,
+            meetingId: m.atMeeting ? meetingId : null,
+            venueRegionCode: m.venueRegionCode,
+          })),
+        }));
+      await tx.addProjects(drafts, drafts.map((d) => `projects[${d.ref}]`), new Problems(), { single: false });
+      report.projects += drafts.length;
+      report.milestones += drafts.reduce((n, d) => n + d.milestones.length, 0);
+    }
   });
+  return report;
 }
 
 /**
@@ -86,84 +118,6 @@ async function upsertTree<T extends RegionSeed | SectorSeed>(
 async function codeIds(em: EntityManager, table: "region" | "sector"): Promise<Map<string, number>> {
   const rows: Array<{ id: number; code: string }> = await em.query(`SELECT id, code FROM ${table}`);
   return new Map(rows.map((row) => [row.code, Number(row.id)]));
-}
-
-/** Inserts a meeting, its venues, and its projects with their milestones; each only if missing. */
-async function insertMeeting(em: EntityManager, meeting: MeetingSeed): Promise<Omit<SeedReport, "regions" | "sectors">> {
-  const report = { meetings: 0, venues: 0, projects: 0, milestones: 0 };
-  const regionIds = await codeIds(em, "region");
-  const sectorIds = await codeIds(em, "sector");
-  const regionId = (code: string) => {
-    const id = regionIds.get(code);
-    if (id === undefined) throw new Error(`invariant: seed names unknown region ${code}`);
-    return id;
-  };
-  const hostId = regionId(meeting.hostRegionCode);
-
-  const findMeeting = async () =>
-    (await em.query("SELECT id FROM meeting WHERE title = ? AND held_on = ? AND host_region_id = ?", [meeting.title, meeting.heldOn, hostId]))[0] as
-      | { id: number }
-      | undefined;
-  let found = await findMeeting();
-  if (!found) {
-    await insertRows(em, "meeting", ["title", "held_on", "host_region_id"], [[meeting.title, meeting.heldOn, hostId]]);
-    report.meetings = 1;
-    found = await findMeeting();
-  }
-  const meetingId = Number(found!.id);
-
-  const venueRows: Array<{ region_id: number }> = await em.query("SELECT region_id FROM venue WHERE meeting_id = ?", [meetingId]);
-  const haveVenue = new Set(venueRows.map((row) => Number(row.region_id)));
-  const venues = [
-    [meetingId, hostId, "MAIN"],
-    ...meeting.subVenueRegionCodes.map((code) => [meetingId, regionId(code), "SUB"]),
-  ].filter(([, id]) => !haveVenue.has(id as number));
-  await insertRows(em, "venue", ["meeting_id", "region_id", "kind"], venues);
-  report.venues = venues.length;
-
-  const existing = new Set(((await em.query("SELECT ref FROM project WHERE ref IS NOT NULL")) as Array<{ ref: string }>).map((row) => row.ref));
-  const projects = meeting.projects.filter((project) => !existing.has(project.ref));
-  await insertRows(
-    em,
-    "project",
-    ["ref", "name", "region_id", "sector_id", "stage", "stage_reached_on", "investment_wan", "investor", "synthetic", "version"],
-    projects.map((project) => {
-      const last = project.milestones[project.milestones.length - 1];
-      const sectorId = sectorIds.get(project.sectorCode);
-      if (sectorId === undefined) throw new Error(`invariant: seed names unknown sector ${project.sectorCode}`);
-      return [
-        project.ref,
-        project.name,
-        regionId(project.regionCode),
-        sectorId,
-        stageToNumber(last.stage as ProjectStage),
-        last.reachedOn,
-        project.investmentWan,
-        project.investor,
-        project.synthetic ? 1 : 0,
-        1,
-      ];
-    }),
-  );
-  report.projects = projects.length;
-
-  if (projects.length) {
-    const idRows: Array<{ id: number; ref: string }> = await em.query("SELECT id, ref FROM project WHERE ref IS NOT NULL");
-    const projectIds = new Map(idRows.map((row) => [row.ref, Number(row.id)]));
-    const milestones = projects.flatMap((project) =>
-      project.milestones.map((m) => [
-        projectIds.get(project.ref),
-        stageToNumber(m.stage as ProjectStage),
-        m.reachedOn,
-        m.atMeeting ? meetingId : null,
-        m.venueRegionCode === null ? null : regionId(m.venueRegionCode),
-      ]),
-    );
-    await insertRows(em, "milestone", ["project_id", "stage", "reached_on", "meeting_id", "venue_region_id"], milestones);
-    report.milestones = milestones.length;
-    await applyToRollups(em, projects.map((project) => projectIds.get(project.ref)!), 1);
-  }
-  return report;
 }
 
 /** Multi-row INSERTs in chunks; the same SQL on MySQL and SQLite. */

@@ -51,5 +51,7 @@ export interface MeetingSeed {
   hostRegionCode: string;
   /** Regions holding sub-venues; the main venue is at the host region. */
   subVenueRegionCodes: string[];
+  /** A major-project meeting: its STARTED batch takes only projects of at least 5 亿元. */
+  majorProjects: boolean;
   projects: ProjectSeed[];
 }

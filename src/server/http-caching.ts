@@ -4,9 +4,9 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import type { RequestHandler } from "express";
 import type { DataSource } from "typeorm";
 
-import { readDataVersion } from "../db/data-version";
+import type { Context } from "../common/context";
+import { readDataVersions } from "../db/data-version";
 import { countingClient } from "../db/sql-counter";
-import type { Context } from "./context";
 import type { SharedCache } from "./shared-cache";
 
 /**
@@ -63,8 +63,8 @@ export function conditionalGet(db: DataSource, shared: SharedCache | null, maxAg
     if (req.method !== "GET" || !ifNoneMatch) return next();
     const search = searchOf(req.originalUrl);
     const client = countingClient(db, { statements: 0 });
-    (shared ? shared.currentVersion(client) : readDataVersion(client)).then((version) => {
-      const etag = readEtag(version, search);
+    (shared ? shared.currentVersions(client) : readDataVersions(client)).then((versions) => {
+      const etag = readEtag(versions.total, search);
       if (!ifNoneMatch.split(",").some((tag) => tag.trim() === etag)) return next();
       res.setHeader("etag", etag);
       res.setHeader("cache-control", `${req.headers.authorization ? "private" : "public"}, max-age=${maxAgeSeconds}`);

@@ -9,28 +9,12 @@ import type { DataSource } from "typeorm";
 
 import type { LogLevel } from "../config";
 import type { DatabaseGate } from "../db/availability";
-import type { SqlTally } from "../db/sql-counter";
+import type { RequestInfo } from "../common/context";
 import { appErrorBehind } from "./limits";
 
 /** Header carrying the request id: taken from the client when it looks like one, else made; always sent back. */
 export const REQUEST_ID_HEADER = "x-request-id";
 
-/** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
-export interface RequestInfo {
-  id: string;
-  /** When the request arrived (performance.now(), ms). */
-  startedAt: number;
-  /** The GraphQL operation's name (null when anonymous; undefined for other routes). */
-  operationName?: string | null;
-  /** query or mutation. */
-  operationType?: string;
-  /** `extensions.code` of every error of the answer, in order, without repeats. */
-  errorCodes: string[];
-  /** The request's SQL statements, when it ran any through a context. */
-  sql?: SqlTally;
-  /** The operation's cost as the limits computed it (src/server/cost.ts). */
-  cost?: number;
-}
 
 /** The record of the request `res` answers (set by `requestTracking`; absent only outside it, e.g. in a bare test app). */
 export function requestOf(res: Response): RequestInfo | undefined {

@@ -1,10 +1,11 @@
-import { readDataVersion } from "../db/data-version";
+import type { CacheAccess } from "../common/context";
+import { changedProvinces, type DataVersions, readDataVersions } from "../db/data-version";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "./trees";
 
 /** Settings of the cross-request cache. */
 export interface SharedCacheOptions {
-  /** How long a read of the data version is trusted before it is read again (ms). */
+  /** How long a read of the data versions is trusted before it is read again (ms). */
   versionTtlMs: number;
   /** Upper bound on what is kept, in grouped rows (a finished value counts as its own size). */
   maxRows: number;
@@ -13,19 +14,23 @@ export interface SharedCacheOptions {
 interface Entry {
   value: unknown;
   size: number;
+  /** Provinces whose writes can change the value; null: any write. */
+  provinces: readonly number[] | null;
 }
 
 /**
  * What one server process keeps between requests: the region and sector
- * trees, the grouped rows of aggregate queries and finished aggregates, all
- * valid for one data version. The version lives in the database
- * (`data_version`), so every instance behind a load balancer sees every
- * write; it is re-read at most once per `versionTtlMs`, so a dashboard
- * repeating a query costs no SQL until the data changes.
+ * trees, the grouped rows of aggregate queries and finished aggregates. The
+ * versions live in the database (`data_version`, per province), so every
+ * instance behind a load balancer sees every write; they are re-read at most
+ * once per `versionTtlMs`, so a dashboard repeating a query costs no SQL until
+ * the data changes. A write drops only what depends on the provinces it
+ * changed: a write in 广东 leaves Henan's cached answers alone.
  */
 export class SharedCache {
-  private version: { value: Promise<number>; readAt: number } | undefined;
-  private cachedVersion = -1;
+  private versions: { value: Promise<DataVersions>; readAt: number } | undefined;
+  /** The versions the entries are valid for. */
+  private current: DataVersions | undefined;
   private trees: Promise<Trees> | undefined;
   /** Least recently used first. */
   private readonly entries = new Map<string, Entry>();
@@ -33,20 +38,25 @@ export class SharedCache {
 
   constructor(readonly options: SharedCacheOptions) {}
 
-  /** The data version to serve this request from (reads it through `db` when the last read is older than the TTL). */
-  currentVersion(db: SqlClient): Promise<number> {
+  /** The data versions to serve this request from (read through `db` when the last read is older than the TTL). */
+  currentVersions(db: SqlClient): Promise<DataVersions> {
     const now = Date.now();
-    if (!this.version || now - this.version.readAt >= this.options.versionTtlMs) {
-      const value = readDataVersion(db);
-      this.version = { value, readAt: now };
-      value.catch(() => (this.version = undefined));
+    if (!this.versions || now - this.versions.readAt >= this.options.versionTtlMs) {
+      const value = readDataVersions(db);
+      this.versions = { value, readAt: now };
+      value.catch(() => (this.versions = undefined));
     }
-    return this.version.value;
+    return this.versions.value;
   }
 
-  /** The trees of this version, read once per version. */
-  async treesFor(version: number, db: SqlClient): Promise<Trees> {
-    if (!this.adopt(version)) return loadTrees(db);
+  /** Forgets the last read of the versions: after a write on this instance, the next request reads them again (read-your-writes). */
+  expireVersions(): void {
+    this.versions = undefined;
+  }
+
+  /** The trees at these versions, read once while the trees do not change. */
+  async treesFor(versions: DataVersions, db: SqlClient): Promise<Trees> {
+    if (!this.adopt(versions)) return loadTrees(db);
     if (!this.trees) {
       this.trees = loadTrees(db);
       this.trees.catch(() => (this.trees = undefined));
@@ -54,32 +64,40 @@ export class SharedCache {
     return this.trees;
   }
 
-  /** Grouped rows for `key` at this version, loaded by `load` once. */
-  async rowsFor<T>(version: number, key: string, load: () => Promise<T[]>): Promise<T[]> {
-    if (!this.adopt(version)) return load();
+  /** What a request served at `versions` may use of the cache. */
+  accessAt(versions: DataVersions): CacheAccess {
+    return {
+      rowsFor: (key, provinces, load) => this.rowsFor(versions, key, provinces, load),
+      kept: {
+        get: (key) => this.valueFor(versions, key),
+        keep: (key, value, size, provinces) => this.keepValue(versions, key, value, size, provinces),
+      },
+    };
+  }
+
+  private async rowsFor<T>(versions: DataVersions, key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]> {
+    if (!this.adopt(versions)) return load();
     const hit = this.touch(key);
     if (hit) return hit.value as Promise<T[]>;
-    const entry: Entry = { value: load(), size: 0 };
+    const entry: Entry = { value: load(), size: 0, provinces };
     this.entries.set(key, entry);
     try {
       const rows = await (entry.value as Promise<T[]>);
-      this.grow(entry, rows.length);
+      if (this.entries.get(key) === entry) this.grow(entry, rows.length);
       return rows;
     } catch (error) {
-      this.entries.delete(key);
+      if (this.entries.get(key) === entry) this.entries.delete(key);
       throw error;
     }
   }
 
-  /** A finished value kept for `key` at this version, if any. */
-  valueFor<T>(version: number, key: string): T | undefined {
-    return version === this.cachedVersion ? (this.touch(key)?.value as T | undefined) : undefined;
+  private valueFor<T>(versions: DataVersions, key: string): T | undefined {
+    return this.current && versions.total === this.current.total ? (this.touch(key)?.value as T | undefined) : undefined;
   }
 
-  /** Keeps a finished value for `key` at this version; `size` counts against the bound. */
-  keepValue(version: number, key: string, value: unknown, size: number): void {
-    if (!this.adopt(version) || this.entries.has(key)) return;
-    const entry: Entry = { value, size: 0 };
+  private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
+    if (!this.adopt(versions) || this.entries.has(key)) return;
+    const entry: Entry = { value, size: 0, provinces };
     this.entries.set(key, entry);
     this.grow(entry, size);
   }
@@ -98,23 +116,36 @@ export class SharedCache {
     this.size += size;
     for (const [key, oldest] of this.entries) {
       if (this.size <= this.options.maxRows || this.entries.size <= 1) break;
-      this.entries.delete(key);
-      this.size -= oldest.size;
+      this.remove(key, oldest);
     }
   }
 
+  private remove(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.size -= entry.size;
+  }
+
   /**
-   * Moves the cache to `version` (dropping everything of older ones); false
-   * for a request still on an older version than the cache, which then reads
-   * around the cache rather than turning it back.
+   * Moves the cache to `versions`, dropping what depends on a province whose
+   * version changed (everything when the trees changed); false for a request
+   * still on older versions than the cache, which then reads around the cache
+   * rather than turning it back.
    */
-  private adopt(version: number): boolean {
-    if (version < this.cachedVersion) return false;
-    if (version > this.cachedVersion) {
-      this.cachedVersion = version;
+  private adopt(versions: DataVersions): boolean {
+    const current = this.current;
+    if (current && versions.total < current.total) return false;
+    if (current && versions.total === current.total) return true;
+    this.current = versions;
+    const changed = current ? changedProvinces(current, versions) : null;
+    if (changed === null || changed.includes(0)) {
       this.trees = undefined;
       this.entries.clear();
       this.size = 0;
+      return true;
+    }
+    const touched = new Set(changed);
+    for (const [key, entry] of this.entries) {
+      if (entry.provinces === null || entry.provinces.some((p) => touched.has(p))) this.remove(key, entry);
     }
     return true;
   }

@@ -2,7 +2,7 @@ import { Arg, Ctx, Query, Resolver } from "type-graphql";
 
 import { ProjectFilter } from "../project/project-filter.input";
 import { RegionLevel } from "../region/region.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { computeBreakdown } from "./breakdown";
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
 

@@ -5,10 +5,11 @@ import type { ProjectFilter } from "../project/project-filter.input";
 import { projectConditions, type SqlConditions, whereSql } from "../project/project-filter.sql";
 import { type Region, RegionLevel } from "../region/region.type";
 import type { Sector } from "../sector/sector.type";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
 import { dimensionConditions, type GroupedQuery, type GroupRow, plainQuery, readGroups, rollupPlan } from "./grouped-queries";
 import { Bucket } from "./tally";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 /** What a breakdown asks for. */
 export interface BreakdownRequest {
@@ -37,7 +38,7 @@ export async function computeBreakdown(ctx: Context, request: BreakdownRequest):
   const batchEntries =
     has(BreakdownDimension.MEETING) || (has(BreakdownDimension.STAGE) && (filter.meetingId !== undefined || filter.milestones.some((m) => m.meetingId !== undefined)));
   const query = batchEntries ? entryQuery(filter, dated, ctx.options.useRollups) : projectQuery(filter, dated, ctx.options.useRollups);
-  const [rows, regions, sectors] = await Promise.all([readGroups(ctx, query) as Promise<DatedRow[]>, ctx.regionTree(), ctx.sectorTree()]);
+  const [rows, regions, sectors] = await Promise.all([readGroups(ctx, query, null) as Promise<DatedRow[]>, ctx.regionTree(), ctx.sectorTree()]);
 
   const regionAt = (id: number): Region => {
     const lineage = regions.lineageOf(id);
@@ -47,7 +48,7 @@ export async function computeBreakdown(ctx: Context, request: BreakdownRequest):
   };
   const meetingIds = has(BreakdownDimension.MEETING) ? [...new Set(rows.map((row) => Number(row.mt)))] : [];
   const meetings = new Map<number, Meeting>();
-  (await ctx.loaders.meeting.loadMany(meetingIds)).forEach((meeting, i) => {
+  (await ctx.loader(createMeetingLoader).loadMany(meetingIds)).forEach((meeting, i) => {
     if (meeting && !(meeting instanceof Error)) meetings.set(meetingIds[i], meeting);
   });
 

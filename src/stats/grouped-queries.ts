@@ -1,7 +1,7 @@
 /** The grouped queries aggregates are read with: from the rollup tables where they can answer, else from the base tables. */
 import type { ResolvedFilter } from "../project/project-filter";
 import { inList, projectConditions, type SqlConditions, whereSql } from "../project/project-filter.sql";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 
 /** A grouped row: count and exact sum of one (region or meeting batch) × sector × stage group. */
 export interface GroupRow {
@@ -21,9 +21,9 @@ export interface GroupedQuery {
   params: unknown[];
 }
 
-/** Reads a grouped query's rows through the shared cache. */
-export function readGroups(ctx: Context, query: GroupedQuery): Promise<GroupRow[]> {
-  return ctx.groupedRows(`${query.sql}|${JSON.stringify(query.params)}`, () => ctx.db.query(query.sql, query.params));
+/** Reads a grouped query's rows through the shared cache; `provinces` are those whose writes can change them (null: any). */
+export function readGroups(ctx: Context, query: GroupedQuery, provinces: readonly number[] | null): Promise<GroupRow[]> {
+  return ctx.groupedRows(`${query.sql}|${JSON.stringify(query.params)}`, provinces, () => ctx.db.query(query.sql, query.params));
 }
 
 /** How the rollups can answer a filter's meeting conditions, or null when only the base tables can. */

@@ -75,11 +75,19 @@ export class RollupBatchEntity extends RollupMeasures {
 
 }
 
-/** `data_version`: one row whose `version` every write bumps; caches are keyed by it. */
+/**
+ * `data_version`: a counter per region that writes have touched (`id` is the
+ * region's id; 0 counts changes of the region and sector trees), with its
+ * province; caches are keyed by the sums per province (src/db/data-version.ts).
+ */
 @Entity("data_version")
+@Index("idx_data_version_province", ["provinceId"])
 export class DataVersionEntity {
   @PrimaryColumn({ type: "int" })
   id: number;
+
+  @Column({ type: "int", name: "province_id" })
+  provinceId: number;
 
   @Column({ type: "bigint" })
   version: string;

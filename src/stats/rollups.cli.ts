@@ -1,7 +1,7 @@
 import "reflect-metadata";
 
 import { ConfigError, loadConfig } from "../config";
-import { bumpDataVersion } from "../db/data-version";
+import { bumpTreeVersion } from "../db/data-version";
 import { DatabaseError, openDatabase } from "../db/open-database";
 import { rebuildRollups, verifyRollups } from "./rollups";
 
@@ -24,7 +24,7 @@ async function main(command: string | undefined): Promise<number> {
       const started = Date.now();
       await db.transaction(async (em) => {
         await rebuildRollups(em);
-        await bumpDataVersion(em);
+        await bumpTreeVersion(em);
       });
       process.stdout.write(`rollups rebuilt in ${Date.now() - started} ms\n`);
       return 0;

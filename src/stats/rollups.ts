@@ -70,29 +70,6 @@ export async function rebuildRollups(db: Db): Promise<void> {
   }
 }
 
-/**
- * Adds (sign +1) or removes (sign -1) the contribution of these projects, as
- * they are now in the base tables, to every rollup. A write removes a
- * project's old contribution before changing it and adds the new one after,
- * in the same transaction.
- */
-export async function applyToRollups(db: Db, projectIds: readonly number[], sign: 1 | -1): Promise<void> {
-  const CHUNK = 1000;
-  for (let i = 0; i < projectIds.length; i += CHUNK) {
-    const ids = projectIds.slice(i, i + CHUNK);
-    const where = ` AND p.id IN (${ids.map(() => "?").join(", ")})`;
-    for (const rollup of ROLLUPS) {
-      const select = selectOf(rollup, where, sign);
-      const add = "project_count = project_count + {v}project_count{e}, investment_wan = investment_wan + {v}investment_wan{e}";
-      const upsert = isMysql(db)
-        ? ` ON DUPLICATE KEY UPDATE ${add.replace(/\{v\}/g, "VALUES(").replace(/\{e\}/g, ")")}`
-        : ` ON CONFLICT (${rollup.keys.join(", ")}) DO UPDATE SET ${add.replace(/\{v\}/g, "excluded.").replace(/\{e\}/g, "")}`;
-      await db.query(`INSERT INTO ${rollup.table} (${columns(rollup)}) ${select}${upsert}`, ids);
-      if (sign < 0) await db.query(`DELETE FROM ${rollup.table} WHERE project_count = 0`);
-    }
-  }
-}
-
 /** One rollup row that differs from what the base tables say. */
 export interface RollupDifference {
   table: string;

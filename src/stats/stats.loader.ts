@@ -2,11 +2,12 @@ import DataLoader from "dataloader";
 
 import type { ProjectFilter } from "../project/project-filter.input";
 import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
-import type { Context } from "../server/context";
+import type { Context } from "../common/context";
 import { batchQuery, plainQuery, readGroups } from "./grouped-queries";
 import { ProjectStats } from "./project-stats.type";
 import { batchKey, scopeKey, type StatsScope } from "./stats.scope";
 import { Tally } from "./tally";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 /** One set of aggregates a resolver asks for. */
 export interface StatsRequest {
@@ -52,12 +53,11 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
       try {
         const filter = await resolveFilter(requests[missing[0]].filter, ctx);
         const scoped = missing.map((i) => ({ scope: requests[i].scope, tally: new Tally() }));
-        if (requests[missing[0]].scope.kind === "batch") await fillBatches(ctx, filter, scoped);
-        else await fillScopes(ctx, filter, scoped);
+        const provinces = requests[missing[0]].scope.kind === "batch" ? await fillBatches(ctx, filter, scoped) : await fillScopes(ctx, filter, scoped);
         scoped.forEach(({ tally }, j) => {
           const stats = new ProjectStats(tally, sectors);
           results[missing[j]] = stats;
-          kept?.keep(keyOf(group, missing[j]), stats, tally.sectors.size + 1);
+          kept?.keep(keyOf(group, missing[j]), stats, tally.sectors.size + 1, provinces);
         });
       } catch (error) {
         for (const i of missing) results[i] = error as Error;
@@ -69,8 +69,12 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
 
 type Scoped = Array<{ scope: StatsScope; tally: Tally }>;
 
-/** Everything / region subtrees / sector subtrees: one query grouped by region × sector × stage. */
-async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<void> {
+/**
+ * Everything / region subtrees / sector subtrees: one query grouped by region
+ * × sector × stage. Returns the provinces whose writes can change the answer
+ * (null: any).
+ */
+async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<readonly number[] | null> {
   const regions = await ctx.regionTree();
   const sectors = await ctx.sectorTree();
   let restrict: number[] | undefined;
@@ -80,7 +84,8 @@ async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped):
     for (const { scope } of scoped) if (scope.kind === "region") for (const id of regions.subtreeIds(scope.regionId)) ids.add(id);
     if (ids.size < regions.size()) restrict = [...ids].sort((a, b) => a - b);
   }
-  const rows = await readGroups(ctx, plainQuery(filter, restrict, ctx.options.useRollups));
+  const provinces = restrict ? regions.rootsOf(restrict) : null;
+  const rows = await readGroups(ctx, plainQuery(filter, restrict, ctx.options.useRollups), provinces);
   const byRegion = indexBy(scoped, (scope) => (scope.kind === "region" ? scope.regionId : undefined));
   const bySector = indexBy(scoped, (scope) => (scope.kind === "sector" ? scope.sectorId : undefined));
   const everything = scoped.filter(({ scope }) => scope.kind === "all").map(({ tally }) => tally);
@@ -94,12 +99,22 @@ async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped):
     if (bySector.size) for (const node of sectors.lineageOf(sectorId)) bySector.get(node.id)?.forEach(add);
     everything.forEach(add);
   }
+  return provinces;
 }
 
-/** Meeting batches (all venues, or one): one query grouped by meeting × batch stage × venue × sector × stage. */
-async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<void> {
+/**
+ * Meeting batches (all venues, or one): one query grouped by meeting × batch
+ * stage × venue × sector × stage. A meeting's batches change only with writes
+ * in its host's province (the ledger moves that province's version for every
+ * milestone at the meeting), which it returns.
+ */
+async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped): Promise<readonly number[] | null> {
   const meetingIds = [...new Set(scoped.map(({ scope }) => (scope.kind === "batch" ? scope.meetingId : -1)))].sort((a, b) => a - b);
-  const rows = await readGroups(ctx, batchQuery(filter, meetingIds, ctx.options.useRollups));
+  // The meetings are in the request already (their batches were reached through them): no statement.
+  const [meetings, regions] = await Promise.all([ctx.loader(createMeetingLoader).loadMany(meetingIds), ctx.regionTree()]);
+  const hosts = meetings.map((meeting) => (meeting && !(meeting instanceof Error) ? meeting.hostRegionId : null));
+  const provinces = hosts.includes(null) ? null : regions.rootsOf(hosts as number[]);
+  const rows = await readGroups(ctx, batchQuery(filter, meetingIds, ctx.options.useRollups), provinces);
   const byBatch = indexBy(scoped, scopeKey);
   for (const row of rows) {
     const count = Number(row.c);
@@ -109,6 +124,7 @@ async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped)
     // Rollups store "no venue" as 0, the base tables as NULL.
     if (row.v) byBatch.get(batchKey(Number(row.mt), Number(row.bs), Number(row.v)))?.forEach(add);
   }
+  return provinces;
 }
 
 /** The tallies of the scopes `keyOf` gives a key, grouped by that key. */

@@ -3,8 +3,11 @@
  * version stands, and a write anywhere (here: by "another instance", straight
  * in the database) is seen once the version is read again.
  */
-import { applyToRollups } from "../../src/stats/rollups";
-import { bumpDataVersion } from "../../src/db/data-version";
+import { ProjectStage } from "../../src/common/stage";
+import { SYSTEM_ACTOR } from "../../src/ledger/actor";
+import { AdvanceStageInput, UpdateProjectInput } from "../../src/ledger/ledger.inputs";
+import { Problems } from "../../src/ledger/problems";
+import { systemLedger } from "../../src/ledger/system-ledger";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -45,11 +48,11 @@ describe.each(DB_KINDS)("aggregate cache on %s", (kind) => {
 
       // Another instance's write: a project moves on, rollups follow, the version is bumped, all in one transaction.
       const [{ id }] = await server.db.query("SELECT p.id FROM project p JOIN region r ON r.id = p.region_id WHERE p.stage = 1 AND r.code LIKE '4101%' ORDER BY p.id LIMIT 1");
-      await server.db.transaction(async (em) => {
-        await applyToRollups(em, [Number(id)], -1);
-        await em.query("UPDATE project SET stage = 2, investment_wan = investment_wan + 5, version = version + 1 WHERE id = ?", [id]);
-        await applyToRollups(em, [Number(id)], 1);
-        await bumpDataVersion(em);
+      await systemLedger(server.db).write(SYSTEM_ACTOR, async (tx) => {
+        const [project] = await tx.read<{ version: number; investment_wan: number; stage_reached_on: string }>("SELECT version, investment_wan, stage_reached_on FROM project WHERE id = ?", [id]);
+        const version = Number(project.version);
+        await tx.updateProject(String(id), version, Object.assign(new UpdateProjectInput(), { investment: (Number(project.investment_wan) + 5) / 10_000 }), new Problems());
+        await tx.advanceStage(Object.assign(new AdvanceStageInput(), { projectId: String(id), stage: ProjectStage.STARTED, reachedOn: "2021-12-01", expectedVersion: version + 1 }), new Problems());
       });
 
       const after = await server.gql(QUERY);

@@ -5,13 +5,16 @@
  */
 import type { DataSource } from "typeorm";
 
-import { bumpDataVersion } from "../../src/db/data-version";
+import { ProjectStage } from "../../src/common/stage";
+import { SYSTEM_ACTOR } from "../../src/ledger/actor";
+import { systemLedger } from "../../src/ledger/system-ledger";
 import { resolveFilter } from "../../src/project/project-filter";
 import type { ProjectFilter } from "../../src/project/project-filter.input";
 import { seedDatabase } from "../../src/seed/seed";
 import { createContext } from "../../src/server/context";
 import { ProjectStats } from "../../src/stats/project-stats.type";
-import { applyToRollups, verifyRollups } from "../../src/stats/rollups";
+import { verifyRollups } from "../../src/stats/rollups";
+import { createStatsLoader } from "../../src/stats/stats.loader";
 import { rollupPlan } from "../../src/stats/grouped-queries";
 import { computeBreakdown } from "../../src/stats/breakdown";
 import type { BreakdownDimension, BreakdownRow } from "../../src/stats/breakdown.type";
@@ -47,25 +50,25 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
     for (const row of await db.query("SELECT id, code FROM sector WHERE code IN ('MFG', 'SEI', 'SEI_BIO', 'RND')")) ids[row.code] = Number(row.id);
 
     // A second meeting: 40 projects signed at the first one start at it, and two new projects are signed and started at it.
-    secondMeeting = await createMeeting(db, "第二期推进会", "2021-10-20", "410000");
+    secondMeeting = await createMeeting(db, "第二期推进会", "2021-10-20", "410000", ["410100"]);
     const advancing: number[] = (await db.query("SELECT project_id FROM milestone WHERE meeting_id = ? AND stage = 1 ORDER BY project_id LIMIT 40", [firstMeeting])).map(
       (r: { project_id: number }) => Number(r.project_id),
     );
     await advanceProjects(db, advancing, { stage: 2, reachedOn: "2021-10-20", meetingId: secondMeeting, venueRegionId: ids["410100"] });
-    await db.transaction(async (em) => {
-      for (const name of ["同会签约开工项目甲", "同会签约开工项目乙"]) {
-        await em.query(
-          "INSERT INTO project (name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version) VALUES (?, ?, ?, 2, '2021-10-20', 123400, NULL, 1, 1)",
-          [name, ids["410102"], ids.SEI_BIO],
-        );
-        const id = Number((await em.query("SELECT id FROM project WHERE name = ?", [name]))[0].id);
-        await em.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, 1, '2021-10-20', ?, ?), (?, 2, '2021-10-20', ?, ?)", [
-          id, secondMeeting, ids["410100"], id, secondMeeting, null,
-        ]);
-        await applyToRollups(em, [id], 1);
-      }
-      await bumpDataVersion(em);
-    });
+    await systemLedger(db).addProjects(
+      SYSTEM_ACTOR,
+      ["同会签约开工项目甲", "同会签约开工项目乙"].map((name) => ({
+        name,
+        regionCode: "410102",
+        sectorCode: "SEI_BIO",
+        investmentWan: 123_400,
+        synthetic: true,
+        milestones: [
+          { stage: ProjectStage.SIGNED, reachedOn: "2021-10-20", meetingId: secondMeeting, venueRegionCode: "410100" },
+          { stage: ProjectStage.STARTED, reachedOn: "2021-10-20", meetingId: secondMeeting, venueRegionCode: null },
+        ],
+      })),
+    );
   });
 
   afterAll(async () => {
@@ -115,8 +118,8 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
         ]),
       ),
     ];
-    const fromRollups = await Promise.all(scopes.map((scope) => rollups.loaders.stats.load({ scope, filter })));
-    const fromBase = await Promise.all(scopes.map((scope) => base.loaders.stats.load({ scope, filter })));
+    const fromRollups = await Promise.all(scopes.map((scope) => rollups.loader(createStatsLoader).load({ scope, filter })));
+    const fromBase = await Promise.all(scopes.map((scope) => base.loader(createStatsLoader).load({ scope, filter })));
     expect(fromRollups.map(picture)).toEqual(fromBase.map(picture));
     expect(fromBase.some((s) => s.projectCount > 0)).toBe(true);
   });
@@ -139,9 +142,9 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
     const ctx = createContext(db, { useRollups: true, shared: null });
     const m2 = String(secondMeeting);
     const [meeting, signed, started] = await Promise.all([
-      ctx.loaders.stats.load({ scope: { kind: "all" }, filter: { meetingId: m2 } as ProjectFilter }),
-      ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 1, venueRegionId: null } }),
-      ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 2, venueRegionId: null } }),
+      ctx.loader(createStatsLoader).load({ scope: { kind: "all" }, filter: { meetingId: m2 } as ProjectFilter }),
+      ctx.loader(createStatsLoader).load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 1, venueRegionId: null } }),
+      ctx.loader(createStatsLoader).load({ scope: { kind: "batch", meetingId: secondMeeting, stage: 2, venueRegionId: null } }),
     ]);
     expect(signed.projectCount).toBe(2);
     expect(started.projectCount).toBe(42);
@@ -150,7 +153,7 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
 
   it("the funnel: of the projects signed at the first meeting, byStage tells how many have since started", async () => {
     const ctx = createContext(db, { useRollups: true, shared: null });
-    const stats = await ctx.loaders.stats.load({ scope: { kind: "batch", meetingId: firstMeeting, stage: 1, venueRegionId: null } });
+    const stats = await ctx.loader(createStatsLoader).load({ scope: { kind: "batch", meetingId: firstMeeting, stage: 1, venueRegionId: null } });
     expect(stats.projectCount).toBe(258);
     expect(stats.byStage().map((r) => [r.stage, r.projectCount])).toEqual([
       ["SIGNED", 218],

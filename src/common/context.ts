@@ -1,0 +1,78 @@
+/**
+ * What every resolver, loader and route gets for one request. A low module:
+ * it names the request's parts by type only, so features import it and the
+ * server builds it (src/server/context.ts) without an import cycle.
+ */
+import type { Viewer } from "../auth/tokens";
+import type { SqlClient, SqlTally } from "../db/sql-counter";
+import type { RegionTree } from "../region/region.type";
+import type { SectorTree } from "../sector/sector.type";
+
+/** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
+export interface RequestInfo {
+  id: string;
+  /** When the request arrived (performance.now(), ms). */
+  startedAt: number;
+  /** The GraphQL operation's name (null when anonymous; undefined for other routes). */
+  operationName?: string | null;
+  /** query or mutation. */
+  operationType?: string;
+  /** `extensions.code` of every error of the answer, in order, without repeats. */
+  errorCodes: string[];
+  /** The request's SQL statements, when it ran any through a context. */
+  sql?: SqlTally;
+  /** The operation's cost as the limits computed it (src/server/cost.ts). */
+  cost?: number;
+  /** The office whose token made the request, for the access log (never the token). */
+  office?: string;
+}
+
+/** Finished values shared across requests at this request's data version. */
+export interface KeptValues {
+  get<T>(key: string): T | undefined;
+  /** Keeps `value` (counting `size` against the cache's bound); `provinces` are those whose writes can change it (null: any write). */
+  keep(key: string, value: unknown, size: number, provinces: readonly number[] | null): void;
+}
+
+/** What the cross-request cache offers a request (src/server/shared-cache.ts). */
+export interface CacheAccess {
+  /** Grouped rows for `key`, loaded by `load` once per version of the `provinces` they depend on (null: all). */
+  rowsFor<T>(key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]>;
+  kept: KeptValues;
+}
+
+/** How this server answers aggregates. */
+export interface ContextOptions {
+  /** Rollup tables where they can answer (true), or always the base tables. */
+  useRollups: boolean;
+}
+
+/** What every resolver gets: this request's database client, loaders, trees and caller. */
+export interface Context {
+  /** Every statement of the request goes through this client, which counts them. */
+  db: SqlClient;
+  /** Statements issued so far by this request. */
+  sql: SqlTally;
+  options: ContextOptions;
+  /** Who is asking: the office of the bearer token, or null when anonymous. */
+  viewer: Viewer | null;
+  /** The whole region tree (with the sector tree: one statement per request, or none when cached). */
+  regionTree(): Promise<RegionTree>;
+  /** The whole sector tree. */
+  sectorTree(): Promise<SectorTree>;
+  /**
+   * Grouped rows of an aggregate query: from the shared cache at this
+   * request's versions of `provinces` (null: all of them), or read now.
+   */
+  groupedRows<T>(key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]>;
+  /** The data version this request is served at (read once; from the shared cache when there is one). */
+  dataVersion(): Promise<number>;
+  /** Finished values shared across requests; null without the cache. */
+  kept(): Promise<KeptValues | null>;
+  /** This request's instance of a loader, made by `create` on first use (loaders are never shared between requests). */
+  loader<L>(create: (ctx: Context) => L): L;
+  /** After a write committed in this request: later reads of the request (and of this instance) see it. */
+  wrote(provinces: readonly number[] | null): void;
+  /** Who is asking and what happened, for the access log (request id, operation, error codes). */
+  request: RequestInfo;
+}

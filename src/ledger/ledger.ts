@@ -1,0 +1,836 @@
+/**
+ * The ledger: the one write path. Every change to projects, milestones and
+ * meetings — the mutations, the CSV import, the seed, the benchmark generator,
+ * the tests' helpers — goes through `Ledger`, which in one transaction checks
+ * the change against the domain rules, applies it, updates the rollup groups
+ * it touches (and only those), appends the history and moves the versions of
+ * the regions it touched. Nothing else writes these tables.
+ */
+import type { DataSource, EntityManager } from "typeorm";
+
+import { AppError, ErrorCode } from "../common/errors";
+import { isIsoDate } from "../common/date.scalar";
+import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
+import { isMysql } from "../db/data-source";
+import { bumpVersions, type TouchedRegion } from "../db/data-version";
+import type { Region, RegionTree } from "../region/region.type";
+import type { SqlClient } from "../db/sql-counter";
+import { loadTrees, type Trees } from "../server/trees";
+import type { Actor } from "./actor";
+import { type ChangeRecord, type FieldChange, appendChanges, fieldChange, formatWan } from "./history";
+import {
+  AdvanceStageInput,
+  checkFields,
+  CorrectMilestoneDateInput,
+  CreateMeetingInput,
+  CreateProjectInput,
+  RecordAtMeetingInput,
+  UpdateProjectInput,
+} from "./ledger.inputs";
+import { Problems } from "./problems";
+import { RollupDelta, type RollupShape } from "./rollup-delta";
+
+/** Investment a major-project meeting's STARTED batch requires, in 万元 (5 亿元). */
+export const MAJOR_STARTED_MIN_WAN = 50_000;
+/** Earliest date the ledger accepts. */
+export const EARLIEST_DATE = "1949-01-01";
+/** Attempts of a transaction the database chose as a deadlock victim or timed out on a lock. */
+const ATTEMPTS = 4;
+
+/** How the ledger behaves. */
+export interface LedgerSettings {
+  /** How far ahead of today a date may lie, in days (LEDGER_FUTURE_DAYS). */
+  futureDays: number;
+  /** Today, for the date rule (tests pin it). */
+  today?: () => string;
+  /** Called before each statement of a write with its position; a test throws from it to break a write half-way. */
+  onStatement?: (sql: string, index: number) => void;
+}
+
+/** What a write did, for the caller's caches: the provinces whose versions moved. */
+export interface Written<T> {
+  value: T;
+  provinces: number[];
+}
+
+/** A project to add with all its milestones (the seed, the import, the benchmark generator). */
+export interface ProjectDraft {
+  ref?: string | null;
+  name: string;
+  regionCode: string;
+  sectorCode: string;
+  /** 万元, exact. */
+  investmentWan: number;
+  investor?: string | null;
+  synthetic?: boolean;
+  /** In stage order; the last is the current stage. */
+  milestones: ReadonlyArray<{ stage: ProjectStage; reachedOn: string; meetingId?: number | null; venueRegionCode?: string | null }>;
+}
+
+/** A meeting to add (the seed). */
+export interface MeetingDraft {
+  title: string;
+  heldOn: string;
+  hostRegionCode: string;
+  subVenueRegionCodes: readonly string[];
+  majorProjects: boolean;
+}
+
+/** A refusal for lack of scope: the actor's token does not cover what the write touches. */
+export class ForbiddenError extends AppError {
+  constructor(message: string, field: string) {
+    super(ErrorCode.FORBIDDEN, message, { field });
+  }
+}
+
+/** A write naming an older version than the stored one. */
+export class ConflictError extends AppError {
+  constructor(projectId: number, currentVersion: number, expectedVersion: number) {
+    super(ErrorCode.CONFLICT, `project ${projectId} is at version ${currentVersion}, not ${expectedVersion}: read it again and retry`, {
+      projectId: String(projectId),
+      currentVersion,
+      expectedVersion,
+    });
+  }
+}
+
+interface StoredProject {
+  id: number;
+  regionId: number;
+  sectorId: number;
+  stage: number;
+  stageReachedOn: string;
+  investmentWan: number;
+  name: string;
+  investor: string | null;
+  version: number;
+  milestones: Array<{ id: number; stage: number; reachedOn: string; meetingId: number | null; venueRegionId: number | null }>;
+}
+
+interface MeetingFacts {
+  id: number;
+  hostRegionId: number;
+  majorProjects: boolean;
+  venues: Set<number>;
+}
+
+export class Ledger {
+  constructor(
+    readonly db: DataSource,
+    readonly settings: LedgerSettings,
+    private readonly trees: () => Promise<Trees>,
+  ) {}
+
+  /** Adds one project with its first milestone; returns its id. */
+  async createProject(actor: Actor, raw: Partial<CreateProjectInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(CreateProjectInput, raw, "input", problems);
+    const draft: ProjectDraft = {
+      ref: input.ref ?? null,
+      name: typeof input.name === "string" ? input.name.trim() : input.name,
+      regionCode: input.regionCode,
+      sectorCode: input.sectorCode,
+      investmentWan: Math.round(Number(input.investment) * 10_000),
+      investor: input.investor?.trim() ?? null,
+      milestones: [{ stage: input.stage ?? ProjectStage.SIGNED, reachedOn: input.reachedOn, meetingId: parseId(input.meetingId), venueRegionCode: input.venueRegionCode ?? null }],
+    };
+    const written = await this.write(actor, (tx) => tx.addProjects([draft], "input", problems, { single: true }));
+    return { value: written.value[0], provinces: written.provinces };
+  }
+
+  /**
+   * Adds many projects with all their milestones in one transaction, every
+   * one checked by the same rules; all go in or none. Each draft's problems
+   * are reported under `paths[i]` (default "projects[i]").
+   */
+  async addProjects(actor: Actor, drafts: readonly ProjectDraft[], paths?: readonly string[]): Promise<Written<number[]>> {
+    return this.write(actor, (tx) => tx.addProjects(drafts, paths ?? drafts.map((_, i) => `projects[${i}]`), new Problems(), { single: false }));
+  }
+
+  /** Changes a project's own fields (name, sector, investment, investor, region) at `expectedVersion`. */
+  async updateProject(actor: Actor, id: string, expectedVersion: number, raw: Partial<UpdateProjectInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(UpdateProjectInput, raw, "input", problems);
+    return this.write(actor, (tx) => tx.updateProject(id, expectedVersion, input, problems));
+  }
+
+  /** Moves a project to a later stage at `expectedVersion`. */
+  async advanceStage(actor: Actor, raw: Partial<AdvanceStageInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(AdvanceStageInput, raw, "input", problems);
+    return this.write(actor, (tx) => tx.advanceStage(input, problems));
+  }
+
+  /** Presents a milestone already reached at a meeting venue. */
+  async recordAtMeeting(actor: Actor, raw: Partial<RecordAtMeetingInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(RecordAtMeetingInput, raw, "input", problems);
+    return this.write(actor, (tx) => tx.recordAtMeeting(input, problems));
+  }
+
+  /** Corrects a milestone's date, with the reason in the history. */
+  async correctMilestoneDate(actor: Actor, raw: Partial<CorrectMilestoneDateInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(CorrectMilestoneDateInput, raw, "input", problems);
+    return this.write(actor, (tx) => tx.correctMilestoneDate(input, problems));
+  }
+
+  /** Adds a meeting with its main venue and sub-venues; returns its id. */
+  async createMeeting(actor: Actor, raw: Partial<CreateMeetingInput>): Promise<Written<number>> {
+    const problems = new Problems();
+    const input = checkFields(CreateMeetingInput, raw, "input", problems);
+    const draft: MeetingDraft = {
+      title: typeof input.title === "string" ? input.title.trim() : input.title,
+      heldOn: input.heldOn,
+      hostRegionCode: input.hostRegionCode,
+      subVenueRegionCodes: input.subVenueRegionCodes ?? [],
+      majorProjects: input.majorProjects ?? false,
+    };
+    return this.write(actor, (tx) => tx.addMeeting(draft, "input", problems, { duplicate: "conflict" }));
+  }
+
+  /** Adds a meeting unless one of that title, date and host exists (the seed); returns its id either way. */
+  async ensureMeeting(actor: Actor, draft: MeetingDraft): Promise<Written<{ id: number; created: boolean }>> {
+    return this.write(actor, async (tx) => {
+      const before = tx.changeCount;
+      const id = await tx.addMeeting(draft, "meeting", new Problems(), { duplicate: "return" });
+      return { id, created: tx.changeCount > before };
+    });
+  }
+
+  /** Runs `work` on a fresh transaction, retrying a deadlock or lock timeout; commits with the rollups, history and versions. */
+  async write<T>(actor: Actor, work: (tx: LedgerTx) => Promise<T>): Promise<Written<T>> {
+    const trees = await this.trees();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await serialized(this.db, () =>
+          this.db.transaction(async (em) => {
+            const tx = new LedgerTx(em, actor, trees, this.settings);
+            const value = await work(tx);
+            const provinces = await tx.finish();
+            return { value, provinces };
+          }),
+        );
+      } catch (error) {
+        if (!isLockContention(error)) throw error;
+        if (attempt >= ATTEMPTS) {
+          throw new AppError(ErrorCode.CONFLICT, `the ledger was busy with other writes to the same projects (${attempt} attempts): retry`, { retryable: true });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+      }
+    }
+  }
+}
+
+/** SQLite has one writer: writes of this process queue here instead of failing with SQLITE_BUSY. */
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+function serialized<T>(db: DataSource, run: () => Promise<T>): Promise<T> {
+  if (isMysql(db)) return run();
+  const previous = sqliteQueues.get(db) ?? Promise.resolve();
+  const next = previous.then(run, run);
+  sqliteQueues.set(db, next.catch(() => undefined));
+  return next;
+}
+
+/** A deadlock, a lock wait timeout (MySQL) or a busy database (SQLite, another process writing): worth another attempt. */
+function isLockContention(error: unknown): boolean {
+  const driver = (error as { driverError?: { errno?: number; code?: string } })?.driverError;
+  return driver?.errno === 1213 || driver?.errno === 1205 || driver?.code === "SQLITE_BUSY";
+}
+
+function parseId(value: string | null | undefined): number | null {
+  return typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : null;
+}
+
+function insertedId(result: unknown): number {
+  if (result && typeof result === "object" && "insertId" in result) return Number((result as { insertId: number }).insertId);
+  return Number(result);
+}
+
+/** One write's transaction: the checks, the statements, and what it must add to the rollups, history and versions at the end. */
+export class LedgerTx {
+  /** What the write changes in the rollups, applied at the end (add each project's shape before, sign -1, and after, sign 1). */
+  readonly delta = new RollupDelta();
+  private readonly changes: ChangeRecord[] = [];
+  private readonly touched: TouchedRegion[] = [];
+  private statements = 0;
+  private readonly mysql: boolean;
+  private readonly now = new Date().toISOString();
+
+  constructor(
+    /** The transaction's manager, for the seed's writes of the region and sector trees. */
+    readonly em: EntityManager,
+    private readonly actor: Actor,
+    private trees: Trees,
+    private readonly settings: LedgerSettings,
+  ) {
+    this.mysql = isMysql(em);
+  }
+
+  /** Reads the trees again inside the transaction, after the seed changed them. */
+  async refreshTrees(): Promise<void> {
+    this.trees = await loadTrees({ query: (sql: string, params?: unknown[]) => this.query(sql, params ?? []) } as SqlClient);
+  }
+
+  get changeCount(): number {
+    return this.changes.length;
+  }
+
+  private get regions(): RegionTree {
+    return this.trees.regions;
+  }
+
+  /** Every statement of the write goes through here (the test hook `onStatement` sees each). */
+  query<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
+    this.settings.onStatement?.(sql, this.statements++);
+    return this.em.query(sql, params);
+  }
+
+  /** A read inside the write's transaction (e.g. which ledger references exist already). */
+  read<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.query<T[]>(sql, params);
+  }
+
+  /** Applies what the write adds to the rollups, the history and the versions; returns the provinces it moved. */
+  async finish(): Promise<number[]> {
+    await this.delta.apply((sql, params) => this.query(sql, params), this.mysql);
+    await appendChanges((sql, params) => this.query(sql, params), this.changes, this.now);
+    await bumpVersions({ query: (sql, params) => this.query(sql, params ?? []) }, this.touched, this.mysql);
+    return [...new Set(this.touched.map((t) => t.provinceId))];
+  }
+
+  // ---- checks shared by every operation ----
+
+  private inScope(regionId: number): boolean {
+    const scope = this.actor.scopeRegionId;
+    return scope === null || this.regions.lineageOf(regionId).some((node) => node.id === scope);
+  }
+
+  private scopeName(): string {
+    const scope = this.actor.scopeRegionId === null ? undefined : this.regions.byId(this.actor.scopeRegionId);
+    return scope ? `${scope.name} (${scope.code})` : "everywhere";
+  }
+
+  private checkDate(problems: Problems, field: string, value: string): void {
+    if (typeof value !== "string" || !isIsoDate(value)) return problems.add(field, `must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
+    if (value < EARLIEST_DATE) return problems.add(field, `must not be before ${EARLIEST_DATE} (got ${value})`);
+    const today = this.settings.today?.() ?? new Date().toISOString().slice(0, 10);
+    const latest = new Date(Date.parse(`${today}T00:00:00Z`) + this.settings.futureDays * 86_400_000).toISOString().slice(0, 10);
+    if (value > latest) problems.add(field, `must not be after ${latest} (${this.settings.futureDays} days from today, LEDGER_FUTURE_DAYS; got ${value})`);
+  }
+
+  /** A region a project may sit in: a county, or a city without counties. */
+  private projectRegion(problems: Problems, field: string, code: string | null | undefined): Region | undefined {
+    if (typeof code !== "string" || !/^\d{6}$/.test(code)) return undefined; // the field rules said why
+    const region = this.regions.byCode(code);
+    if (!region) {
+      problems.add(field, `no region "${code}"`);
+      return undefined;
+    }
+    if (this.regions.children(region.id).length > 0) {
+      problems.add(field, `${region.name} (${code}) has regions below it: a project sits in a county, or in a city that has no counties`);
+      return undefined;
+    }
+    return region;
+  }
+
+  private sectorId(problems: Problems, field: string, code: string | null | undefined): number | undefined {
+    if (typeof code !== "string") return void problems.add(field, "must be a sector code");
+    const sector = this.trees.sectors.byCode(code);
+    if (!sector) problems.add(field, `no sector "${code.slice(0, 64)}"`);
+    return sector?.id;
+  }
+
+  private forbidRegion(region: Region, field: string, what: string): void {
+    if (!this.inScope(region.id)) throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not ${what} ${region.name} (${region.code})`, field);
+  }
+
+  private async meetings(ids: Iterable<number>): Promise<Map<number, MeetingFacts>> {
+    const list = [...new Set(ids)];
+    const facts = new Map<number, MeetingFacts>();
+    if (list.length === 0) return facts;
+    const marks = list.map(() => "?").join(", ");
+    const rows: Array<{ id: number; host_region_id: number; major_projects: number | boolean; region_id: number | null }> = await this.query(
+      `SELECT m.id, m.host_region_id, m.major_projects, v.region_id FROM meeting m LEFT JOIN venue v ON v.meeting_id = m.id WHERE m.id IN (${marks})`,
+      list,
+    );
+    for (const row of rows) {
+      const id = Number(row.id);
+      let meeting = facts.get(id);
+      if (!meeting) facts.set(id, (meeting = { id, hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set() }));
+      if (row.region_id !== null) meeting.venues.add(Number(row.region_id));
+    }
+    return facts;
+  }
+
+  /**
+   * Where a milestone is presented: the meeting and venue (checked to exist,
+   * to be the host or a sub-venue, within the actor's scope), and the
+   * major-meeting rule for its STARTED batch. Problems go to `problems`;
+   * scope is FORBIDDEN.
+   */
+  private placement(
+    problems: Problems,
+    path: string,
+    at: { meetingId: number | null; venueRegionCode: string | null; stage: number; investmentWan: number },
+    meetings: Map<number, MeetingFacts>,
+    fields: { meeting: string; venue: string; investment: string },
+  ): { meetingId: number | null; venueRegionId: number | null; check: () => void } {
+    const none = { meetingId: null, venueRegionId: null, check: () => undefined };
+    if (at.meetingId === null) {
+      if (at.venueRegionCode) problems.add(`${path}.${fields.venue}`, "a venue needs a meeting: give meetingId too");
+      return none;
+    }
+    const meeting = meetings.get(at.meetingId);
+    if (!meeting) {
+      problems.add(`${path}.${fields.meeting}`, `no meeting "${at.meetingId}"`);
+      return none;
+    }
+    let venue: Region | undefined;
+    if (at.venueRegionCode) {
+      venue = this.regions.byCode(at.venueRegionCode);
+      if (!venue) problems.add(`${path}.${fields.venue}`, `no region "${at.venueRegionCode}"`);
+      else if (!meeting.venues.has(venue.id)) problems.add(`${path}.${fields.venue}`, `${venue.name} (${venue.code}) holds no venue of meeting ${meeting.id}`);
+    }
+    if (meeting.majorProjects && at.stage === stageToNumber(ProjectStage.STARTED) && at.investmentWan < MAJOR_STARTED_MIN_WAN) {
+      problems.add(
+        `${path}.${fields.investment}`,
+        `meeting ${meeting.id} is a major-project meeting: its STARTED batch takes only projects of at least 5 亿元 (this one: ${formatWan(at.investmentWan)} 亿元)`,
+      );
+    }
+    const host = this.regions.byId(meeting.hostRegionId)!;
+    const check = () => {
+      // A venue outside the token's scope is open only to the host's own office (whose scope then holds every venue).
+      const where = venue ?? host;
+      if (!this.inScope(where.id) && !this.inScope(host.id)) {
+        throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not at the venue in ${where.name} (${where.code}) of meeting ${meeting.id}`, `${path}.${fields.venue}`);
+      }
+    };
+    return { meetingId: meeting.id, venueRegionId: venue?.id ?? null, check };
+  }
+
+  /** The province and city of a region, for the history and the versions. */
+  private placeOf(regionId: number): { provinceId: number; cityId: number | null } {
+    const lineage = this.regions.lineageOf(regionId);
+    return { provinceId: lineage[0]?.id ?? regionId, cityId: lineage[1]?.id ?? null };
+  }
+
+  /** Marks a region (and a meeting host in another province) as changed by this write: their versions move at the end. */
+  touch(regionId: number, meetingHostIds: Iterable<number> = []): void {
+    const { provinceId } = this.placeOf(regionId);
+    this.touched.push({ regionId, provinceId });
+    for (const host of meetingHostIds) {
+      const hostProvince = this.placeOf(host).provinceId;
+      if (hostProvince !== provinceId) this.touched.push({ regionId: host, provinceId: hostProvince });
+    }
+  }
+
+  /** Adds a change to the history this write appends at the end. */
+  record(change: Omit<ChangeRecord, "tokenId" | "office" | "provinceId" | "cityId">): void {
+    this.changes.push({ ...change, tokenId: this.actor.tokenId, office: this.actor.office, ...this.placeOf(change.regionId) });
+  }
+
+  private async load(problems: Problems, field: string, id: string): Promise<StoredProject> {
+    const numeric = parseId(id);
+    if (numeric === null) {
+      problems.throwIfAny(); // the field rules said why
+      throw new AppError(ErrorCode.NOT_FOUND, `${field}: no project "${String(id).slice(0, 64)}"`, { field });
+    }
+    const lock = this.mysql ? " FOR UPDATE" : "";
+    const rows: Array<Record<string, unknown>> = await this.query(
+      `SELECT id, region_id, sector_id, stage, stage_reached_on, investment_wan, name, investor, version FROM project WHERE id = ?${lock}`,
+      [numeric],
+    );
+    if (rows.length === 0) {
+      problems.throwIfAny();
+      throw new AppError(ErrorCode.NOT_FOUND, `${field}: no project "${numeric}"`, { field });
+    }
+    const row = rows[0];
+    const milestones: Array<Record<string, unknown>> = await this.query(
+      "SELECT id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id = ? ORDER BY stage",
+      [numeric],
+    );
+    return {
+      id: numeric,
+      regionId: Number(row.region_id),
+      sectorId: Number(row.sector_id),
+      stage: Number(row.stage),
+      stageReachedOn: isoDay(row.stage_reached_on),
+      investmentWan: Number(row.investment_wan),
+      name: String(row.name),
+      investor: row.investor === null ? null : String(row.investor),
+      version: Number(row.version),
+      milestones: milestones.map((m) => ({
+        id: Number(m.id),
+        stage: Number(m.stage),
+        reachedOn: isoDay(m.reached_on),
+        meetingId: m.meeting_id === null ? null : Number(m.meeting_id),
+        venueRegionId: m.venue_region_id === null ? null : Number(m.venue_region_id),
+      })),
+    };
+  }
+
+  private checkVersion(project: StoredProject, expected: number): void {
+    if (Number.isInteger(expected) && project.version !== expected) throw new ConflictError(project.id, project.version, expected);
+  }
+
+  private async meetingHosts(project: StoredProject, meetings: Map<number, MeetingFacts>): Promise<number[]> {
+    const missing = project.milestones.map((m) => m.meetingId).filter((id): id is number => id !== null && !meetings.has(id));
+    if (missing.length) for (const [id, facts] of await this.meetings(missing)) meetings.set(id, facts);
+    return project.milestones.flatMap((m) => (m.meetingId === null ? [] : [meetings.get(m.meetingId)!.hostRegionId]));
+  }
+
+  private bumpProject(project: StoredProject): Promise<void> {
+    return this.query("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project.id, project.version]).then(() => undefined);
+  }
+
+  // ---- operations ----
+
+  /** Checks and inserts projects with their milestones; `paths` names each draft for its problems (a string: one draft). */
+  async addProjects(drafts: readonly ProjectDraft[], paths: readonly string[] | string, problems: Problems, options: { single: boolean }): Promise<number[]> {
+    const pathOf = (i: number) => (typeof paths === "string" ? paths : paths[i]);
+    const fieldOf = (i: number, name: string, milestone?: number) =>
+      options.single ? `${pathOf(i)}.${name}` : milestone === undefined ? `${pathOf(i)}.${name}` : `${pathOf(i)}.milestones[${milestone}].${name}`;
+    const meetings = await this.meetings(drafts.flatMap((d) => d.milestones.map((m) => m.meetingId ?? null).filter((id): id is number => id !== null)));
+    const refs = drafts.map((d) => d.ref).filter((ref): ref is string => typeof ref === "string");
+    const taken = new Set<string>();
+    for (let i = 0; i < refs.length; i += 500) {
+      const chunk = refs.slice(i, i + 500);
+      const rows: Array<{ ref: string }> = await this.query(`SELECT ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk);
+      for (const row of rows) taken.add(row.ref);
+    }
+    const seen = new Set<string>();
+    const rows: unknown[][] = [];
+    const placed: Array<{ regionId: number; shape: RollupShape; milestones: Array<[number, string, number | null, number | null]>; checks: Array<() => void>; hosts: number[] }> = [];
+    drafts.forEach((draft, i) => {
+      if (!options.single) {
+        const name = typeof draft.name === "string" ? draft.name.trim() : "";
+        if (name.length < 1 || name.length > 200 || /\p{Cc}/u.test(draft.name)) problems.add(fieldOf(i, "name"), "must be 1 to 200 characters after trimming, without control characters");
+        if (!Number.isSafeInteger(draft.investmentWan) || draft.investmentWan <= 0 || draft.investmentWan > 100_000_000) {
+          problems.add(fieldOf(i, "investment"), "must be positive, exact to 1 万元 and at most 10,000 亿元");
+        }
+      }
+      if (draft.ref) {
+        if (taken.has(draft.ref)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" is taken by another project`);
+        else if (seen.has(draft.ref)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" appears twice`);
+        seen.add(draft.ref);
+      }
+      const region = this.projectRegion(problems, fieldOf(i, "regionCode"), draft.regionCode);
+      const sectorId = this.sectorId(problems, fieldOf(i, "sectorCode"), draft.sectorCode);
+      if (draft.milestones.length === 0) problems.add(fieldOf(i, "stage"), "a project needs its first milestone");
+      let previous: { stage: number; reachedOn: string } | undefined;
+      const milestones: Array<[number, string, number | null, number | null]> = [];
+      const checks: Array<() => void> = [];
+      const hosts: number[] = [];
+      draft.milestones.forEach((m, j) => {
+        const stage = stageToNumber(m.stage);
+        if (stage < 1) problems.add(fieldOf(i, "stage", j), `must be one of SIGNED, STARTED, IN_PRODUCTION (got ${JSON.stringify(m.stage)})`);
+        this.checkDate(problems, fieldOf(i, "reachedOn", j), m.reachedOn);
+        if (previous && stage <= previous.stage) problems.add(fieldOf(i, "stage", j), "milestones must move forward, one per stage");
+        if (previous && m.reachedOn < previous.reachedOn) problems.add(fieldOf(i, "reachedOn", j), `must not be before the previous milestone's date ${previous.reachedOn}`);
+        const at = this.placement(
+          problems,
+          options.single ? pathOf(i) : `${pathOf(i)}.milestones[${j}]`,
+          { meetingId: m.meetingId ?? null, venueRegionCode: m.venueRegionCode ?? null, stage, investmentWan: draft.investmentWan },
+          meetings,
+          { meeting: "meetingId", venue: "venueRegionCode", investment: options.single ? "investment" : "investment" },
+        );
+        checks.push(at.check);
+        if (at.meetingId !== null) hosts.push(meetings.get(at.meetingId)!.hostRegionId);
+        milestones.push([stage, m.reachedOn, at.meetingId, at.venueRegionId]);
+        previous = { stage, reachedOn: m.reachedOn };
+      });
+      if (!region || sectorId === undefined || !previous) return;
+      const last = milestones[milestones.length - 1];
+      const shape: RollupShape = {
+        regionId: region.id,
+        sectorId,
+        stage: last[0],
+        investmentWan: draft.investmentWan,
+        milestones: milestones.map(([stage, , meetingId, venueRegionId]) => ({ stage, meetingId, venueRegionId })),
+      };
+      placed.push({ regionId: region.id, shape, milestones, checks: [() => this.forbidRegion(region, fieldOf(i, "regionCode"), "a project in"), ...checks], hosts });
+      rows.push([draft.ref ?? null, draft.name.trim(), region.id, sectorId, last[0], last[1], draft.investmentWan, draft.investor?.trim() || null, draft.synthetic ? 1 : 0, 1]);
+    });
+    problems.throwIfAny();
+    for (const p of placed) for (const check of p.checks) check();
+
+    const ids: number[] = [];
+    const columns = "ref, name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version";
+    for (const row of rows) {
+      // One row per statement: the only way to learn each id on both databases whatever the auto-increment lock mode.
+      ids.push(insertedId(await this.query(`INSERT INTO project (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row)));
+    }
+    const milestoneRows = placed.flatMap((p, i) => p.milestones.map(([stage, reachedOn, meetingId, venueRegionId]) => [ids[i], stage, reachedOn, meetingId, venueRegionId]));
+    for (let i = 0; i < milestoneRows.length; i += 500) {
+      const chunk = milestoneRows.slice(i, i + 500);
+      await this.query(`INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`, chunk.flat());
+    }
+    placed.forEach((p, i) => {
+      this.delta.add(p.shape, 1);
+      this.touch(p.regionId, p.hosts);
+      const row = rows[i];
+      const fields: FieldChange[] = [
+        fieldChange("name", null, String(row[1])),
+        fieldChange("region", null, this.regions.byId(p.regionId)!.code),
+        fieldChange("sector", null, this.trees.sectors.byId(p.shape.sectorId)!.code),
+        fieldChange("investment", null, formatWan(p.shape.investmentWan)),
+        ...(row[7] ? [fieldChange("investor", null, String(row[7]))] : []),
+        ...(row[0] ? [fieldChange("ref", null, String(row[0]))] : []),
+        ...p.milestones.flatMap(([stage, reachedOn, meetingId, venueRegionId]) => milestoneFields(stage, null, { reachedOn, meetingId, venueRegionId }, this.regions)),
+      ];
+      this.record({ operation: "CREATE_PROJECT", projectId: ids[i], meetingId: null, projectVersion: 1, regionId: p.regionId, fields, reason: null });
+    });
+    return ids;
+  }
+
+  async updateProject(id: string, expectedVersion: number, input: UpdateProjectInput, problems: Problems): Promise<number> {
+    const project = await this.load(problems, "id", id);
+    const sectorId = input.sectorCode != null ? this.sectorId(problems, "input.sectorCode", input.sectorCode) : project.sectorId;
+    const region = input.regionCode != null ? this.projectRegion(problems, "input.regionCode", input.regionCode) : this.regions.byId(project.regionId);
+    for (const key of ["name", "sectorCode", "investment", "regionCode"] as const) {
+      if (key in input && input[key] === null) problems.add(`input.${key}`, "cannot be cleared (omit it to keep the current value)");
+    }
+    const wan = typeof input.investment === "number" ? Math.round(input.investment * 10_000) : project.investmentWan;
+    const meetings = new Map<number, MeetingFacts>();
+    const hosts = await this.meetingHosts(project, meetings);
+    if (wan < MAJOR_STARTED_MIN_WAN) {
+      const started = project.milestones.find((m) => m.stage === stageToNumber(ProjectStage.STARTED) && m.meetingId !== null && meetings.get(m.meetingId)!.majorProjects);
+      if (started) problems.add("input.investment", `the project started at major-project meeting ${started.meetingId}, whose STARTED batch takes only projects of at least 5 亿元`);
+    }
+    problems.throwIfAny();
+    this.checkVersion(project, expectedVersion);
+    this.forbidRegion(this.regions.byId(project.regionId)!, "id", "a project in");
+    if (region && region.id !== project.regionId) this.forbidRegion(region, "input.regionCode", "moving a project to");
+
+    const next = {
+      name: typeof input.name === "string" ? input.name.trim() : project.name,
+      sectorId: sectorId ?? project.sectorId,
+      regionId: region?.id ?? project.regionId,
+      investmentWan: wan,
+      investor: input.investor === undefined ? project.investor : input.investor === null ? null : input.investor.trim(),
+    };
+    const fields: FieldChange[] = [];
+    if (next.name !== project.name) fields.push(fieldChange("name", project.name, next.name));
+    if (next.regionId !== project.regionId) fields.push(fieldChange("region", this.regions.byId(project.regionId)!.code, this.regions.byId(next.regionId)!.code));
+    if (next.sectorId !== project.sectorId) fields.push(fieldChange("sector", this.trees.sectors.byId(project.sectorId)!.code, this.trees.sectors.byId(next.sectorId)!.code));
+    if (next.investmentWan !== project.investmentWan) fields.push(fieldChange("investment", formatWan(project.investmentWan), formatWan(next.investmentWan)));
+    if (next.investor !== project.investor) fields.push(fieldChange("investor", project.investor, next.investor));
+    if (fields.length === 0) return project.id; // nothing changes: no new version, no history
+
+    this.delta.add(shapeOf(project), -1);
+    await this.query("UPDATE project SET name = ?, sector_id = ?, region_id = ?, investment_wan = ?, investor = ?, version = version + 1 WHERE id = ? AND version = ?", [
+      next.name,
+      next.sectorId,
+      next.regionId,
+      next.investmentWan,
+      next.investor,
+      project.id,
+      project.version,
+    ]);
+    this.delta.add({ ...shapeOf(project), regionId: next.regionId, sectorId: next.sectorId, investmentWan: next.investmentWan }, 1);
+    this.touch(project.regionId, hosts);
+    if (next.regionId !== project.regionId) this.touch(next.regionId, hosts);
+    this.record({ operation: "UPDATE_PROJECT", projectId: project.id, meetingId: null, projectVersion: project.version + 1, regionId: next.regionId, fields, reason: null });
+    return project.id;
+  }
+
+  async advanceStage(input: AdvanceStageInput, problems: Problems): Promise<number> {
+    const project = await this.load(problems, "input.projectId", input.projectId);
+    const stage = stageToNumber(input.stage);
+    if (stage >= 1 && stage <= project.stage) {
+      problems.add("input.stage", `must be later than the current stage ${stageFromNumber(project.stage)} (a stage only moves forward)`);
+    }
+    this.checkDate(problems, "input.reachedOn", input.reachedOn);
+    if (typeof input.reachedOn === "string" && input.reachedOn < project.stageReachedOn) {
+      problems.add("input.reachedOn", `must not be before ${project.stageReachedOn}, when the project reached ${stageFromNumber(project.stage)}`);
+    }
+    const meetingId = parseId(input.meetingId);
+    const meetings = await this.meetings(meetingId === null ? [] : [meetingId]);
+    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, {
+      meeting: "meetingId",
+      venue: "venueRegionCode",
+      investment: "stage",
+    });
+    const hosts = await this.meetingHosts(project, meetings);
+    problems.throwIfAny();
+    this.checkVersion(project, input.expectedVersion);
+    this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
+    at.check();
+
+    this.delta.add(shapeOf(project), -1);
+    await this.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, ?, ?, ?, ?)", [
+      project.id,
+      stage,
+      input.reachedOn,
+      at.meetingId,
+      at.venueRegionId,
+    ]);
+    await this.query("UPDATE project SET stage = ?, stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [stage, input.reachedOn, project.id, project.version]);
+    const milestones = [...project.milestones, { id: 0, stage, reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }];
+    this.delta.add({ ...shapeOf(project), stage, milestones }, 1);
+    this.touch(project.regionId, at.meetingId === null ? hosts : [...hosts, meetings.get(at.meetingId)!.hostRegionId]);
+    this.record({
+      operation: "ADVANCE_STAGE",
+      projectId: project.id,
+      meetingId: at.meetingId,
+      projectVersion: project.version + 1,
+      regionId: project.regionId,
+      fields: [fieldChange("stage", stageFromNumber(project.stage), stageFromNumber(stage)), ...milestoneFields(stage, null, { reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }, this.regions)],
+      reason: null,
+    });
+    return project.id;
+  }
+
+  async recordAtMeeting(input: RecordAtMeetingInput, problems: Problems): Promise<number> {
+    const project = await this.load(problems, "input.projectId", input.projectId);
+    const stage = stageToNumber(input.stage);
+    const milestone = project.milestones.find((m) => m.stage === stage);
+    if (!milestone) problems.add("input.stage", `the project has not reached ${input.stage}`);
+    else if (milestone.meetingId !== null) problems.add("input.stage", `its ${input.stage} milestone is already recorded at meeting ${milestone.meetingId}`);
+    const meetingId = parseId(input.meetingId);
+    const meetings = await this.meetings(meetingId === null ? [] : [meetingId]);
+    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, {
+      meeting: "meetingId",
+      venue: "venueRegionCode",
+      investment: "meetingId",
+    });
+    const hosts = await this.meetingHosts(project, meetings);
+    problems.throwIfAny();
+    this.checkVersion(project, input.expectedVersion);
+    this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
+    at.check();
+
+    this.delta.add(shapeOf(project), -1);
+    await this.query("UPDATE milestone SET meeting_id = ?, venue_region_id = ? WHERE id = ?", [at.meetingId, at.venueRegionId, milestone!.id]);
+    await this.bumpProject(project);
+    const milestones = project.milestones.map((m) => (m.id === milestone!.id ? { ...m, meetingId: at.meetingId, venueRegionId: at.venueRegionId } : m));
+    this.delta.add({ ...shapeOf(project), milestones }, 1);
+    this.touch(project.regionId, [...hosts, meetings.get(at.meetingId!)!.hostRegionId]);
+    this.record({
+      operation: "RECORD_AT_MEETING",
+      projectId: project.id,
+      meetingId: at.meetingId,
+      projectVersion: project.version + 1,
+      regionId: project.regionId,
+      fields: milestoneFields(stage, { reachedOn: milestone!.reachedOn, meetingId: null, venueRegionId: null }, { reachedOn: milestone!.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }, this.regions),
+      reason: null,
+    });
+    return project.id;
+  }
+
+  async correctMilestoneDate(input: CorrectMilestoneDateInput, problems: Problems): Promise<number> {
+    const project = await this.load(problems, "input.projectId", input.projectId);
+    const stage = stageToNumber(input.stage);
+    const index = project.milestones.findIndex((m) => m.stage === stage);
+    this.checkDate(problems, "input.reachedOn", input.reachedOn);
+    if (index < 0) problems.add("input.stage", `the project has not reached ${input.stage}`);
+    else {
+      const before = project.milestones[index - 1];
+      const after = project.milestones[index + 1];
+      if (before && input.reachedOn < before.reachedOn) problems.add("input.reachedOn", `must not be before ${before.reachedOn}, the date of ${stageFromNumber(before.stage)}`);
+      if (after && input.reachedOn > after.reachedOn) problems.add("input.reachedOn", `must not be after ${after.reachedOn}, the date of ${stageFromNumber(after.stage)}`);
+      if (project.milestones[index].reachedOn === input.reachedOn) problems.add("input.reachedOn", `is already ${input.reachedOn}: nothing to correct`);
+    }
+    const meetings = new Map<number, MeetingFacts>();
+    const hosts = await this.meetingHosts(project, meetings);
+    problems.throwIfAny();
+    this.checkVersion(project, input.expectedVersion);
+    this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
+
+    const milestone = project.milestones[index];
+    await this.query("UPDATE milestone SET reached_on = ? WHERE id = ?", [input.reachedOn, milestone.id]);
+    if (stage === project.stage) await this.query("UPDATE project SET stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [input.reachedOn, project.id, project.version]);
+    else await this.bumpProject(project);
+    this.touch(project.regionId, hosts);
+    this.record({
+      operation: "CORRECT_MILESTONE_DATE",
+      projectId: project.id,
+      meetingId: milestone.meetingId,
+      projectVersion: project.version + 1,
+      regionId: project.regionId,
+      fields: [fieldChange(`milestones.${stageFromNumber(stage)}.reachedOn`, milestone.reachedOn, input.reachedOn)],
+      reason: input.reason.trim(),
+    });
+    return project.id;
+  }
+
+  /** Checks and inserts a meeting and its venues; a duplicate (title, date, host) is CONFLICT or, for the seed, returned. */
+  async addMeeting(draft: MeetingDraft, path: string, problems: Problems, options: { duplicate: "conflict" | "return" }): Promise<number> {
+    this.checkDate(problems, `${path}.heldOn`, draft.heldOn);
+    const host = typeof draft.hostRegionCode === "string" && /^\d{6}$/.test(draft.hostRegionCode) ? this.regions.byCode(draft.hostRegionCode) : undefined;
+    if (!host && /^\d{6}$/.test(String(draft.hostRegionCode))) problems.add(`${path}.hostRegionCode`, `no region "${draft.hostRegionCode}"`);
+    const subs: Region[] = [];
+    const seen = new Set<string>();
+    draft.subVenueRegionCodes.forEach((code, i) => {
+      const field = `${path}.subVenueRegionCodes[${i}]`;
+      if (typeof code !== "string" || !/^\d{6}$/.test(code)) return;
+      if (seen.has(code)) return problems.add(field, `${code} is listed twice`);
+      seen.add(code);
+      const region = this.regions.byCode(code);
+      if (!region) return problems.add(field, `no region "${code}"`);
+      if (host && !this.regions.ancestorsOf(region.id).some((node) => node.id === host.id)) {
+        return problems.add(field, `${region.name} (${code}) is not below the host ${host.name} (${host.code}): sub-venues are regions below the host`);
+      }
+      subs.push(region);
+    });
+    problems.throwIfAny();
+    if (!host) throw new Error("invariant: host checked");
+    if (!this.inScope(host.id)) throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not a meeting hosted by ${host.name} (${host.code})`, `${path}.hostRegionCode`);
+
+    const existing: Array<{ id: number }> = await this.query("SELECT id FROM meeting WHERE title = ? AND held_on = ? AND host_region_id = ?", [draft.title, draft.heldOn, host.id]);
+    if (existing.length) {
+      if (options.duplicate === "return") return Number(existing[0].id);
+      throw new AppError(ErrorCode.CONFLICT, `meeting ${existing[0].id} already has this title, date and host`, { meetingId: String(existing[0].id) });
+    }
+    const id = insertedId(await this.query("INSERT INTO meeting (title, held_on, host_region_id, major_projects) VALUES (?, ?, ?, ?)", [draft.title, draft.heldOn, host.id, draft.majorProjects ? 1 : 0]));
+    const venues = [[id, host.id, "MAIN"], ...subs.map((region) => [id, region.id, "SUB"])];
+    for (let i = 0; i < venues.length; i += 500) {
+      const chunk = venues.slice(i, i + 500);
+      await this.query(`INSERT INTO venue (meeting_id, region_id, kind) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`, chunk.flat());
+    }
+    this.touch(host.id);
+    this.record({
+      operation: "CREATE_MEETING",
+      projectId: null,
+      meetingId: id,
+      projectVersion: null,
+      regionId: host.id,
+      fields: [
+        fieldChange("title", null, draft.title),
+        fieldChange("heldOn", null, draft.heldOn),
+        fieldChange("host", null, host.code),
+        ...(subs.length ? [fieldChange("subVenues", null, subs.map((r) => r.code).join(","))] : []),
+        ...(draft.majorProjects ? [fieldChange("majorProjects", null, "true")] : []),
+      ],
+      reason: null,
+    });
+    return id;
+  }
+}
+
+function shapeOf(project: StoredProject): RollupShape {
+  return { regionId: project.regionId, sectorId: project.sectorId, stage: project.stage, investmentWan: project.investmentWan, milestones: project.milestones };
+}
+
+/** The history fields of one milestone: its date and where it was presented. */
+function milestoneFields(
+  stage: number,
+  before: { reachedOn: string; meetingId: number | null; venueRegionId: number | null } | null,
+  after: { reachedOn: string; meetingId: number | null; venueRegionId: number | null },
+  regions: RegionTree,
+): FieldChange[] {
+  const name = `milestones.${stageFromNumber(stage)}`;
+  const venue = (id: number | null) => (id === null ? null : regions.byId(id)?.code ?? String(id));
+  const fields: FieldChange[] = [];
+  if (before?.reachedOn !== after.reachedOn) fields.push(fieldChange(`${name}.reachedOn`, before?.reachedOn ?? null, after.reachedOn));
+  if ((before?.meetingId ?? null) !== after.meetingId) fields.push(fieldChange(`${name}.meeting`, before?.meetingId == null ? null : String(before.meetingId), after.meetingId === null ? null : String(after.meetingId)));
+  if ((before?.venueRegionId ?? null) !== after.venueRegionId) fields.push(fieldChange(`${name}.venue`, venue(before?.venueRegionId ?? null), venue(after.venueRegionId)));
+  return fields;
+}
+
+/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
+function isoDay(value: unknown): string {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+}

@@ -1,0 +1,10 @@
+import type { DataSource } from "typeorm";
+
+import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
+import { loadTrees } from "../server/trees";
+import { Ledger } from "./ledger";
+
+/** A ledger for the operator's tools (seed, benchmark generator, command line): reads the trees afresh for each write. */
+export function systemLedger(db: DataSource): Ledger {
+  return new Ledger(db, { futureDays: DEFAULT_LEDGER_FUTURE_DAYS }, () => loadTrees(db));
+}
