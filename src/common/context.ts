@@ -4,6 +4,7 @@
  * server builds it (src/server/context.ts) without an import cycle.
  */
 import type { Viewer } from "../auth/tokens";
+import type { Ledger } from "../ledger/ledger";
 import type { SqlClient, SqlTally } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import type { SectorTree } from "../sector/sector.type";
@@ -71,6 +72,8 @@ export interface Context {
   kept(): Promise<KeptValues | null>;
   /** This request's instance of a loader, made by `create` on first use (loaders are never shared between requests). */
   loader<L>(create: (ctx: Context) => L): L;
+  /** The write path, for mutations (its writes check the request's token through the actor they are given). */
+  ledger(): Ledger;
   /** After a write committed in this request: later reads of the request (and of this instance) see it. */
   wrote(provinces: readonly number[] | null): void;
   /** Who is asking and what happened, for the access log (request id, operation, error codes). */

@@ -6,12 +6,16 @@ import type { Viewer } from "../auth/tokens";
 import type { CacheAccess, Context, ContextOptions, RequestInfo } from "../common/context";
 import { type DataVersions, readDataVersions } from "../db/data-version";
 import { countingClient, type SqlTally } from "../db/sql-counter";
+import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
+import { Ledger, type LedgerSettings } from "../ledger/ledger";
 import type { SharedCache } from "./shared-cache";
 import { loadTrees, type Trees } from "./trees";
 
 /** How the server makes contexts: the options resolvers see, and the cross-request cache (null reads everything per request). */
 export interface ContextSetup extends ContextOptions {
   shared: SharedCache | null;
+  /** The ledger's settings (LEDGER_FUTURE_DAYS); absent for read-only uses (exports, tests). */
+  ledger?: LedgerSettings;
 }
 
 /** A fresh context for one request: loaders are never shared between requests. */
@@ -53,6 +57,7 @@ export function createContext(
       }
       return made;
     },
+    ledger: () => new Ledger(dataSource, setup.ledger ?? { futureDays: DEFAULT_LEDGER_FUTURE_DAYS }, loadAllTrees),
     wrote: () => {
       // The write bumped the versions in the database: read them again, here and in the next request of this instance.
       shared?.expireVersions();

@@ -151,7 +151,7 @@ export function costEstimators(model: CostModel, grouped: Set<string>): Complexi
     ({ type, field, node, args, childComplexity }) => {
       if (GROUPED_FIELDS.has(field.name)) grouped.add(`${type.name}.${field.name}(${node.arguments?.map((a) => `${a.name.value}:${print(a.value)}`).join(",") ?? ""})`);
       // A `first` out of range is refused by the field itself, naming the argument.
-      if (field.name === "projects" && typeof args.first === "number") return 1 + Math.min(Math.max(1, args.first), MAX_PAGE_SIZE) * childComplexity;
+      if ((field.name === "projects" || field.name === "history" || field.name === "changes") && typeof args.first === "number") return 1 + Math.min(Math.max(1, args.first), MAX_PAGE_SIZE) * childComplexity;
       const size = sizes[`${type.name}.${field.name}`];
       if (size) return 1 + size(args) * childComplexity;
       return undefined;

@@ -108,6 +108,7 @@ export function requestTracking(obs: Observability): RequestHandler {
           durationMs: Math.round(seconds * 10_000) / 10,
           operation: info.operationName,
           operationType: info.operationType,
+          office: info.office,
           sqlStatements: info.sql?.statements,
           cost: info.cost,
           outcome,

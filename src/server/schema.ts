@@ -5,6 +5,7 @@ import { MeetingBatchResolver, MeetingResolver, VenueResolver } from "../meeting
 import { MilestoneResolver, ProjectConnectionResolver, ProjectResolver } from "../project/project.resolver";
 import { RegionResolver } from "../region/region.resolver";
 import { SectorResolver } from "../sector/sector.resolver";
+import { LedgerResolver, ProjectChangeResolver, ProjectHistoryResolver, RegionChangesResolver } from "../ledger/ledger.resolver";
 import { BreakdownResolver } from "../stats/breakdown.resolver";
 import { installDirectResolvers } from "./fast-resolvers";
 
@@ -19,6 +20,10 @@ export const RESOLVERS = [
   VenueResolver,
   MeetingBatchResolver,
   BreakdownResolver,
+  LedgerResolver,
+  ProjectHistoryResolver,
+  RegionChangesResolver,
+  ProjectChangeResolver,
 ] as const;
 
 /** Builds the executable schema from the resolver classes (code first), with direct resolvers on the hot fields. */

@@ -20,6 +20,7 @@ import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
 import type { Context } from "../common/context";
+import { authentication, viewerOf } from "./authentication";
 import { createContext } from "./context";
 import { readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
@@ -100,7 +101,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   const shared = config.aggregateCache
     ? new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
     : null;
-  const contextOptions = { useRollups: config.useRollups, shared };
+  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays } };
+  const authenticated = authentication(db, config.readRequiresToken);
 
   app.disable("x-powered-by");
   app.use(requestTracking(obs));
@@ -125,13 +127,15 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.get("/health/ready", readiness(db, obs.logger));
   app.get("/metrics", metricsRoute(obs));
   app.use(EXPLORER_PATH, explorerRoutes());
+  app.use("/export", authenticated);
   app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costModel, maxBreakdownRows: config.limits.exportRows }));
   app.use(
     "/graphql",
+    authenticated,
     conditionalGet(db, shared, config.httpCacheMaxAge),
     express.json({ limit: config.limits.bodyBytes }),
     documentSizeGuard(config.limits),
-    expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res)) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res), viewerOf(res)) }),
   );
   app.use(notFound);
   app.use(jsonErrors(obs.logger));
