@@ -45,7 +45,7 @@ async function project(ctx: Context, id: number): Promise<Project> {
 @Resolver()
 export class LedgerResolver {
   @Mutation(() => Project, { description: "Adds a project to the ledger with its first milestone. Needs a token whose region holds the project (and the venue, if any)." })
-  async createProject(@Arg("input", () => CreateProjectInput) input: CreateProjectInput, @Ctx() ctx: Context): Promise<Project> {
+  async createProject(@Arg("input", () => CreateProjectInput, { description: "The project and its first milestone." }) input: CreateProjectInput, @Ctx() ctx: Context): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().createProject(writer(ctx), input)));
   }
 
@@ -53,29 +53,29 @@ export class LedgerResolver {
   async updateProject(
     @Arg("id", () => ID, { description: "The project." }) id: string,
     @Arg("expectedVersion", () => Int, { description: "The project's version the client last read." }) expectedVersion: number,
-    @Arg("input", () => UpdateProjectInput) input: UpdateProjectInput,
+    @Arg("input", () => UpdateProjectInput, { description: "The fields to change; omitted ones stay." }) input: UpdateProjectInput,
     @Ctx() ctx: Context,
   ): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().updateProject(writer(ctx), id, expectedVersion, input)));
   }
 
   @Mutation(() => Project, { description: "Moves a project to a later stage (签约 → 开工 → 投产), optionally presented at a meeting venue." })
-  async advanceStage(@Arg("input", () => AdvanceStageInput) input: AdvanceStageInput, @Ctx() ctx: Context): Promise<Project> {
+  async advanceStage(@Arg("input", () => AdvanceStageInput, { description: "The project, its new stage and where it was reached." }) input: AdvanceStageInput, @Ctx() ctx: Context): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().advanceStage(writer(ctx), input)));
   }
 
   @Mutation(() => Project, { description: "Presents a milestone the project already reached at a meeting venue (e.g. a March signing shown in July's signing batch)." })
-  async recordAtMeeting(@Arg("input", () => RecordAtMeetingInput) input: RecordAtMeetingInput, @Ctx() ctx: Context): Promise<Project> {
+  async recordAtMeeting(@Arg("input", () => RecordAtMeetingInput, { description: "The milestone and the meeting venue." }) input: RecordAtMeetingInput, @Ctx() ctx: Context): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().recordAtMeeting(writer(ctx), input)));
   }
 
   @Mutation(() => Project, { description: "Corrects a wrongly entered milestone date: a new change in the history with its reason; the old date stays in the history." })
-  async correctMilestoneDate(@Arg("input", () => CorrectMilestoneDateInput) input: CorrectMilestoneDateInput, @Ctx() ctx: Context): Promise<Project> {
+  async correctMilestoneDate(@Arg("input", () => CorrectMilestoneDateInput, { description: "The milestone, the right date and why." }) input: CorrectMilestoneDateInput, @Ctx() ctx: Context): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().correctMilestoneDate(writer(ctx), input)));
   }
 
   @Mutation(() => Meeting, { description: "Creates a campaign meeting with its main venue (the host) and sub-venues. Needs a token whose region holds the host." })
-  async createMeeting(@Arg("input", () => CreateMeetingInput) input: CreateMeetingInput, @Ctx() ctx: Context): Promise<Meeting> {
+  async createMeeting(@Arg("input", () => CreateMeetingInput, { description: "The meeting and its venues." }) input: CreateMeetingInput, @Ctx() ctx: Context): Promise<Meeting> {
     const id = await afterWrite(ctx, await ctx.ledger().createMeeting(writer(ctx), input));
     const meeting = await ctx.loader(createMeetingLoader).load(id);
     if (!meeting) throw new Error(`invariant: meeting ${id} written but not found`);

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 
 import { SQL_STATEMENTS_HEADER } from "../../src/server/server";
 import { DB_KINDS } from "../support/databases";
+import { createToken } from "../../src/auth/tokens";
 import { advanceProjects } from "../support/ledger";
 import { startTestServer, type TestServer } from "../support/test-server";
 
@@ -34,7 +35,8 @@ describe.each(DB_KINDS)("HTTP caching on %s", (kind) => {
   });
 
   it("marks a read that carries a token private", async () => {
-    const res = await get({ query: QUERY }, { authorization: "Bearer some-token" });
+    const { token } = await createToken(server.db, { regionCode: "410000", name: "河南省发展和改革委员会" });
+    const res = await get({ query: QUERY }, { authorization: `Bearer ${token}` });
     expect(res.headers.get("cache-control")).toBe("private, max-age=30");
   });
 

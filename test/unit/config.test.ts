@@ -42,6 +42,8 @@ describe("loadConfig", () => {
       documentCache: { maxEntries: 500, maxBytes: 20_000_000 },
       timeouts: { headersMs: 10_000, bodyMs: 10_000, requestMs: 30_000, shutdownMs: 10_000 },
       introspection: true,
+      ledgerFutureDays: 31,
+      readRequiresToken: false,
       exposeStacktraces: false,
       sqlStatementsHeader: false,
       batchRequests: false,
