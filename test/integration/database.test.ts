@@ -97,7 +97,8 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     const ledger = systemLedger(db);
     await ledger.updateProject(SYSTEM_ACTOR, String(id), Number(version), { investment: (Number(wan) + 7) / 10_000 });
     await ledger.advanceStage(SYSTEM_ACTOR, { projectId: String(id), stage: ProjectStage.IN_PRODUCTION, reachedOn: "2022-01-01", expectedVersion: Number(version) + 1 });
-    expect(await db.query("SELECT stage, investment_wan FROM project WHERE id = ?", [id])).toEqual([{ stage: 3, investment_wan: kind === "mysql" ? String(Number(wan) + 7) : Number(wan) + 7 }]);
+    const [after] = await db.query("SELECT stage, investment_wan FROM project WHERE id = ?", [id]);
+    expect({ stage: Number(after.stage), wan: Number(after.investment_wan) }).toEqual({ stage: 3, wan: Number(wan) + 7 });
     expect(await verifyRollups(db)).toEqual([]);
     await db.query("UPDATE project SET investment_wan = investment_wan + 1 WHERE id = ?", [id]);
     const differences = await verifyRollups(db);
