@@ -81,3 +81,13 @@ export function shortenQuotes(message: string): string {
   const short = message.slice(0, 20 * MESSAGE_MAX).replace(new RegExp(`"([^"]{${QUOTE_MAX}})[^"]+(?:"|$)`, "g"), (_whole, prefix: string) => `"${prefix}…"`);
   return short.length > MESSAGE_MAX ? `${short.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} characters)` : short;
 }
+
+/** The code a client should see for an error Apollo re-wrapped (validation and parse errors get Apollo's own codes). */
+export function appErrorBehind(error: unknown): AppError | null {
+  let current = error as { originalError?: unknown } | undefined;
+  for (let i = 0; current && i < 4; i += 1) {
+    if (current instanceof AppError) return current;
+    current = current.originalError as typeof current;
+  }
+  return null;
+}

@@ -15,7 +15,7 @@ import { isMysql } from "../db/data-source";
 import { bumpVersions, type TouchedRegion } from "../db/data-version";
 import type { Region, RegionTree } from "../region/region.type";
 import type { SqlClient } from "../db/sql-counter";
-import { loadTrees, type Trees } from "../server/trees";
+import { loadTrees, type Trees } from "../common/trees";
 import type { Actor } from "./actor";
 import { type ChangeRecord, type FieldChange, appendChanges, fieldChange, formatWan } from "./history";
 import {

@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 
 import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
-import { loadTrees } from "../server/trees";
+import { loadTrees } from "../common/trees";
 import { Ledger } from "./ledger";
 
 /** A ledger for the operator's tools (seed, benchmark generator, command line): reads the trees afresh for each write. */

@@ -9,7 +9,7 @@ import { countingClient, type SqlTally } from "../db/sql-counter";
 import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
 import { Ledger, type LedgerSettings } from "../ledger/ledger";
 import type { SharedCache } from "./shared-cache";
-import { loadTrees, type Trees } from "./trees";
+import { loadTrees, type Trees } from "../common/trees";
 
 /** How the server makes contexts: the options resolvers see, and the cross-request cache (null reads everything per request). */
 export interface ContextSetup extends ContextOptions {

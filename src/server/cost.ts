@@ -4,7 +4,7 @@ import type { DataSource } from "typeorm";
 
 import { MAX_PAGE_SIZE } from "../common/pagination";
 import { BreakdownDimension } from "../stats/breakdown.type";
-import { loadTrees } from "./trees";
+import { loadTrees } from "../common/trees";
 
 /**
  * The cost of a query, in fields to produce plus SQL to run:

@@ -222,12 +222,3 @@ export function costPlugin(schema: GraphQLSchema, model: CostModel, limits: Limi
   };
 }
 
-/** The code a client should see for an error Apollo re-wrapped (validation and parse errors get Apollo's own codes). */
-export function appErrorBehind(error: unknown): AppError | null {
-  let current = error as { originalError?: unknown } | undefined;
-  for (let i = 0; current && i < 4; i += 1) {
-    if (current instanceof AppError) return current;
-    current = current.originalError as typeof current;
-  }
-  return null;
-}

@@ -10,7 +10,7 @@ import type { DataSource } from "typeorm";
 import type { LogLevel } from "../config";
 import type { DatabaseGate } from "../db/availability";
 import type { RequestInfo } from "../common/context";
-import { appErrorBehind } from "./limits";
+import { appErrorBehind } from "../common/errors";
 
 /** Header carrying the request id: taken from the client when it looks like one, else made; always sent back. */
 export const REQUEST_ID_HEADER = "x-request-id";

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
 import type { Config } from "../config";
-import { ErrorCode, shortenQuotes } from "../common/errors";
+import { appErrorBehind, ErrorCode, shortenQuotes } from "../common/errors";
 import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
@@ -27,7 +27,7 @@ import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
 import { LANDING_STYLE_HASH, landingPage } from "./landing-page";
-import { appErrorBehind, costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
+import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
 import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
 import { SharedCache } from "./shared-cache";

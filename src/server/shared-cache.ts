@@ -1,7 +1,7 @@
 import type { CacheAccess } from "../common/context";
 import { changedProvinces, type DataVersions, readDataVersions } from "../db/data-version";
 import type { SqlClient } from "../db/sql-counter";
-import { loadTrees, type Trees } from "./trees";
+import { loadTrees, type Trees } from "../common/trees";
 
 /** Settings of the cross-request cache. */
 export interface SharedCacheOptions {

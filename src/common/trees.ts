@@ -1,5 +1,5 @@
 
-import { CodeTree } from "../common/tree";
+import { CodeTree } from "./tree";
 import type { SqlClient } from "../db/sql-counter";
 import { Region, RegionLevel, type RegionTree } from "../region/region.type";
 import { Sector, type SectorTree } from "../sector/sector.type";
