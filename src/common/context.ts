@@ -5,6 +5,7 @@
  */
 import type { Viewer } from "../auth/tokens";
 import type { Ledger } from "../ledger/ledger";
+import type { DataVersions } from "../db/data-version";
 import type { SqlClient, SqlTally } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import type { SectorTree } from "../sector/sector.type";
@@ -26,6 +27,10 @@ export interface RequestInfo {
   cost?: number;
   /** The office whose token made the request, for the access log (never the token). */
   office?: string;
+  /** Key of an anonymous GraphQL request in the finished-response cache (src/server/response-cache.ts). */
+  responseKey?: string;
+  /** Set when the answer may be kept: called with the text sent. */
+  keepResponse?: (body: string) => void;
 }
 
 /** Finished values shared across requests at this request's data version. */
@@ -39,6 +44,8 @@ export interface KeptValues {
 export interface CacheAccess {
   /** Grouped rows for `key`, loaded by `load` once per version of the `provinces` they depend on (null: all). */
   rowsFor<T>(key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]>;
+  /** The provinces a cached value found by `kept.get` depends on (null: any write), for the caller's own record. */
+  dependsOn(key: string): readonly number[] | null;
   kept: KeptValues;
 }
 
@@ -65,9 +72,11 @@ export interface Context {
    * Grouped rows of an aggregate query: from the shared cache at this
    * request's versions of `provinces` (null: all of them), or read now.
    */
-  groupedRows<T>(key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]>;
+  groupedRows<T>(key: string, provinces: readonly number[] | null, load: (db: SqlClient) => Promise<T[]>): Promise<T[]>;
   /** The data version this request is served at (read once; from the shared cache when there is one). */
   dataVersion(): Promise<number>;
+  /** The versions per province this request is served at. */
+  dataVersions(): Promise<DataVersions>;
   /** Finished values shared across requests; null without the cache. */
   kept(): Promise<KeptValues | null>;
   /** This request's instance of a loader, made by `create` on first use (loaders are never shared between requests). */
@@ -76,6 +85,12 @@ export interface Context {
   ledger(): Ledger;
   /** After a write committed in this request: later reads of the request (and of this instance) see it. */
   wrote(provinces: readonly number[] | null): void;
+  /**
+   * The provinces whose writes can change this request's answer so far: those
+   * of every cached aggregate it used, or null (any write) as soon as it read
+   * anything else from the database (projects, meetings, milestones, history).
+   */
+  dependencies(): readonly number[] | null;
   /** Who is asking and what happened, for the access log (request id, operation, error codes). */
   request: RequestInfo;
 }

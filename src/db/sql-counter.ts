@@ -5,6 +5,8 @@ import { gateFor } from "./availability";
 /** A running count of SQL statements, e.g. one request's. */
 export interface SqlTally {
   statements: number;
+  /** Another tally each statement also counts into (a request's whole count, of which this is a part). */
+  also?: SqlTally;
 }
 
 /** What read code needs of the database: one statement at a time. */
@@ -50,7 +52,10 @@ export class CountingSqlLogger implements Logger {
 
   logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner): void {
     const tally = queryRunner?.data?.[TALLY] as SqlTally | undefined;
-    if (tally) tally.statements += 1;
+    if (tally) {
+      tally.statements += 1;
+      if (tally.also) tally.also.statements += 1;
+    }
     if (this.print) process.stderr.write(`sql: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
   }
 

@@ -29,11 +29,19 @@ export function createContext(
   const sql: SqlTally = { statements: 0 };
   request.sql = sql;
   const db = countingClient(dataSource, sql);
+  // Reads of the versions, the trees and cached aggregates count here too: what they depend on is known.
+  const tracked: SqlTally = { statements: 0, also: sql };
+  const trackedDb = countingClient(dataSource, tracked);
+  let provinces: Set<number> | null = new Set();
+  const depend = (on: readonly number[] | null) => {
+    if (on === null) provinces = null;
+    else if (provinces) for (const p of on) provinces.add(p);
+  };
   let versions: Promise<DataVersions> | undefined;
   let trees: Promise<Trees> | undefined;
   let loaders = new Map<unknown, unknown>();
-  const currentVersions = () => (versions ??= shared ? shared.currentVersions(db) : readDataVersions(db));
-  const loadAllTrees = () => (trees ??= shared ? currentVersions().then((v) => shared.treesFor(v, db)) : loadTrees(db));
+  const currentVersions = () => (versions ??= shared ? shared.currentVersions(trackedDb) : readDataVersions(trackedDb));
+  const loadAllTrees = () => (trees ??= shared ? currentVersions().then((v) => shared.treesFor(v, trackedDb)) : loadTrees(trackedDb));
   const cache = (): Promise<CacheAccess | null> => (shared ? currentVersions().then((v) => shared.accessAt(v)) : Promise.resolve(null));
   const ctx: Context = {
     db,
@@ -42,13 +50,30 @@ export function createContext(
     options: { useRollups: setup.useRollups },
     viewer,
     dataVersion: () => currentVersions().then((v) => v.total),
+    dataVersions: currentVersions,
     regionTree: () => loadAllTrees().then((t) => t.regions),
     sectorTree: () => loadAllTrees().then((t) => t.sectors),
-    groupedRows: async (key, provinces, load) => {
+    groupedRows: async (key, on, load) => {
+      depend(on);
       const access = await cache();
-      return access ? access.rowsFor(key, provinces, load) : load();
+      return access ? access.rowsFor(key, on, () => load(trackedDb)) : load(trackedDb);
     },
-    kept: async () => (await cache())?.kept ?? null,
+    kept: async () => {
+      const access = await cache();
+      if (!access) return null;
+      return {
+        get: <T>(key: string) => {
+          const hit = access.kept.get<T>(key);
+          if (hit !== undefined) depend(access.dependsOn(key));
+          return hit;
+        },
+        keep: (key, value, size, on) => {
+          depend(on);
+          access.kept.keep(key, value, size, on);
+        },
+      };
+    },
+    dependencies: () => (sql.statements > tracked.statements || provinces === null ? null : [...provinces]),
     loader: <L>(create: (ctx: Context) => L): L => {
       let made = loaders.get(create) as L | undefined;
       if (made === undefined) {

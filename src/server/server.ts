@@ -30,6 +30,7 @@ import { LANDING_STYLE_HASH, landingPage } from "./landing-page";
 import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
 import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
+import { ResponseCache } from "./response-cache";
 import { SharedCache } from "./shared-cache";
 
 /** A listening server and how to stop it. */
@@ -67,6 +68,13 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   watchDatabase(obs, db, gate);
   const costModel = await readCostModel(db);
   const documentCache = () => new InMemoryLRUCache<any>({ max: config.documentCache.maxEntries, maxSize: config.documentCache.maxBytes });
+  const shared = config.aggregateCache
+    ? new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
+    : null;
+  const responses =
+    shared && config.responseCacheMaxBytes > 0
+      ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
+      : null;
 
   const apollo = new ApolloServer<Context>({
     gateway: jitExecution(schema, { maxEntries: config.documentCache.maxEntries, maxBytes: config.documentCache.maxBytes, maxResponseBytes: config.limits.responseBytes }),
@@ -95,12 +103,10 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       deadline(config.timeouts.requestMs),
       ...(config.sqlStatementsHeader ? [sqlStatementsHeader()] : []),
       httpCachingPlugin(config.httpCacheMaxAge),
+      ...(responses ? [responses.plugin()] : []),
     ],
   });
   await apollo.start();
-  const shared = config.aggregateCache
-    ? new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
-    : null;
   const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays } };
   const authenticated = authentication(db, config.readRequiresToken);
 
@@ -135,6 +141,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     conditionalGet(db, shared, config.httpCacheMaxAge),
     express.json({ limit: config.limits.bodyBytes }),
     documentSizeGuard(config.limits),
+    ...(responses ? [responses.middleware(), responses.capture()] : []),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res), viewerOf(res)) }),
   );
   app.use(notFound);

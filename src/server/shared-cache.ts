@@ -68,6 +68,7 @@ export class SharedCache {
   accessAt(versions: DataVersions): CacheAccess {
     return {
       rowsFor: (key, provinces, load) => this.rowsFor(versions, key, provinces, load),
+      dependsOn: (key) => this.entries.get(key)?.provinces ?? null,
       kept: {
         get: (key) => this.valueFor(versions, key),
         keep: (key, value, size, provinces) => this.keepValue(versions, key, value, size, provinces),

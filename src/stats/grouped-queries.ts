@@ -23,7 +23,7 @@ export interface GroupedQuery {
 
 /** Reads a grouped query's rows through the shared cache; `provinces` are those whose writes can change them (null: any). */
 export function readGroups(ctx: Context, query: GroupedQuery, provinces: readonly number[] | null): Promise<GroupRow[]> {
-  return ctx.groupedRows(`${query.sql}|${JSON.stringify(query.params)}`, provinces, () => ctx.db.query(query.sql, query.params));
+  return ctx.groupedRows(`${query.sql}|${JSON.stringify(query.params)}`, provinces, (db) => db.query(query.sql, query.params));
 }
 
 /** How the rollups can answer a filter's meeting conditions, or null when only the base tables can. */

@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { RequestHandler } from "express";
+import { LRUCache } from "lru-cache";
+import type { DataSource } from "typeorm";
+
+import type { Context } from "../common/context";
+import type { DataVersions } from "../db/data-version";
+import { countingClient } from "../db/sql-counter";
+import { readEtag, searchOf } from "./http-caching";
+import { requestOf } from "./observability";
+import type { SharedCache } from "./shared-cache";
+
+/** A finished answer and what it depends on. */
+interface Entry {
+  body: string;
+  operationName: string | null;
+  /** Provinces whose writes can change it; null: any write. */
+  provinces: readonly number[] | null;
+  /** The versions it was computed at. */
+  versions: DataVersions;
+}
+
+/** Settings of the finished-response cache. */
+export interface ResponseCacheOptions {
+  /** Bound on the bytes of answers kept (RESPONSE_CACHE_MAX_BYTES). */
+  maxBytes: number;
+  /** max-age of the Cache-Control sent with a kept answer (HTTP_CACHE_MAX_AGE), as for any read. */
+  maxAgeSeconds: number;
+  /** Send x-sql-statements (SQL_STATEMENTS_HEADER). */
+  sqlStatementsHeader: boolean;
+}
+
+/** Header carrying the number of SQL statements of a GraphQL answer. */
+const SQL_STATEMENTS_HEADER = "x-sql-statements";
+
+/**
+ * Dashboards repeat the same request between writes. An anonymous query that
+ * was answered without errors is kept as the finished JSON text, keyed by its
+ * document, operation name, variables and persisted-query hash, with the
+ * versions of the provinces its answer depends on (those of the cached
+ * aggregates it used; any write when it read anything else). A repeat is sent
+ * from here before anything is parsed or executed, as long as none of those
+ * versions moved: a write in 广东 leaves a Henan dashboard's answer alone,
+ * a write in Henan drops it, and a write on this instance is seen at once.
+ */
+export class ResponseCache {
+  private readonly entries: LRUCache<string, Entry>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly shared: SharedCache,
+    readonly options: ResponseCacheOptions,
+  ) {
+    this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry) => Math.max(1, entry.body.length * 2 + 200) });
+  }
+
+  /** Answers a request from a kept answer that still holds, before Apollo; records the key for `plugin` otherwise. */
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const info = requestOf(res);
+      const key = info && !req.headers.authorization ? keyOf(req.method === "GET" ? req.query : req.body) : null;
+      if (!key || !info) return next();
+      info.responseKey = key;
+      const entry = this.entries.get(key);
+      if (!entry) return next();
+      const tally = { statements: 0 };
+      this.shared.currentVersions(countingClient(this.db, tally)).then((current) => {
+        if (!holds(entry, current)) {
+          this.entries.delete(key);
+          return next();
+        }
+        info.operationName = entry.operationName;
+        info.operationType = "query";
+        info.sql = tally;
+        res.setHeader("content-type", "application/json; charset=utf-8");
+        res.setHeader("cache-control", `public, max-age=${this.options.maxAgeSeconds}`);
+        res.setHeader("vary", "Authorization");
+        if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
+        if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
+        res.status(200).send(entry.body);
+      }, next);
+    };
+  }
+
+  /** Keeps the JSON text of every anonymous query answered without errors, with what it depends on. */
+  plugin(): ApolloServerPlugin<Context> {
+    const entries = this.entries;
+    return {
+      async requestDidStart() {
+        return {
+          async willSendResponse({ response, contextValue, operation, operationName }) {
+            const key = contextValue.request.responseKey;
+            if (!key || contextValue.viewer || operation?.operation !== "query" || response.body.kind !== "single") return;
+            if (response.body.singleResult.errors?.length || (response.http.status ?? 200) !== 200) return;
+            const versions = await contextValue.dataVersions();
+            const entry: Entry = { body: "", operationName: operationName ?? null, provinces: contextValue.dependencies(), versions };
+            // The text Apollo sends is kept as sent: serialised once, by Apollo, not again here.
+            contextValue.request.keepResponse = (body: string) => {
+              entry.body = body;
+              entries.set(key, entry);
+            };
+          },
+        };
+      },
+    };
+  }
+
+  /** Wraps `res.send` so that the text of an answer the plugin chose to keep is kept. */
+  capture(): RequestHandler {
+    return (_req, res, next) => {
+      const info = requestOf(res);
+      if (info?.responseKey) {
+        const send = res.send.bind(res);
+        res.send = (body?: unknown) => {
+          if (typeof body === "string" && info.keepResponse && res.statusCode === 200) info.keepResponse(body);
+          return send(body);
+        };
+      }
+      next();
+    };
+  }
+}
+
+/** Whether a kept answer still holds at the current versions: the trees and each province it depends on are where they were. */
+function holds(entry: Entry, current: DataVersions): boolean {
+  if (entry.provinces === null) return entry.versions.total === current.total;
+  if (entry.versions.byProvince.get(0) !== current.byProvince.get(0)) return false;
+  return entry.provinces.every((p) => entry.versions.byProvince.get(p) === current.byProvince.get(p));
+}
+
+/** The key of a GraphQL request (GET parameters or POST body); null for what is never kept (batches, malformed bodies). */
+function keyOf(params: unknown): string | null {
+  if (!params || typeof params !== "object" || Array.isArray(params)) return null;
+  const { query, operationName, variables, extensions } = params as Record<string, unknown>;
+  if (query !== undefined && typeof query !== "string") return null;
+  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+  if (query === undefined && typeof hash !== "string") return null;
+  const text = JSON.stringify([query ?? null, operationName ?? null, variables ?? null, typeof hash === "string" ? hash : null]);
+  return createHash("sha256").update(text).digest("base64url");
+}
