@@ -46,12 +46,20 @@ describe.each(DB_KINDS)("HTTP caching on %s", (kind) => {
     expect(res.headers.get("etag") ?? "").not.toMatch(/^W\/"v/);
   });
 
-  it("never runs a mutation over GET", async () => {
-    const res = await get({ query: `mutation { createMeeting(input: { title: "x", heldOn: "2021-01-01", hostRegionCode: "410000" }) { id } }` });
-    expect(res.status).not.toBe(200);
+  it("never runs a mutation over GET: 405, POST allowed, nothing written", async () => {
+    // A token that may write anywhere, so that only the method stands between the request and a new meeting.
+    const { token } = await createToken(server.db, { regionCode: "410000", name: "河南省发展和改革委员会" });
+    const count = async () => (await server.gql(`{ meetings(hostRegionCode: "410000") { id } }`)).data.meetings.length;
+    const before = await count();
+    const res = await get(
+      { query: `mutation Meet { createMeeting(input: { title: "GET 推进会", heldOn: "2021-01-01", hostRegionCode: "410000" }) { id } }` },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
     expect(res.headers.get("cache-control")).toBe("no-store");
-    const meetings = await server.gql(`{ meetings { id } }`);
-    expect(meetings.data.meetings).toHaveLength(1);
+    expect(((await res.json()) as any).errors[0].extensions.code).toBe("BAD_REQUEST");
+    expect(await count()).toBe(before);
   });
 
   it("answers a conditional GET 304 without executing while nothing changed, and anew after a write", async () => {
