@@ -1,5 +1,7 @@
 import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 
+import { BadUserInputError, ErrorCode } from "./errors";
+
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** True for a real calendar date written YYYY-MM-DD. */
@@ -10,13 +12,24 @@ export function isIsoDate(value: string): boolean {
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }
 
+/**
+ * The scalar checks the shape only: whether YYYY-MM-DD names a real day is
+ * checked where the date is used (`checkCalendarDate`, the ledger's rules),
+ * so that a write reports an impossible date together with its input's other
+ * problems rather than alone.
+ */
 function parseDate(value: unknown): string {
-  if (typeof value !== "string" || !isIsoDate(value)) {
-    throw new GraphQLError(`Date must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)})`, {
-      extensions: { code: "BAD_USER_INPUT" },
+  if (typeof value !== "string" || !ISO_DATE.test(value)) {
+    throw new GraphQLError(`Date must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)?.slice(0, 80)})`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
     });
   }
   return value;
+}
+
+/** A Date argument or filter field that must name a real day: BAD_USER_INPUT naming `field` otherwise. */
+export function checkCalendarDate(field: string, value: string | null | undefined): void {
+  if (value != null && !isIsoDate(value)) throw new BadUserInputError(field, `must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
 }
 
 /** Calendar date, ISO 8601 (YYYY-MM-DD); held as that string inside the product. */
@@ -27,7 +40,7 @@ export const DateScalar = new GraphQLScalarType<string, string>({
   parseValue: parseDate,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError("Date must be a string written YYYY-MM-DD", { extensions: { code: "BAD_USER_INPUT" } });
+      throw new GraphQLError("Date must be a string written YYYY-MM-DD", { extensions: { code: ErrorCode.BAD_USER_INPUT } });
     }
     return parseDate(ast.value);
   },

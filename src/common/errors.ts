@@ -78,7 +78,10 @@ export function shortenQuote(value: string): string {
  * message to MESSAGE_MAX, so a 900 KB input never comes back as a 3.6 MB error.
  */
 export function shortenQuotes(message: string): string {
-  const short = message.slice(0, 20 * MESSAGE_MAX).replace(new RegExp(`"([^"]{${QUOTE_MAX}})[^"]+(?:"|$)`, "g"), (_whole, prefix: string) => `"${prefix}…"`);
+  // Quotes pair up from the left: each run between an opening and its closing quote (or the end) is one quote.
+  const short = message.slice(0, 20 * MESSAGE_MAX).replace(/"([^"]*)("|$)/g, (whole, inner: string, end: string) =>
+    inner.length > QUOTE_MAX ? `"${inner.slice(0, QUOTE_MAX)}…${end}` : whole,
+  );
   return short.length > MESSAGE_MAX ? `${short.slice(0, MESSAGE_MAX)}… (message cut at ${MESSAGE_MAX} characters)` : short;
 }
 

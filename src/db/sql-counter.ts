@@ -1,6 +1,7 @@
 import type { DataSource, Logger, QueryRunner } from "typeorm";
 
 import { gateFor } from "./availability";
+import { sharedAccess } from "./sqlite-lock";
 
 /** A running count of SQL statements, e.g. one request's. */
 export interface SqlTally {
@@ -30,15 +31,17 @@ export function countingClient(db: DataSource, tally: SqlTally): SqlClient {
   const gate = gateFor(db);
   return {
     query: (sql, params) =>
-      gate.run(async () => {
-        const runner = db.createQueryRunner();
-        runner.data = { [TALLY]: tally };
-        try {
-          return await runner.query(sql, params as any[]);
-        } finally {
-          await runner.release();
-        }
-      }),
+      gate.run(() =>
+        sharedAccess(db, async () => {
+          const runner = db.createQueryRunner();
+          runner.data = { [TALLY]: tally };
+          try {
+            return await runner.query(sql, params as any[]);
+          } finally {
+            await runner.release();
+          }
+        }),
+      ),
   };
 }
 

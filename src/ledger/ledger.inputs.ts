@@ -23,6 +23,11 @@ export const MAX_TEXT = 200;
 
 const CONTROL = /\p{Cc}/u;
 
+/** Characters after trimming, as a reader counts them (𠮷 is one, not two UTF-16 units). */
+export function textLength(value: string): number {
+  return [...value.trim()].length;
+}
+
 /** Text of 1..max characters after trimming, without control characters (line breaks and tabs included). */
 function IsLedgerText(max: number, options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
@@ -32,12 +37,12 @@ function IsLedgerText(max: number, options?: ValidationOptions) {
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === "string" && value.trim().length >= 1 && value.trim().length <= max && !CONTROL.test(value),
+        validate: (value: unknown) => typeof value === "string" && textLength(value) >= 1 && textLength(value) <= max && !CONTROL.test(value),
         defaultMessage: (args) => {
           const value = args?.value;
           if (typeof value !== "string") return "must be a string";
           if (CONTROL.test(value)) return "must not contain control characters (line breaks, tabs, …)";
-          return `must be 1 to ${max} characters after trimming (got ${value.trim().length})`;
+          return `must be 1 to ${max} characters after trimming (got ${textLength(value)})`;
         },
       },
     });

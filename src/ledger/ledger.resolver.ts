@@ -3,6 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root
 import { ViewerInfo } from "../auth/viewer.type";
 import type { Context } from "../common/context";
 import { AppError, ErrorCode } from "../common/errors";
+import { checkCalendarDate } from "../common/date.scalar";
 import { checkPageSize } from "../common/pagination";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
 import { Meeting } from "../meeting/meeting.type";
@@ -114,6 +115,7 @@ export class RegionChangesResolver {
   @FieldResolver(() => ProjectChangeConnection, { description: "Changes to projects and meetings anywhere in this region's subtree, newest first: what a city's counties recorded this week." })
   async changes(@Root() region: Region, @Args(() => ChangesArgs) args: ChangesArgs, @Ctx() ctx: Context): Promise<ProjectChangeConnection> {
     checkPageSize(args.first);
+    checkCalendarDate("since", args.since);
     return ctx.loader(createChangesLoader).load({ owner: OWNER_OF_LEVEL[region.level], id: region.id, first: args.first, after: args.after, since: args.since });
   }
 }

@@ -13,6 +13,7 @@ import { isIsoDate } from "../common/date.scalar";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
 import { isMysql } from "../db/data-source";
 import { bumpVersions, type TouchedRegion } from "../db/data-version";
+import { exclusiveAccess } from "../db/sqlite-lock";
 import type { Region, RegionTree } from "../region/region.type";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "../common/trees";
@@ -22,6 +23,8 @@ import {
   AdvanceStageInput,
   checkFields,
   CorrectMilestoneDateInput,
+  MAX_TEXT,
+  textLength,
   CreateMeetingInput,
   CreateProjectInput,
   RecordAtMeetingInput,
@@ -203,7 +206,7 @@ export class Ledger {
     const trees = await this.trees();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await serialized(this.db, () =>
+        return await exclusiveAccess(this.db, () =>
           this.db.transaction(async (em) => {
             const tx = new LedgerTx(em, actor, trees, this.settings);
             const value = await work(tx);
@@ -220,17 +223,6 @@ export class Ledger {
       }
     }
   }
-}
-
-/** SQLite has one writer: writes of this process queue here instead of failing with SQLITE_BUSY. */
-const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
-
-function serialized<T>(db: DataSource, run: () => Promise<T>): Promise<T> {
-  if (isMysql(db)) return run();
-  const previous = sqliteQueues.get(db) ?? Promise.resolve();
-  const next = previous.then(run, run);
-  sqliteQueues.set(db, next.catch(() => undefined));
-  return next;
 }
 
 /** A deadlock, a lock wait timeout (MySQL) or a busy database (SQLite, another process writing): worth another attempt. */
@@ -431,6 +423,11 @@ export class LedgerTx {
     this.changes.push({ ...change, tokenId: this.actor.tokenId, office: this.actor.office, ...this.placeOf(change.regionId) });
   }
 
+  /** Appends the changes recorded so far now rather than at the end, with `append` (the bulk path's, as it goes). */
+  async appendRecorded(append: typeof appendChanges = appendChanges): Promise<void> {
+    await append((sql, params) => this.query(sql, params), this.changes.splice(0), this.now);
+  }
+
   private async load(problems: Problems, field: string, id: string): Promise<StoredProject> {
     const numeric = parseId(id);
     if (numeric === null) {
@@ -505,8 +502,8 @@ export class LedgerTx {
     const placed: Array<{ regionId: number; shape: RollupShape; milestones: Array<[number, string, number | null, number | null]>; checks: Array<() => void>; hosts: number[] }> = [];
     drafts.forEach((draft, i) => {
       if (!options.single) {
-        const name = typeof draft.name === "string" ? draft.name.trim() : "";
-        if (name.length < 1 || name.length > 200 || /\p{Cc}/u.test(draft.name)) problems.add(fieldOf(i, "name"), "must be 1 to 200 characters after trimming, without control characters");
+        const length = typeof draft.name === "string" ? textLength(draft.name) : 0;
+        if (length < 1 || length > MAX_TEXT || /\p{Cc}/u.test(draft.name)) problems.add(fieldOf(i, "name"), "must be 1 to 200 characters after trimming, without control characters");
         if (!Number.isSafeInteger(draft.investmentWan) || draft.investmentWan <= 0 || draft.investmentWan > 100_000_000) {
           problems.add(fieldOf(i, "investment"), "must be positive, exact to 1 万元 and at most 10,000 亿元");
         }

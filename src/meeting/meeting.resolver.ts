@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 
-import { DateScalar } from "../common/date.scalar";
+import { checkCalendarDate, DateScalar } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { STAGES, stageToNumber } from "../common/stage";
 import { ProjectFilter } from "../project/project-filter.input";
@@ -27,6 +27,8 @@ export class MeetingResolver {
     @Arg("to", () => DateScalar, { nullable: true, description: "Only meetings held on or before this date." }) to: string | null,
     @Ctx() ctx: Context,
   ): Promise<Meeting[]> {
+    checkCalendarDate("from", from);
+    checkCalendarDate("to", to);
     let hostRegionId: number | null = null;
     if (hostRegionCode != null) {
       const host = (await ctx.regionTree()).byCode(hostRegionCode);

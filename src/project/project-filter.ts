@@ -1,5 +1,6 @@
 import { validateSync } from "class-validator";
 
+import { checkCalendarDate } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { stageToNumber } from "../common/stage";
 import type { Context } from "../common/context";
@@ -71,6 +72,8 @@ export async function resolveMeetingId(id: string, ctx: Context, path: string): 
 async function resolveMilestone(filter: MilestoneFilter, ctx: Context, path: string): Promise<MilestoneCondition> {
   const condition: MilestoneCondition = { stage: stageToNumber(filter.stage) };
   if (filter.meetingId != null) condition.meetingId = await resolveMeetingId(filter.meetingId, ctx, `${path}.meetingId`);
+  checkCalendarDate(`${path}.from`, filter.from);
+  checkCalendarDate(`${path}.to`, filter.to);
   if (filter.from != null) condition.from = filter.from;
   if (filter.to != null) condition.to = filter.to;
   if (condition.from && condition.to && condition.from > condition.to) {
