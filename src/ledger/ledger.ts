@@ -584,6 +584,8 @@ export class LedgerTx {
 
   async updateProject(id: string, expectedVersion: number, input: UpdateProjectInput, problems: Problems): Promise<number> {
     const project = await this.load(problems, "id", id);
+    // A stale version is CONFLICT before anything else: the input may have been right at the version the client read.
+    this.checkVersion(project, expectedVersion);
     const sectorId = input.sectorCode != null ? this.sectorId(problems, "input.sectorCode", input.sectorCode) : project.sectorId;
     const region = input.regionCode != null ? this.projectRegion(problems, "input.regionCode", input.regionCode) : this.regions.byId(project.regionId);
     for (const key of ["name", "sectorCode", "investment", "regionCode"] as const) {
@@ -597,7 +599,6 @@ export class LedgerTx {
       if (started) problems.add("input.investment", `the project started at major-project meeting ${started.meetingId}, whose STARTED batch takes only projects of at least 5 亿元`);
     }
     problems.throwIfAny();
-    this.checkVersion(project, expectedVersion);
     this.forbidRegion(this.regions.byId(project.regionId)!, "id", "a project in");
     if (region && region.id !== project.regionId) this.forbidRegion(region, "input.regionCode", "moving a project to");
 
@@ -635,6 +636,7 @@ export class LedgerTx {
 
   async advanceStage(input: AdvanceStageInput, problems: Problems): Promise<number> {
     const project = await this.load(problems, "input.projectId", input.projectId);
+    this.checkVersion(project, input.expectedVersion);
     const stage = stageToNumber(input.stage);
     if (stage >= 1 && stage <= project.stage) {
       problems.add("input.stage", `must be later than the current stage ${stageFromNumber(project.stage)} (a stage only moves forward)`);
@@ -652,7 +654,6 @@ export class LedgerTx {
     });
     const hosts = await this.meetingHosts(project, meetings);
     problems.throwIfAny();
-    this.checkVersion(project, input.expectedVersion);
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
     at.check();
 
@@ -682,6 +683,7 @@ export class LedgerTx {
 
   async recordAtMeeting(input: RecordAtMeetingInput, problems: Problems): Promise<number> {
     const project = await this.load(problems, "input.projectId", input.projectId);
+    this.checkVersion(project, input.expectedVersion);
     const stage = stageToNumber(input.stage);
     const milestone = project.milestones.find((m) => m.stage === stage);
     if (!milestone) problems.add("input.stage", `the project has not reached ${input.stage}`);
@@ -695,7 +697,6 @@ export class LedgerTx {
     });
     const hosts = await this.meetingHosts(project, meetings);
     problems.throwIfAny();
-    this.checkVersion(project, input.expectedVersion);
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
     at.check();
 
@@ -719,6 +720,7 @@ export class LedgerTx {
 
   async correctMilestoneDate(input: CorrectMilestoneDateInput, problems: Problems): Promise<number> {
     const project = await this.load(problems, "input.projectId", input.projectId);
+    this.checkVersion(project, input.expectedVersion);
     const stage = stageToNumber(input.stage);
     const index = project.milestones.findIndex((m) => m.stage === stage);
     this.checkDate(problems, "input.reachedOn", input.reachedOn);
@@ -733,7 +735,6 @@ export class LedgerTx {
     const meetings = new Map<number, MeetingFacts>();
     const hosts = await this.meetingHosts(project, meetings);
     problems.throwIfAny();
-    this.checkVersion(project, input.expectedVersion);
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
 
     const milestone = project.milestones[index];
