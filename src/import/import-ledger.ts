@@ -1,0 +1,272 @@
+/**
+ * The import of a region's ledger file, shared by `npm run import` and
+ * `POST /import/projects.csv`: every row checked by the mutations' rules,
+ * then all rows written in one transaction through the ledger, or none.
+ */
+import { AppError, ErrorCode } from "../common/errors";
+import { stageFromNumber, stageToNumber } from "../common/stage";
+import type { Actor } from "../ledger/actor";
+import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
+import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
+import { LedgerInputError, Problems } from "../ledger/problems";
+import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, sortProblems } from "./ledger-csv";
+
+/** New rows per `addProjects` call: the progress bar moves between calls; the transaction is one whatever the size. */
+const CHUNK = 1000;
+/** References per `IN (...)` read of the stored projects. */
+const READ_CHUNK = 500;
+
+export interface ImportOptions {
+  /** Check everything, the ledger's rules and scope included, then roll back: the report says what the import would do. */
+  dryRun?: boolean;
+  /** Rows handled so far, of `total`, called as the transaction goes (the commit comes after the last call). */
+  onProgress?: (done: number, total: number) => void;
+  /** Aborted (the HTTP client went away, the answer timed out): the transaction is rolled back instead of committed. */
+  signal?: AbortSignal;
+}
+
+/** What an import did, or (dry run) would do. Rows = created + advanced + updated + unchanged when the file went in. */
+export interface ImportReport {
+  /** Data rows of the file (blank lines not counted). */
+  rows: number;
+  /** New references: projects added with their milestone. */
+  created: number;
+  /** Known references at a later stage: the project moved on (its own fields updated too where they differ). */
+  advanced: number;
+  /** Known references at the same stage whose name, region, sector, investment or investor differ: updated. */
+  updated: number;
+  /** Known references the file describes as they are stored. */
+  unchanged: number;
+  /** Every problem of every bad row; when there is any, nothing was written and the counts are 0. */
+  problems: ImportProblem[];
+  dryRun: boolean;
+  /** The provinces whose data versions moved (for the caller's caches); empty when nothing was written. */
+  provinces: number[];
+}
+
+/** A stored project a row of the file names by its reference. */
+interface StoredProject {
+  id: number;
+  stage: number;
+  reachedOn: string;
+  name: string;
+  regionCode: string;
+  sectorCode: string;
+  investmentWan: number;
+  investor: string | null;
+  version: number;
+  meetingId: number | null;
+  venueRegionCode: string | null;
+}
+
+/** Thrown inside the transaction to roll it back (bad rows, a dry run, an aborted request); never leaves this module. */
+class Rollback extends Error {}
+
+/**
+ * Imports a ledger file as `actor`. Bad rows are not thrown but reported
+ * (every one, with line, column and reason) and nothing is written. Throws
+ * AppError FORBIDDEN (with `line` and `column`) when a row lies outside the
+ * actor's region, CONFLICT when another write changed one of the file's
+ * projects meanwhile, and BAD_REQUEST when `signal` was aborted; nothing is
+ * written then either.
+ */
+export async function importLedger(ledger: Ledger, actor: Actor, csv: string | Buffer, options: ImportOptions = {}): Promise<ImportReport> {
+  const dryRun = options.dryRun ?? false;
+  const file = readLedgerCsv(csv);
+  const refused = (problems: ImportProblem[]): ImportReport => ({ rows: file.rows.length, created: 0, advanced: 0, updated: 0, unchanged: 0, problems: sortProblems(file, problems), dryRun, provinces: [] });
+  if (file.problems.length) return refused(file.problems);
+  const fieldProblems: ImportProblem[] = [];
+  const rows = checkRows(file, fieldProblems);
+
+  let outcome: { counts: Counts; problems: ImportProblem[] } | undefined;
+  try {
+    const written = await ledger.write(actor, async (tx) => {
+      // Reset on every attempt: the ledger runs this again after a deadlock.
+      outcome = await applyRows(tx, file, rows, [...fieldProblems], options);
+      if (options.signal?.aborted) throw new Rollback("aborted");
+      if (outcome.problems.length || dryRun) throw new Rollback("not to be committed");
+      return outcome.counts;
+    });
+    return { rows: file.rows.length, ...written.value, problems: [], dryRun, provinces: written.provinces };
+  } catch (error) {
+    if (!(error instanceof Rollback)) throw error;
+    if (options.signal?.aborted) throw new AppError(ErrorCode.BAD_REQUEST, "the import was abandoned before it was committed (the request went away or timed out): nothing was written");
+    if (outcome!.problems.length) return refused(outcome!.problems);
+    return { rows: file.rows.length, ...outcome!.counts, problems: [], dryRun, provinces: [] };
+  }
+}
+
+interface Counts {
+  created: number;
+  advanced: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Applies the checked rows in the write's transaction: known references
+ * first, one operation each, then the new ones in chunks. A row the ledger
+ * refuses is recorded and the rest go on, so that one answer lists every bad
+ * row; a row outside the actor's region is kept aside and thrown (as
+ * FORBIDDEN) only when no row is bad.
+ */
+async function applyRows(tx: LedgerTx, file: LedgerFile, rows: readonly CheckedRow[], problems: ImportProblem[], options: ImportOptions): Promise<{ counts: Counts; problems: ImportProblem[] }> {
+  const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
+  const stored = await readStored(tx, rows.map((r) => r.ref));
+  const known = rows.filter((r) => stored.has(r.ref));
+  const fresh = rows.filter((r) => !stored.has(r.ref));
+  let forbidden: AppError | undefined;
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    options.onProgress?.(done, rows.length);
+  };
+  /** Runs one ledger call for `line` (undefined: the paths name their lines), recording what it refuses; true when it went through. */
+  const attempt = async (line: number | undefined, work: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await work();
+      return true;
+    } catch (error) {
+      if (error instanceof LedgerInputError) {
+        for (const p of error.problems) problems.push(problemOf(file, p.field, p.reason, line));
+        return false;
+      }
+      if (error instanceof ForbiddenError) {
+        forbidden ??= forbiddenAt(file, error, line);
+        return false;
+      }
+      throw error;
+    }
+  };
+
+  for (const row of known) {
+    const project = stored.get(row.ref)!;
+    const kind = await applyKnown(tx, file, row, project, problems, attempt);
+    if (kind) counts[kind] += 1;
+    if (options.signal?.aborted) throw new Rollback("aborted");
+    progress(1);
+  }
+  for (let i = 0; i < fresh.length; i += CHUNK) {
+    const chunk = fresh.slice(i, i + CHUNK);
+    if (await attempt(undefined, () => tx.addProjects(chunk.map(draftOf), chunk.map(pathOf), new Problems(), { single: false }))) counts.created += chunk.length;
+    if (options.signal?.aborted) throw new Rollback("aborted");
+    progress(chunk.length);
+  }
+  if (forbidden && problems.length === 0) throw forbidden;
+  return { counts, problems };
+}
+
+/**
+ * One row naming a stored project: a later stage advances it, the same stage
+ * updates its own fields where they differ (or leaves it unchanged), an
+ * earlier stage is a problem, and so is another date or meeting for the
+ * current stage (a date is corrected with correctMilestoneDate, which takes a
+ * reason; a meeting is added with recordAtMeeting).
+ */
+async function applyKnown(
+  tx: LedgerTx,
+  file: LedgerFile,
+  row: CheckedRow,
+  project: StoredProject,
+  problems: ImportProblem[],
+  attempt: (line: number, work: () => Promise<unknown>) => Promise<boolean>,
+): Promise<keyof Counts | null> {
+  const at = (column: Parameters<typeof columnName>[1], reason: string) => problems.push({ line: row.line, column: columnName(file, column), reason });
+  const stage = stageToNumber(row.stage);
+  const storedStage = stageFromNumber(project.stage);
+  if (stage < project.stage) {
+    at("stage", `project ${project.id} (${row.ref}) is already at ${storedStage} since ${project.reachedOn}: a stage only moves forward, not back to ${row.stage}`);
+    return null;
+  }
+  if (stage === project.stage) {
+    const before = problems.length;
+    if (row.reachedOn !== project.reachedOn) {
+      at("date", `project ${project.id} (${row.ref}) reached ${storedStage} on ${project.reachedOn}, not ${row.reachedOn}; a wrong date is corrected with the correctMilestoneDate mutation, which records the reason`);
+    }
+    if (row.meetingId !== project.meetingId) {
+      const was = project.meetingId === null ? "at no meeting" : `at meeting ${project.meetingId}`;
+      at("meetingId", `project ${project.id} (${row.ref}) reached ${storedStage} ${was}, not ${row.meetingId === null ? "at none" : `at meeting ${row.meetingId}`}; a meeting is added with the recordAtMeeting mutation`);
+    } else if (row.venueRegionCode !== project.venueRegionCode) {
+      at("venueRegionCode", `project ${project.id} (${row.ref}) was presented at ${project.venueRegionCode ?? "the meeting as a whole"}, not ${row.venueRegionCode ?? "the meeting as a whole"}`);
+    }
+    if (problems.length > before) return null;
+  }
+  const changes = ownFieldChanges(row, project);
+  let version = project.version;
+  if (changes) {
+    const ok = await attempt(row.line, () => tx.updateProject(String(project.id), version, Object.assign(new UpdateProjectInput(), changes), new Problems()));
+    if (!ok) return null;
+    version += 1;
+  }
+  if (stage === project.stage) return changes ? "updated" : "unchanged";
+  const input = Object.assign(new AdvanceStageInput(), {
+    projectId: String(project.id),
+    stage: row.stage,
+    reachedOn: row.reachedOn,
+    meetingId: row.meetingId === null ? null : String(row.meetingId),
+    venueRegionCode: row.venueRegionCode,
+    expectedVersion: version,
+  });
+  return (await attempt(row.line, () => tx.advanceStage(input, new Problems()))) ? "advanced" : null;
+}
+
+/** The project's own fields the row changes, as an UpdateProjectInput's fields; null when none. */
+function ownFieldChanges(row: CheckedRow, project: StoredProject): Partial<UpdateProjectInput> | null {
+  const changes: Partial<UpdateProjectInput> = {};
+  if (row.name !== project.name) changes.name = row.name;
+  if (row.regionCode !== project.regionCode) changes.regionCode = row.regionCode;
+  if (row.sectorCode !== project.sectorCode) changes.sectorCode = row.sectorCode;
+  if (row.investmentWan !== project.investmentWan) changes.investment = row.investmentWan / 10_000;
+  if (row.investor !== undefined && row.investor !== project.investor) changes.investor = row.investor;
+  return Object.keys(changes).length ? changes : null;
+}
+
+/**
+ * The stored projects of these references, with the codes and the current
+ * milestone's meeting and venue a row is compared with. Every join is a LEFT
+ * JOIN so that the read starts from the references: with inner joins and
+ * 500 references MariaDB 10.11 chose to start from `sector` and walk each
+ * sector's projects (79 ms a chunk at 20,000 projects, 171 ms at 100,000,
+ * instead of a few).
+ */
+async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<string, StoredProject>> {
+  const stored = new Map<string, StoredProject>();
+  for (let i = 0; i < refs.length; i += READ_CHUNK) {
+    const chunk = refs.slice(i, i + READ_CHUNK);
+    const rows = await tx.read<Record<string, unknown>>(
+      "SELECT p.id, p.ref, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
+        "FROM project p LEFT JOIN region r ON r.id = p.region_id LEFT JOIN sector s ON s.id = p.sector_id " +
+        "LEFT JOIN milestone m ON m.project_id = p.id AND m.stage = p.stage LEFT JOIN region v ON v.id = m.venue_region_id " +
+        `WHERE p.ref IN (${chunk.map(() => "?").join(", ")})`,
+      chunk,
+    );
+    for (const row of rows) {
+      stored.set(String(row.ref), {
+        id: Number(row.id),
+        stage: Number(row.stage),
+        reachedOn: isoDay(row.stage_reached_on),
+        name: String(row.name),
+        regionCode: String(row.region_code),
+        sectorCode: String(row.sector_code),
+        investmentWan: Number(row.investment_wan),
+        investor: row.investor === null ? null : String(row.investor),
+        version: Number(row.version),
+        meetingId: row.meeting_id === null ? null : Number(row.meeting_id),
+        venueRegionCode: row.venue_code === null ? null : String(row.venue_code),
+      });
+    }
+  }
+  return stored;
+}
+
+/** The ledger's FORBIDDEN with the line and column of the row that caused it. */
+function forbiddenAt(file: LedgerFile, error: ForbiddenError, line: number | undefined): AppError {
+  const where = problemOf(file, String(error.extensions.field ?? ""), error.message, line);
+  const column = where.column ?? columnName(file, "regionCode");
+  return new AppError(ErrorCode.FORBIDDEN, `line ${where.line}, ${column}: ${error.message}; nothing was imported`, { line: where.line, column });
+}
+
+/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
+function isoDay(value: unknown): string {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+}

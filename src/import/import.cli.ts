@@ -1,0 +1,153 @@
+import "reflect-metadata";
+
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+
+import { SingleBar } from "cli-progress";
+
+import { authenticate } from "../auth/tokens";
+import { AppError, ErrorCode } from "../common/errors";
+import { loadTrees } from "../common/trees";
+import { ConfigError, loadConfig } from "../config";
+import { DatabaseError, openDatabase } from "../db/open-database";
+import { actorOf } from "../ledger/actor";
+import { Ledger } from "../ledger/ledger";
+import { type ImportReport, importLedger } from "./import-ledger";
+import type { ImportProblem } from "./ledger-csv";
+
+const USAGE = "usage: npm run import -- <ledger.csv> --token <token> [--dry-run]";
+/** Rows from which the progress bar is shown (on a terminal only): smaller files are done before it would be read. */
+const PROGRESS_FROM_ROWS = 2000;
+
+/** A command line that is not USAGE's. */
+class UsageError extends Error {}
+
+/**
+ * `npm run import -- ledger.csv --token mpg_… [--dry-run]`: imports a region's
+ * ledger file as the office holding the token, exactly as
+ * `POST /import/projects.csv` does. Prints what it did, or a table of every
+ * bad row (line, column, reason) and writes nothing. Exit 0 when the file
+ * went in (or would, with --dry-run); 1 when it was refused (bad rows,
+ * FORBIDDEN, CONFLICT) or failed; 2 for a wrong command line, an unreadable
+ * file or a token that is not good. The database is the server's:
+ * DATABASE_URL, else SQLITE_PATH.
+ */
+async function main(argv: string[]): Promise<number> {
+  let command: { file: string; token: string; dryRun: boolean };
+  let csv: Buffer;
+  try {
+    command = parseCommand(argv);
+    csv = readFile(command.file);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  try {
+    let viewer;
+    try {
+      viewer = await authenticate(db, `Bearer ${command.token}`);
+    } catch (error) {
+      if (!(error instanceof AppError && error.extensions.code === ErrorCode.UNAUTHENTICATED)) throw error;
+      process.stderr.write(`UNAUTHENTICATED: ${error.message} (make one with npm run token -- create)\n`);
+      return 2;
+    }
+    const ledger = new Ledger(db, { futureDays: config.ledgerFutureDays }, () => loadTrees(db));
+    const bar = process.stderr.isTTY ? new SingleBar({ format: "importing [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
+    let barShown = false;
+    let report: ImportReport;
+    try {
+      report = await importLedger(ledger, actorOf(viewer!), csv, {
+        dryRun: command.dryRun,
+        onProgress: (done, total) => {
+          if (!bar || total < PROGRESS_FROM_ROWS) return;
+          if (!barShown) bar.start(total, 0);
+          barShown = true;
+          bar.update(done);
+          if (done === total) {
+            bar.stop();
+            process.stderr.write(command.dryRun ? "checked; rolling back (dry run)…\n" : "checked; writing the rollups and history, committing…\n");
+          }
+        },
+      });
+    } catch (error) {
+      if (barShown) bar!.stop();
+      const code = error instanceof AppError ? error.extensions.code : undefined;
+      if (code !== ErrorCode.FORBIDDEN && code !== ErrorCode.CONFLICT) throw error;
+      process.stderr.write(`${code}: ${(error as AppError).message}\n`);
+      return 1;
+    }
+    process.stdout.write(summary(command.file, report));
+    return report.problems.length ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function parseCommand(argv: string[]): { file: string; token: string; dryRun: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { token: { type: "string" }, "dry-run": { type: "boolean" } }, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one file at a time (got ${positionals.length})` : "no file given");
+  if (!values.token) throw new UsageError("--token is required: the write token of the office whose ledger this is");
+  return { file: positionals[0], token: values.token, dryRun: values["dry-run"] ?? false };
+}
+
+function readFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** What the import did in one line, or the table of its problems and the line saying nothing was written. */
+function summary(file: string, report: ImportReport): string {
+  if (report.problems.length) {
+    const rows = new Set(report.problems.map((p) => p.line)).size;
+    return `${table(report.problems)}${file}: ${report.problems.length} problem${plural(report.problems.length)} in ${rows} line${plural(rows)} of ${report.rows} row${plural(report.rows)}: nothing was imported\n`;
+  }
+  const counts = `${report.created} created, ${report.advanced} advanced, ${report.updated} updated, ${report.unchanged} unchanged`;
+  const rows = `${report.rows} row${plural(report.rows)}`;
+  if (report.dryRun) return `${file}: ${rows} would go in (${counts}); dry run: nothing was written\n`;
+  if (report.unchanged === report.rows) return `${file}: ${rows}, all unchanged: the ledger already holds this file, nothing was written\n`;
+  return `${file}: ${rows} imported: ${counts}\n`;
+}
+
+/** Problems as an aligned table (CJK characters counted two columns wide). */
+function table(problems: readonly ImportProblem[]): string {
+  const header = ["LINE", "COLUMN", "REASON"];
+  const rows = problems.map((p) => [String(p.line), p.column ?? "-", p.reason]);
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => displayWidth(row[i]))));
+  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i] - displayWidth(cell)))).join("  ");
+  return [header, ...rows].map(line).join("\n") + "\n";
+}
+
+function plural(n: number): string {
+  return n === 1 ? "" : "s";
+}
+
+/** Terminal columns `text` takes: two for East Asian wide and fullwidth characters, one for the rest. */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
+    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
+    else process.stderr.write(`import failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
