@@ -9,7 +9,7 @@ import type { Actor } from "../ledger/actor";
 import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, sortProblems } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, refKey, sortProblems } from "./ledger-csv";
 
 /** New rows per `addProjects` call: the progress bar moves between calls; the transaction is one whatever the size. */
 const CHUNK = 1000;
@@ -47,6 +47,7 @@ export interface ImportReport {
 /** A stored project a row of the file names by its reference. */
 interface StoredProject {
   id: number;
+  ref: string;
   stage: number;
   reachedOn: string;
   name: string;
@@ -113,8 +114,8 @@ interface Counts {
 async function applyRows(tx: LedgerTx, file: LedgerFile, rows: readonly CheckedRow[], problems: ImportProblem[], options: ImportOptions): Promise<{ counts: Counts; problems: ImportProblem[] }> {
   const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
   const stored = await readStored(tx, rows.map((r) => r.ref));
-  const known = rows.filter((r) => stored.has(r.ref));
-  const fresh = rows.filter((r) => !stored.has(r.ref));
+  const known = rows.filter((r) => stored.has(refKey(r.ref)));
+  const fresh = rows.filter((r) => !stored.has(refKey(r.ref)));
   let forbidden: AppError | undefined;
   let done = 0;
   const progress = (n: number) => {
@@ -140,7 +141,7 @@ async function applyRows(tx: LedgerTx, file: LedgerFile, rows: readonly CheckedR
   };
 
   for (const row of known) {
-    const project = stored.get(row.ref)!;
+    const project = stored.get(refKey(row.ref))!;
     const kind = await applyKnown(tx, file, row, project, problems, attempt);
     if (kind) counts[kind] += 1;
     if (options.signal?.aborted) throw new Rollback("aborted");
@@ -174,6 +175,10 @@ async function applyKnown(
   const at = (column: Parameters<typeof columnName>[1], reason: string) => problems.push({ line: row.line, column: columnName(file, column), reason });
   const stage = stageToNumber(row.stage);
   const storedStage = stageFromNumber(project.stage);
+  if (project.ref !== row.ref) {
+    at("ref", `the database holds this reference as "${project.ref}" (project ${project.id}), letter case and width aside: write it as stored`);
+    return null;
+  }
   if (stage < project.stage) {
     at("stage", `project ${project.id} (${row.ref}) is already at ${storedStage} since ${project.reachedOn}: a stage only moves forward, not back to ${row.stage}`);
     return null;
@@ -222,7 +227,8 @@ function ownFieldChanges(row: CheckedRow, project: StoredProject): Partial<Updat
 }
 
 /**
- * The stored projects of these references, with the codes and the current
+ * The stored projects of these references (by `refKey`: the database may
+ * answer "AB-1" for "ab-1"), with the codes and the current
  * milestone's meeting and venue a row is compared with. Every join is a LEFT
  * JOIN so that the read starts from the references: with inner joins and
  * 500 references MariaDB 10.11 chose to start from `sector` and walk each
@@ -241,8 +247,9 @@ async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<st
       chunk,
     );
     for (const row of rows) {
-      stored.set(String(row.ref), {
+      stored.set(refKey(String(row.ref)), {
         id: Number(row.id),
+        ref: String(row.ref),
         stage: Number(row.stage),
         reachedOn: isoDay(row.stage_reached_on),
         name: String(row.name),

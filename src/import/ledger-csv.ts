@@ -171,7 +171,7 @@ export function readLedgerCsv(input: string | Buffer): LedgerFile {
  * others goes to `problems`.
  */
 export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedRow[] {
-  const firstLineOf = new Map<string, number>();
+  const firstLineOf = new Map<string, { line: number; ref: string }>();
   const checked: CheckedRow[] = [];
   for (const row of file.rows) {
     const before = problems.length;
@@ -188,11 +188,12 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
       }
     }
     if (v.ref !== "") {
-      const first = firstLineOf.get(v.ref);
+      const first = firstLineOf.get(refKey(v.ref));
       if (first !== undefined) {
-        at("ref", `the same reference as line ${first}: one row per project`);
+        const differs = first.ref === v.ref ? "" : ` ("${first.ref}": references are compared without regard to letter case or width)`;
+        at("ref", `the same reference as line ${first.line}${differs}: one row per project`);
         reported.add("ref");
-      } else firstLineOf.set(v.ref, row.line);
+      } else firstLineOf.set(refKey(v.ref), { line: row.line, ref: v.ref });
     }
     const investment = v.investment === "" ? undefined : parseAmount(v.investment);
     if (investment === null) {
@@ -248,6 +249,15 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
     });
   }
   return checked;
+}
+
+/**
+ * A reference as references are told apart: MariaDB's utf8mb4_unicode_ci
+ * unique index holds "ab-1", "AB-1" and "ＡＢ-1" as one, so the import does
+ * too, on every database (SQLite's index alone would take them as three).
+ */
+export function refKey(ref: string): string {
+  return ref.normalize("NFKC").toLowerCase();
 }
 
 /** The project a new row adds: itself and its one milestone. */

@@ -235,6 +235,20 @@ describe.each(DB_KINDS)("ledger import on %s", (kind) => {
     ]);
   });
 
+  it("two references differing only in letter case or width are the same reference: twice in one file is an error", async () => {
+    const [ref] = refs(1);
+    const report = await importLedger(ledger, city, csv(`${ref}-ab,甲项目,410122,LOG,1,,SIGNED,2024-01-01,,`, `${ref}-ＡＢ,乙项目,410122,LOG,1,,SIGNED,2024-01-01,,`));
+    expect(report.problems).toEqual([{ line: 3, column: "ref", reason: `the same reference as line 2 ("${ref}-ab": references are compared without regard to letter case or width): one row per project` }]);
+  });
+
+  it(`a reference stored as "X-AB" and written "x-ab" is ${kind === "mysql" ? "refused: MariaDB's unique index holds them as one" : "another project: SQLite's unique index holds them as two"}`, async () => {
+    const [ref] = refs(1);
+    await importLedger(ledger, city, csv(`${ref}-AB,甲项目,410122,LOG,1,,SIGNED,2024-01-01,,`));
+    const report = await importLedger(ledger, city, csv(`${ref.toLowerCase()}-ab,甲项目,410122,LOG,1,,SIGNED,2024-01-01,,`));
+    if (kind === "mysql") expect(report.problems).toEqual([{ line: 2, column: "ref", reason: expect.stringContaining(`the database holds this reference as "${ref}-AB"`) }]);
+    else expect(report).toMatchObject({ created: 1, problems: [] });
+  });
+
   it("a dry run checks every rule and writes nothing, and says what the import would do", async () => {
     const [a, b] = refs(2);
     await importLedger(ledger, city, csv(`${a},中牟县甲项目,410122,LOG,1,,SIGNED,2024-01-01,,`));
