@@ -4,6 +4,9 @@
  * then all rows written in one transaction through the ledger, or none.
  */
 import { AppError, ErrorCode } from "../common/errors";
+import { loadTrees } from "../common/trees";
+import type { SqlClient } from "../db/sql-counter";
+import type { RegionTree } from "../region/region.type";
 import { stageFromNumber, stageToNumber } from "../common/stage";
 import type { Actor } from "../ledger/actor";
 import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
@@ -83,7 +86,7 @@ export async function importLedger(ledger: Ledger, actor: Actor, csv: string | B
   try {
     const written = await ledger.write(actor, async (tx) => {
       // Reset on every attempt: the ledger runs this again after a deadlock.
-      outcome = await applyRows(tx, file, rows, [...fieldProblems], options);
+      outcome = await applyRows(tx, actor, file, rows, [...fieldProblems], options);
       if (options.signal?.aborted) throw new Rollback("aborted");
       if (outcome.problems.length || dryRun) throw new Rollback("not to be committed");
       return outcome.counts;
@@ -111,7 +114,14 @@ interface Counts {
  * row; a row outside the actor's region is kept aside and thrown (as
  * FORBIDDEN) only when no row is bad.
  */
-async function applyRows(tx: LedgerTx, file: LedgerFile, rows: readonly CheckedRow[], problems: ImportProblem[], options: ImportOptions): Promise<{ counts: Counts; problems: ImportProblem[] }> {
+async function applyRows(
+  tx: LedgerTx,
+  actor: Actor,
+  file: LedgerFile,
+  rows: readonly CheckedRow[],
+  problems: ImportProblem[],
+  options: ImportOptions,
+): Promise<{ counts: Counts; problems: ImportProblem[] }> {
   const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
   const stored = await readStored(tx, rows.map((r) => r.ref));
   const known = rows.filter((r) => stored.has(refKey(r.ref)));
@@ -140,10 +150,16 @@ async function applyRows(tx: LedgerTx, file: LedgerFile, rows: readonly CheckedR
     }
   };
 
+  let regions: RegionTree | undefined;
   for (const row of known) {
     const project = stored.get(refKey(row.ref))!;
     const kind = await applyKnown(tx, file, row, project, problems, attempt);
     if (kind) counts[kind] += 1;
+    if (kind === "unchanged" && actor.scopeRegionId !== null && !forbidden) {
+      // The ledger checks scope on a write; a row that writes nothing is checked here, so that a file holds only rows the token may write.
+      regions ??= (await loadTrees({ query: (sql: string, params?: unknown[]) => tx.read(sql, params ?? []) } as SqlClient)).regions;
+      forbidden = outsideScope(file, actor, regions, row, project.regionCode);
+    }
     if (options.signal?.aborted) throw new Rollback("aborted");
     progress(1);
   }
@@ -188,10 +204,10 @@ async function applyKnown(
     if (row.reachedOn !== project.reachedOn) {
       at("date", `project ${project.id} (${row.ref}) reached ${storedStage} on ${project.reachedOn}, not ${row.reachedOn}; a wrong date is corrected with the correctMilestoneDate mutation, which records the reason`);
     }
-    if (row.meetingId !== project.meetingId) {
+    if (row.meetingId !== undefined && row.meetingId !== project.meetingId) {
       const was = project.meetingId === null ? "at no meeting" : `at meeting ${project.meetingId}`;
       at("meetingId", `project ${project.id} (${row.ref}) reached ${storedStage} ${was}, not ${row.meetingId === null ? "at none" : `at meeting ${row.meetingId}`}; a meeting is added with the recordAtMeeting mutation`);
-    } else if (row.venueRegionCode !== project.venueRegionCode) {
+    } else if (row.venueRegionCode !== undefined && row.venueRegionCode !== project.venueRegionCode) {
       at("venueRegionCode", `project ${project.id} (${row.ref}) was presented at ${project.venueRegionCode ?? "the meeting as a whole"}, not ${row.venueRegionCode ?? "the meeting as a whole"}`);
     }
     if (problems.length > before) return null;
@@ -208,8 +224,8 @@ async function applyKnown(
     projectId: String(project.id),
     stage: row.stage,
     reachedOn: row.reachedOn,
-    meetingId: row.meetingId === null ? null : String(row.meetingId),
-    venueRegionCode: row.venueRegionCode,
+    meetingId: row.meetingId == null ? null : String(row.meetingId),
+    venueRegionCode: row.venueRegionCode ?? null,
     expectedVersion: version,
   });
   return (await attempt(row.line, () => tx.advanceStage(input, new Problems()))) ? "advanced" : null;
@@ -264,6 +280,16 @@ async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<st
     }
   }
   return stored;
+}
+
+/** FORBIDDEN, worded as the ledger words it, when a stored project a row names lies outside the actor's region; undefined when inside. */
+function outsideScope(file: LedgerFile, actor: Actor, regions: RegionTree, row: CheckedRow, regionCode: string): AppError | undefined {
+  const region = regions.byCode(regionCode);
+  if (!region || regions.lineageOf(region.id).some((node) => node.id === actor.scopeRegionId)) return undefined;
+  const scope = regions.byId(actor.scopeRegionId!);
+  const column = columnName(file, "regionCode");
+  const message = `${actor.office} may write in ${scope ? `${scope.name} (${scope.code})` : "its region"} only, not a project in ${region.name} (${region.code})`;
+  return new AppError(ErrorCode.FORBIDDEN, `line ${row.line}, ${column}: ${message}; nothing was imported`, { line: row.line, column });
 }
 
 /** The ledger's FORBIDDEN with the line and column of the row that caused it. */

@@ -90,8 +90,10 @@ export interface CheckedRow {
   stage: ProjectStage;
   /** YYYY-MM-DD. */
   reachedOn: string;
-  meetingId: number | null;
-  venueRegionCode: string | null;
+  /** Null when the cell is empty; undefined when the file has no such column (a stored project's meeting is then not compared). */
+  meetingId: number | null | undefined;
+  /** Null when the cell is empty; undefined when the file has no such column. */
+  venueRegionCode: string | null | undefined;
 }
 
 /**
@@ -244,8 +246,8 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
       investor: hasInvestor ? v.investor || null : undefined,
       stage: stage!,
       reachedOn: reachedOn!,
-      meetingId: v.meetingId === "" ? null : Number(v.meetingId),
-      venueRegionCode: v.venueRegionCode || null,
+      meetingId: !file.columns.has("meetingId") ? undefined : v.meetingId === "" ? null : Number(v.meetingId),
+      venueRegionCode: !file.columns.has("venueRegionCode") ? undefined : v.venueRegionCode || null,
     });
   }
   return checked;
@@ -269,7 +271,7 @@ export function draftOf(row: CheckedRow): ProjectDraft {
     sectorCode: row.sectorCode,
     investmentWan: row.investmentWan,
     investor: row.investor ?? null,
-    milestones: [{ stage: row.stage, reachedOn: row.reachedOn, meetingId: row.meetingId, venueRegionCode: row.venueRegionCode }],
+    milestones: [{ stage: row.stage, reachedOn: row.reachedOn, meetingId: row.meetingId ?? null, venueRegionCode: row.venueRegionCode ?? null }],
   };
 }
 

@@ -280,6 +280,23 @@ describe.each(DB_KINDS)("ledger import on %s", (kind) => {
     expect(await footprint(db)).toEqual(before);
   });
 
+  it("a county token cannot re-import a file holding a neighbour's project even unchanged: FORBIDDEN, a file holds only its own rows", async () => {
+    const [own, neighbour] = refs(2);
+    const file = csv(`${own},中牟县项目,410122,LOG,1,,SIGNED,2024-01-01,,`, `${neighbour},新郑市项目,410184,LOG,1,,SIGNED,2024-01-01,,`);
+    await importLedger(ledger, city, file);
+    const error = await rejection(importLedger(ledger, county, file));
+    expect(error.extensions).toMatchObject({ code: ErrorCode.FORBIDDEN, line: 3, column: "regionCode" });
+    expect(error.message).toMatch(/may write in 中牟县 \(410122\) only, not a project in 新郑市 \(410184\)/);
+  });
+
+  it("a file without the meeting columns leaves the meeting of a stored milestone as it is", async () => {
+    const [ref] = refs(1);
+    const meetingId = Number((await db.query("SELECT id FROM meeting ORDER BY id LIMIT 1"))[0].id);
+    await importLedger(ledger, city, csv(`${ref},中牟县会上签约项目,410122,LOG,6,,SIGNED,2021-07-10,${meetingId},410100`));
+    const report = await importLedger(ledger, city, `ref,name,regionCode,sectorCode,investment,stage,date\n${ref},中牟县会上签约项目,410122,LOG,6,SIGNED,2021-07-10\n`);
+    expect(report).toMatchObject({ unchanged: 1, problems: [] });
+  });
+
   describe("POST /import/projects.csv", () => {
     let url: string;
     let close: () => Promise<void>;
@@ -322,6 +339,8 @@ describe.each(DB_KINDS)("ledger import on %s", (kind) => {
       const dry = await post(csv(`${a},甲,410122,LOG,1,,SIGNED,2024-01-01,,`), countyToken, "?dryRun=true");
       expect(dry).toMatchObject({ status: 200, body: { created: 1, dryRun: true } });
       expect(await footprint(db)).toEqual(before);
+      const wrong = await post(csv(`${a},甲,410122,LOG,1,,SIGNED,2024-01-01,,`), countyToken, "?dryRun=yes");
+      expect(wrong).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: "BAD_REQUEST", field: "dryRun" } }] } });
     });
 
     it("answers 401 without a good token, 403 for a neighbour's row, 413 above the limit, as JSON errors", async () => {
