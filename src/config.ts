@@ -83,6 +83,8 @@ export interface Limits {
   responseBytes: number;
   /** Rows a breakdown CSV export may have at most, as the cost model bounds them (MAX_EXPORT_ROWS, default 200000); the rows are held in memory. */
   exportRows: number;
+  /** Bytes of a ledger file POSTed to /import/projects.csv (IMPORT_MAX_BYTES, default 20000000); larger is a 413. */
+  importBytes: number;
 }
 
 /** A setting that cannot be used; its message names the setting and the value. */
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
     limits: {
+      importBytes: readInt(env, "IMPORT_MAX_BYTES", 20_000_000, 1_000, 1_000_000_000),
       bodyBytes: readInt(env, "MAX_BODY_BYTES", 1_000_000, 1_000, 100_000_000),
       documentBytes: readInt(env, "MAX_DOCUMENT_BYTES", 100_000, 100, 10_000_000),
       tokens: readInt(env, "MAX_TOKENS", 5_000, 10, 1_000_000),

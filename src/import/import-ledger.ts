@@ -9,10 +9,10 @@ import type { SqlClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import { stageFromNumber, stageToNumber } from "../common/stage";
 import type { Actor } from "../ledger/actor";
-import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
+import { ForbiddenError, type Ledger, type LedgerTx, refKey } from "../ledger/ledger";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, refKey, sortProblems } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, sortProblems } from "./ledger-csv";
 
 /** New rows per `addProjects` call: the progress bar moves between calls; the transaction is one whatever the size. */
 const CHUNK = 1000;

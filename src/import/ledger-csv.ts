@@ -9,6 +9,7 @@ import { ProjectStage } from "../common/stage";
 import type { ProjectDraft } from "../ledger/ledger";
 import { checkFields, CreateProjectInput } from "../ledger/ledger.inputs";
 import { Problems } from "../ledger/problems";
+import { refKey } from "../ledger/ledger";
 
 /** What an import found wrong: the file's line (1 is the header), the column as the header names it (null: the whole line or file), and why. */
 export interface ImportProblem {
@@ -253,14 +254,6 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
   return checked;
 }
 
-/**
- * A reference as references are told apart: MariaDB's utf8mb4_unicode_ci
- * unique index holds "ab-1", "AB-1" and "ＡＢ-1" as one, so the import does
- * too, on every database (SQLite's index alone would take them as three).
- */
-export function refKey(ref: string): string {
-  return ref.normalize("NFKC").toLowerCase();
-}
 
 /** The project a new row adds: itself and its one milestone. */
 export function draftOf(row: CheckedRow): ProjectDraft {

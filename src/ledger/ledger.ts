@@ -231,6 +231,15 @@ function isLockContention(error: unknown): boolean {
   return driver?.errno === 1213 || driver?.errno === 1205 || driver?.code === "SQLITE_BUSY";
 }
 
+/**
+ * A ledger reference as MariaDB's unique index tells them apart (its
+ * collation ignores letter case and width): two references with the same key
+ * are one. SQLite's index is stricter, so the ledger checks by this key on both.
+ */
+export function refKey(ref: string): string {
+  return ref.normalize("NFKC").toLowerCase();
+}
+
 function parseId(value: string | null | undefined): number | null {
   return typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : null;
 }
@@ -495,7 +504,7 @@ export class LedgerTx {
     for (let i = 0; i < refs.length; i += 500) {
       const chunk = refs.slice(i, i + 500);
       const rows: Array<{ ref: string }> = await this.query(`SELECT ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk);
-      for (const row of rows) taken.add(row.ref);
+      for (const row of rows) taken.add(refKey(row.ref));
     }
     const seen = new Set<string>();
     const rows: unknown[][] = [];
@@ -509,9 +518,10 @@ export class LedgerTx {
         }
       }
       if (draft.ref) {
-        if (taken.has(draft.ref)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" is taken by another project`);
-        else if (seen.has(draft.ref)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" appears twice`);
-        seen.add(draft.ref);
+        const key = refKey(draft.ref);
+        if (taken.has(key)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" is taken by another project`);
+        else if (seen.has(key)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" appears twice`);
+        seen.add(key);
       }
       const region = this.projectRegion(problems, fieldOf(i, "regionCode"), draft.regionCode);
       const sectorId = this.sectorId(problems, fieldOf(i, "sectorCode"), draft.sectorCode);
@@ -555,9 +565,19 @@ export class LedgerTx {
 
     const ids: number[] = [];
     const columns = "ref, name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version";
-    for (const row of rows) {
-      // One row per statement: the only way to learn each id on both databases whatever the auto-increment lock mode.
-      ids.push(insertedId(await this.query(`INSERT INTO project (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row)));
+    const row10 = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    if (rows.length > 1 && rows.every((row) => row[0] !== null)) {
+      // With references (the import, the seed): 500 rows per statement, ids read back by reference, whatever the auto-increment lock mode.
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await this.query(`INSERT INTO project (${columns}) VALUES ${chunk.map(() => row10).join(", ")}`, chunk.flat());
+        const found: Array<{ id: number; ref: string }> = await this.query(`SELECT id, ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk.map((row) => row[0]));
+        const idOf = new Map(found.map((row) => [refKey(row.ref), Number(row.id)]));
+        for (const row of chunk) ids.push(idOf.get(refKey(row[0] as string))!);
+      }
+    } else {
+      // One row per statement: the only way to learn each id on both databases without a reference.
+      for (const row of rows) ids.push(insertedId(await this.query(`INSERT INTO project (${columns}) VALUES ${row10}`, row)));
     }
     const milestoneRows = placed.flatMap((p, i) => p.milestones.map(([stage, reachedOn, meetingId, venueRegionId]) => [ids[i], stage, reachedOn, meetingId, venueRegionId]));
     for (let i = 0; i < milestoneRows.length; i += 500) {

@@ -126,7 +126,7 @@ export function requestTracking(obs: Observability): RequestHandler {
 
 /** The route a path belongs to, for labels (never the raw path, which a client could vary without end). */
 function routeOf(path: string): string {
-  for (const route of ["/graphql", "/export/breakdown.csv", "/export/projects.csv", "/health/live", "/health/ready", "/health", "/metrics", "/explorer"]) {
+  for (const route of ["/graphql", "/export/breakdown.csv", "/export/projects.csv", "/import/projects.csv", "/health/live", "/health/ready", "/health", "/metrics", "/explorer"]) {
     if (path === route || path.startsWith(`${route}/`)) return route;
   }
   return path === "/" ? "/" : "(other)";

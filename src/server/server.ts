@@ -22,6 +22,7 @@ import { exportRoutes } from "../export/export.routes";
 import type { Context } from "../common/context";
 import { authentication, viewerOf } from "./authentication";
 import { createContext } from "./context";
+import { importRoutes } from "../import/import.routes";
 import { readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
@@ -123,6 +124,9 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       maxAge: 600,
     }),
   );
+  // Before the request timeout: a large ledger file may take longer than a query (an import still running when a
+  // timeout answers is rolled back, never committed).
+  app.use(importRoutes({ db, ledgerFor: () => createContext(db, contextOptions).ledger(), maxBytes: config.limits.importBytes, onWrite: () => shared?.expireVersions() }));
   app.use(requestTimeout(config.timeouts.requestMs));
   const live: RequestHandler = (_req, res) => {
     res.setHeader("cache-control", "no-store");

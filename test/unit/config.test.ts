@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       aggregateCacheMaxRows: 200_000,
       httpCacheMaxAge: 10,
       limits: {
+        importBytes: 20_000_000,
         bodyBytes: 1_000_000,
         documentBytes: 100_000,
         tokens: 5_000,

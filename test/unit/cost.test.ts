@@ -197,6 +197,7 @@ describe("breakdowns", () => {
 
 describe("checkCost", () => {
   const limits = (cost: number): Limits => ({
+    importBytes: 20_000_000,
     bodyBytes: 1_000_000,
     documentBytes: 100_000,
     tokens: 5000,
