@@ -3,8 +3,9 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 
 import { BadUserInputError } from "../common/errors";
-import { ConfigError, loadConfig } from "../config";
-import { DatabaseError, openDatabase } from "../db/open-database";
+import { formatTable, runCommand } from "../common/cli";
+import { loadConfig } from "../config";
+import { openDatabase } from "../db/open-database";
 import { type TokenSummary, createToken, listTokens, revokeToken } from "./tokens";
 
 const USAGE = [
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
         ].join("\n"),
       );
     } else if (command.kind === "list") {
-      process.stdout.write(formatTable(await listTokens(db)));
+      process.stdout.write(tokenTable(await listTokens(db)));
     } else {
       const token = await revokeToken(db, command.id);
       process.stdout.write(`token ${token.id} (${token.office}, ${token.regionCode} ${token.regionName}) is revoked since ${token.revokedAt}\n`);
@@ -92,31 +93,10 @@ function parseCommand(argv: string[]): Command {
   throw new UsageError(verb === undefined ? "no command given" : `unknown command: ${verb}`);
 }
 
-/** The tokens as an aligned table (CJK characters counted two columns wide); "no tokens" when there are none. */
-function formatTable(tokens: TokenSummary[]): string {
+/** The tokens as an aligned table; "no tokens" when there are none. */
+function tokenTable(tokens: TokenSummary[]): string {
   if (tokens.length === 0) return "no tokens\n";
-  const header = ["ID", "REGION", "OFFICE", "CREATED", "REVOKED"];
-  const rows = tokens.map((t) => [String(t.id), `${t.regionCode} ${t.regionName}`, t.office, t.createdAt, t.revokedAt ?? "-"]);
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => displayWidth(row[i]))));
-  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i] - displayWidth(cell)))).join("  ");
-  return [header, ...rows].map(line).join("\n") + "\n";
+  return formatTable(["ID", "REGION", "OFFICE", "CREATED", "REVOKED"], tokens.map((t) => [String(t.id), `${t.regionCode} ${t.regionName}`, t.office, t.createdAt, t.revokedAt ?? "-"]));
 }
 
-/** Terminal columns `text` takes: two for East Asian wide and fullwidth characters, one for the rest. */
-function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) width += WIDE.test(ch) ? 2 : 1;
-  return width;
-}
-
-const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
-    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
-    else process.stderr.write(`token failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand("token", () => main(process.argv.slice(2)));

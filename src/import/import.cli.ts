@@ -8,8 +8,9 @@ import { SingleBar } from "cli-progress";
 import { authenticate } from "../auth/tokens";
 import { AppError, ErrorCode } from "../common/errors";
 import { loadTrees } from "../common/trees";
-import { ConfigError, loadConfig } from "../config";
-import { DatabaseError, openDatabase } from "../db/open-database";
+import { formatTable, runCommand } from "../common/cli";
+import { loadConfig } from "../config";
+import { openDatabase } from "../db/open-database";
 import { actorOf } from "../ledger/actor";
 import { Ledger } from "../ledger/ledger";
 import { type ImportReport, importLedger } from "./import-ledger";
@@ -120,34 +121,13 @@ function summary(file: string, report: ImportReport): string {
   return `${file}: ${rows} imported: ${counts}\n`;
 }
 
-/** Problems as an aligned table (CJK characters counted two columns wide). */
+/** Problems as an aligned table. */
 function table(problems: readonly ImportProblem[]): string {
-  const header = ["LINE", "COLUMN", "REASON"];
-  const rows = problems.map((p) => [String(p.line), p.column ?? "-", p.reason]);
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => displayWidth(row[i]))));
-  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i] - displayWidth(cell)))).join("  ");
-  return [header, ...rows].map(line).join("\n") + "\n";
+  return formatTable(["LINE", "COLUMN", "REASON"], problems.map((p) => [String(p.line), p.column ?? "-", p.reason]));
 }
 
 function plural(n: number): string {
   return n === 1 ? "" : "s";
 }
 
-/** Terminal columns `text` takes: two for East Asian wide and fullwidth characters, one for the rest. */
-function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) width += WIDE.test(ch) ? 2 : 1;
-  return width;
-}
-
-const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}]/u;
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
-    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
-    else process.stderr.write(`import failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand("import", () => main(process.argv.slice(2)));

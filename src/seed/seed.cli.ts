@@ -1,7 +1,8 @@
 import "reflect-metadata";
 
-import { ConfigError, loadConfig } from "../config";
-import { DatabaseError, openDatabase } from "../db/open-database";
+import { runCommand } from "../common/cli";
+import { loadConfig } from "../config";
+import { openDatabase } from "../db/open-database";
 import { seedDatabase } from "./seed";
 
 /** `npm run seed`: applies pending migrations, then loads the shipped data (idempotent) into the configured database. */
@@ -17,9 +18,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
-  else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
-  else process.stderr.write(`Seeding failed: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runCommand("seeding", main);

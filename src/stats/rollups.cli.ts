@@ -1,8 +1,9 @@
 import "reflect-metadata";
 
-import { ConfigError, loadConfig } from "../config";
+import { runCommand } from "../common/cli";
+import { loadConfig } from "../config";
 import { bumpTreeVersion } from "../db/data-version";
-import { DatabaseError, openDatabase } from "../db/open-database";
+import { openDatabase } from "../db/open-database";
 import { rebuildRollups, verifyRollups } from "./rollups";
 
 const USAGE = "usage: npm run rollups -- verify | rebuild";
@@ -42,12 +43,4 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
-    else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
-    else process.stderr.write(`rollups failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand("rollups", () => main(process.argv[2]));

@@ -31,7 +31,7 @@ describe.each(DB_KINDS)("POST /import/projects.csv on %s", (kind) => {
   it("refuses an upload without a token with 401 and writes nothing", async () => {
     const response = await upload(null);
     expect(response.status).toBe(401);
-    expect((await response.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("imports the sample with a 郑州市 token, says so on the second upload, and the next query sees it at once", async () => {
@@ -39,7 +39,7 @@ describe.each(DB_KINDS)("POST /import/projects.csv on %s", (kind) => {
     const before = (await server.gql(`{ region(code: "410100") { stats { projectCount } } }`)).data.region.stats.projectCount;
     const dry = await upload(token, "?dryRun=true");
     expect(dry.status).toBe(200);
-    const rows = (await dry.json()).rows;
+    const rows = ((await dry.json()) as any).rows;
     expect(rows).toBeGreaterThan(0);
     expect((await server.gql(`{ region(code: "410100") { stats { projectCount } } }`)).data.region.stats.projectCount).toBe(before);
 
