@@ -7,9 +7,11 @@
  * with autocannon from this process: latency with 1 connection after a
  * warm-up, throughput with 10 connections, SQL statements of the first and of
  * a warm request, the server's peak RSS. Then the same for the floor
- * (bench/floor.ts: hand-written SQL over the rollups + JSON.stringify). Prints
- * one table and the checks against the targets, and writes it all as JSON to
- * bench/results/.
+ * (bench/floor.ts: hand-written SQL over the rollups + JSON.stringify). Then
+ * the first request after a write (a server with AGGREGATE_CACHE=false) and the
+ * reads of Henan while a bounded writer records changes (bench/writes.ts, on a
+ * copy of the database). Prints the tables and the checks against the targets,
+ * and writes it all as JSON to bench/results/.
  *
  *   npm run bench -- [--projects 10000,1000000] [--duration 15] [--warmup 2]
  *                    [--mysql mysql://root@127.0.0.1:3306] [--smoke] [--profile]
@@ -31,6 +33,7 @@ import ts from "typescript";
 import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
 import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
+import { measureWrites, renderWrites, writeChecks, type WritesResult } from "./writes";
 import {
   breakdownQuery,
   type IntrospectedArg,
@@ -65,7 +68,7 @@ const USAGE = `usage: npm run bench -- [--projects 10000,1000000] [--duration S]
   --duration  seconds per measurement (default 15; 3 with --smoke)
   --warmup    seconds of warm-up before the latency run (default 2; 1 with --smoke)
   --mysql     MySQL/MariaDB server URL, without a database (default mysql://root@127.0.0.1:3306)
-  --smoke     one size of 3,000 projects and 3-second runs (CI)
+  --smoke     one size of 3,000 projects and 3-second runs, 2 seconds for the write scenarios (CI)
   --profile   run the server with --cpu-prof (profiles in bench/results/profiles/)`;
 
 function parseOptions(argv: string[]): Options {
@@ -142,7 +145,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 
-interface Started {
+export interface Started {
   child: ChildProcess;
   /** Base URL, e.g. http://127.0.0.1:41234 */
   origin: string;
@@ -293,7 +296,7 @@ async function ensureData(options: Options, size: number): Promise<DataReport> {
 // Measuring
 
 /** Who used the CPU during a run, in ms of CPU per completed request (and the rest of the machine, in % of one core). */
-interface CpuShare {
+export interface CpuShare {
   serverMsPerRequest: number | null;
   databaseMsPerRequest: number | null;
   clientMsPerRequest: number;
@@ -301,7 +304,7 @@ interface CpuShare {
   otherPercentOfCore: number | null;
 }
 
-interface Measurement {
+export interface Measurement {
   connections: number;
   seconds: number;
   /** Completed 200 responses. */
@@ -371,7 +374,7 @@ function findDatabasePid(): number | null {
   return null;
 }
 
-interface Pids {
+export interface Pids {
   server: number;
   database: number | null;
 }
@@ -457,7 +460,7 @@ async function waitForDatabaseIdle(serverUrl: string, database: string): Promise
   }
 }
 
-interface Sample {
+export interface Sample {
   status: number;
   body: string;
   sqlStatements: number | null;
@@ -508,7 +511,7 @@ function runSlowness(run: Measurement): string | null {
   return slow.length ? `${run.connections} conn: ${slow.join(", ")}` : null;
 }
 
-interface ScenarioResult {
+export interface ScenarioResult {
   key: string;
   name: string;
   status: "ok" | "failed" | "n/a";
@@ -522,6 +525,8 @@ interface ScenarioResult {
   sampleMs?: { cold: number; warm: number };
   latency?: Measurement;
   throughput?: Measurement;
+  /** Peak RSS of the server that answered, when it is not the size's main server (aggregate cache off). */
+  serverPeakRssKiB?: number | null;
 }
 
 /** Cold request, warm-up, warm request, latency (1 connection), throughput (10 connections). */
@@ -593,6 +598,8 @@ interface SizeResult {
   server: { startSeconds: number; peakRssKiB: number | null; profile?: string };
   scenarios: ScenarioResult[];
   floor: FloorResult;
+  /** Reads while writing (bench/writes.ts). */
+  writes: WritesResult;
   /** GraphQL / floor for province-to-county: p50 (1 conn) and req/s (10 conn). */
   ratios: { p50: number | null; requestsPerSecond: number | null };
 }
@@ -613,18 +620,23 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
 
   // The product, as production runs it.
   const profileDir = path.join(RESULTS_DIR, "profiles");
-  const nodeArgs = [...START_FLAGS, ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=server-${size}-${Date.now()}.cpuprofile`] : [])];
-  process.stderr.write(`  starting the server (node ${START_FLAGS.join(" ")} dist/src/main.js, NODE_ENV=production)\n`);
-  const server = await startChild("the server", [...nodeArgs, SERVER_MAIN], {
-    NODE_ENV: "production",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    DATABASE_URL: databaseUrl,
-    LOG_SQL: "false",
-    // The benchmark reads the statement count of each answer and introspects the schema; both are off in production.
-    SQL_STATEMENTS_HEADER: "true",
-    INTROSPECTION: "true",
-  });
+  const startServer = (label: string, database: string, env: Record<string, string>, profileName: string) => {
+    const nodeArgs = [...START_FLAGS, ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir, `--cpu-prof-name=${profileName}`] : [])];
+    const settings = Object.entries(env).map(([k, v]) => `, ${k}=${v}`).join("");
+    process.stderr.write(`  starting ${label} (node ${START_FLAGS.join(" ")} dist/src/main.js, NODE_ENV=production${settings}) on ${database}\n`);
+    return startChild(label, [...nodeArgs, SERVER_MAIN], {
+      NODE_ENV: "production",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATABASE_URL: withDatabase(options.mysql, database),
+      LOG_SQL: "false",
+      // The benchmark reads the statement count of each answer and introspects the schema; both are off in production.
+      SQL_STATEMENTS_HEADER: "true",
+      INTROSPECTION: "true",
+      ...env,
+    });
+  };
+  const server = await startServer("the server", data.database, {}, `server-${size}-${Date.now()}.cpuprofile`);
   const url = server.url;
   const databasePid = findDatabasePid();
   const target = { url, pids: { server: server.child.pid!, database: databasePid }, database: data.database };
@@ -642,6 +654,8 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
     if (!breakdown) scenarios.push({ key: "breakdown", name: "breakdown", status: "n/a", problem: "the schema has no Query.breakdown" });
     else if (!query) scenarios.push({ key: "breakdown", name: "breakdown", status: "n/a", problem: "Query.breakdown has no groupBy argument" });
     else scenarios.push(await measureScenario(options, target, { key: "breakdown", name: "breakdown", query }));
+    // (bench/writes.ts) Scenario 1 again, after the others: an anonymous repeat of it is answered from the finished-response cache.
+    scenarios.push(await measureScenario(options, target, { key: "repeated", name: "repeated identical request (response cache)", query: provinceToCounty() }));
     peak = peakRssKiB(server.child.pid!);
   } finally {
     await stopChild(server.child);
@@ -671,6 +685,41 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
     await stopChild(floorServer.child);
   }
 
+  // (bench/writes.ts) What the first request after a write costs: the server with no aggregate cache (and so no response cache).
+  const noCache = await startServer("the server without the aggregate cache", data.database, { AGGREGATE_CACHE: "false" }, `server-nocache-${size}-${Date.now()}.cpuprofile`);
+  try {
+    const noCacheTarget = { url: noCache.url, pids: { server: noCache.child.pid!, database: databasePid }, database: data.database };
+    const scenario = { key: "no-aggregate-cache", name: "province-to-county, aggregate cache off", query: provinceToCounty() };
+    let noCacheBody: string | null = null;
+    scenarios.push({ ...(await measureScenario(options, noCacheTarget, scenario, (b) => (noCacheBody = b))), serverPeakRssKiB: peakRssKiB(noCache.child.pid!) });
+    if (noCacheBody !== null && graphqlBody !== null && noCacheBody !== graphqlBody) {
+      const last = scenarios[scenarios.length - 1];
+      scenarios[scenarios.length - 1] = { ...last, status: "failed", problem: `its answer differs from the cached server's: ${firstDifference(graphqlBody, noCacheBody)}` };
+    }
+  } finally {
+    await stopChild(noCache.child);
+  }
+
+  // The write scenarios, on a copy of the database (bench/writes.ts).
+  process.stderr.write(`  reads while writing (bench/writes.ts)\n`);
+  const writes = await measureWrites(
+    {
+      mysql: options.mysql,
+      seconds: options.smoke ? Math.min(2, options.duration) : options.duration,
+      warmup: options.warmup,
+      startServer,
+      stopChild,
+      cannon,
+      waitForDatabaseIdle: (database) => waitForDatabaseIdle(options.mysql, database),
+      post,
+      peakRssKiB,
+      databasePid,
+      say: (what) => process.stderr.write(`  writes: ${what}\n`),
+    },
+    size,
+    data.database,
+  );
+
   const main = scenarios[0];
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? round(a / b, 2) : null);
   return {
@@ -679,6 +728,7 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
     server: { startSeconds: round(server.startSeconds), peakRssKiB: peak, profile },
     scenarios,
     floor,
+    writes,
     ratios: {
       p50: main.status === "ok" && floor.status === "ok" ? ratio(main.latency?.p50, floor.latency?.p50) : null,
       requestsPerSecond: main.status === "ok" && floor.status === "ok" ? ratio(main.throughput?.requestsPerSecond, floor.throughput?.requestsPerSecond) : null,
@@ -702,7 +752,7 @@ function firstDifference(a: string, b: string): string {
 // ---------------------------------------------------------------------------
 // Targets
 
-interface Check {
+export interface Check {
   target: string;
   value: string;
   pass: boolean | null;
@@ -812,7 +862,7 @@ function render(report: Report): string {
       const r = s.scenarios.find((x) => x.key === key);
       if (!r) continue;
       if (r.status !== "ok") rows.push(blank(r.name, s.projects, r.status === "n/a" ? "n/a" : "FAILED"));
-      else rows.push(row(r.name, s.projects, r, s.server.peakRssKiB));
+      else rows.push(row(r.name, s.projects, r, r.serverPeakRssKiB ?? s.server.peakRssKiB));
     }
   }
   for (const s of report.sizes) {
@@ -820,16 +870,26 @@ function render(report: Report): string {
     if (f.status !== "ok") rows.push(blank(f.name, s.projects, "FAILED"));
     else rows.push(row(`${f.name}${f.sameBody === false ? " (DIFFERENT ANSWER)" : ""}`, s.projects, f, f.peakRssKiB));
   }
-  for (const s of report.sizes) {
-    const r = blank("GraphQL / floor, province-to-county", s.projects, s.ratios.p50 === null ? "" : `${s.ratios.p50.toFixed(2)}×`);
-    r[4] = s.ratios.requestsPerSecond === null ? "" : `${s.ratios.requestsPerSecond.toFixed(2)}×`;
-    const g = s.scenarios[0];
-    if (g.status === "ok" && s.floor.status === "ok") {
-      const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? "" : `${(a / b).toFixed(2)}×`);
-      r[7] = ratio(g.throughput!.cpu.serverMsPerRequest, s.floor.throughput!.cpu.serverMsPerRequest);
-      r[8] = ratio(g.throughput!.cpu.databaseMsPerRequest, s.floor.throughput!.cpu.databaseMsPerRequest);
+  // Each province-to-county row over the floor of its size: p50 and CPU per request as multiples of the floor's, req/s as a share of it.
+  const overFloor = [
+    ["province-to-county", "GraphQL / floor, province-to-county"],
+    ["repeated", "repeated request (response cache) / floor"],
+    ["no-aggregate-cache", "aggregate cache off / floor"],
+  ];
+  for (const [key, label] of overFloor) {
+    for (const s of report.sizes) {
+      const g = s.scenarios.find((x) => x.key === key);
+      if (!g) continue;
+      const r = blank(label, s.projects, "");
+      if (g.status === "ok" && s.floor.status === "ok") {
+        const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? "" : `${(a / b).toFixed(2)}×`);
+        r[2] = ratio(g.latency!.p50, s.floor.latency!.p50);
+        r[4] = ratio(g.throughput!.requestsPerSecond, s.floor.throughput!.requestsPerSecond);
+        r[7] = ratio(g.throughput!.cpu.serverMsPerRequest, s.floor.throughput!.cpu.serverMsPerRequest);
+        r[8] = ratio(g.throughput!.cpu.databaseMsPerRequest, s.floor.throughput!.cpu.databaseMsPerRequest);
+      }
+      rows.push(r);
     }
-    rows.push(r);
   }
   const o = report.options;
   const m = report.machine;
@@ -840,6 +900,7 @@ function render(report: Report): string {
     "",
     table(rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])),
     "p50/p99: 1 connection; req/s and CPU ms per request (server process, database server): 10 connections. (SLOW*): see below.",
+    ...renderWrites(report.sizes, table),
     "",
     "Data: " +
       report.sizes
@@ -913,7 +974,7 @@ async function main(): Promise<number> {
 
   const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const file = path.join(RESULTS_DIR, `${stamp}-${options.smoke ? "smoke-" : ""}${options.sizes.join("-")}.json`);
-  const failed = sizes.some((s) => [...s.scenarios, s.floor].some((r) => r.status === "failed"));
+  const failed = sizes.some((s) => [...s.scenarios, s.floor].some((r) => r.status === "failed") || s.writes.status === "failed");
   const report: Report = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -922,7 +983,7 @@ async function main(): Promise<number> {
     options: { ...options, mysql: redactUrl(options.mysql) },
     machine,
     sizes,
-    checks: checks(sizes),
+    checks: [...checks(sizes), ...writeChecks(sizes)],
     failed,
     file: path.relative(ROOT, file),
   };

@@ -44,3 +44,17 @@ export function breakdownQuery(args: IntrospectedArg[]): string | null {
   if (names.has("regionLevel")) parts.push("regionLevel: COUNTY");
   return `query Breakdown { breakdown(${parts.join(", ")}) { region { code name } sector { code } stage projectCount totalInvestment } }`;
 }
+
+// ---------------------------------------------------------------------------
+// The write scenarios (bench/writes.ts)
+
+/** Provinces the "writes elsewhere" writer records changes in, round-robin over their counties: 广东, 江苏, 浙江, 山东, 四川. */
+export const ELSEWHERE_PROVINCE_CODES = ["440000", "320000", "330000", "370000", "510000"] as const;
+
+/** Writes per second of the writer elsewhere in China (issue: 20) and of the writer in Henan (issue: 5). */
+export const ELSEWHERE_WRITES_PER_SECOND = 20;
+export const HENAN_WRITES_PER_SECOND = 5;
+
+/** The writer's mutations; it keeps the id, version and stage each answer gives, so its next write names the right version. */
+export const CREATE_PROJECT = "mutation BenchCreate($input: CreateProjectInput!) { createProject(input: $input) { id version stage } }";
+export const ADVANCE_STAGE = "mutation BenchAdvance($input: AdvanceStageInput!) { advanceStage(input: $input) { id version stage } }";
