@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import { loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db/open-database";
 import { seedDatabase } from "../../src/seed/seed";
+import type { Observability } from "../../src/server/observability";
 import { SQL_STATEMENTS_HEADER, startServer } from "../../src/server/server";
 import { createScratchDatabase, type DbKind } from "./databases";
 
@@ -25,13 +26,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the product as `npm start` would, on its own scratch database, seeded with the shipped data; `env` adds settings. */
-export async function startTestServer(kind: DbKind, env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts the product as `npm start` would, on its own scratch database, seeded
+ * with the shipped data; `env` adds settings; `obs` replaces the logs and
+ * metrics (a test that reads the log passes its own).
+ */
+export async function startTestServer(kind: DbKind, env: Record<string, string> = {}, obs?: Observability): Promise<TestServer> {
   const scratch = await createScratchDatabase(kind);
   const config = { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", SQL_STATEMENTS_HEADER: "true", LOG_LEVEL: "silent", ...env }), database: scratch.config };
   const db = await openDatabase(config);
   if (kind === "mysql") await seedDatabase(db); // the embedded default seeds itself on first start; MySQL never does
-  const server = await startServer(config, db);
+  const server = await startServer(config, db, obs);
   return {
     kind,
     url: server.url,
