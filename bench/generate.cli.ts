@@ -56,9 +56,9 @@ function parseArgs(argv: string[]): { projects: number } {
 
 const PHASES: Record<BenchPhase, string> = {
   wipe: "emptying the tables",
-  regions: "regions, sectors, meetings",
-  projects: "projects and milestones",
-  rollups: "rebuilding the rollups",
+  regions: "regions and sectors",
+  projects: "meetings, projects and milestones",
+  statistics: "optimizer statistics",
   marker: "done",
 };
 

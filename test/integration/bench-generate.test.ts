@@ -2,8 +2,10 @@
  * The benchmark's data generator against a real database of each kind: the
  * national frame (regions, sectors, meetings, venues) is complete, projects sit
  * at leaf regions with milestones that agree with their stage, the rollups
- * match, a second run of the same size is a no-op, another size regenerates,
- * and the marker table does not show up as schema drift.
+ * match, the ledger's history holds one creation per meeting and project and
+ * the versions moved, a second run of the same size is a no-op, another size
+ * regenerates (the history with it, still append-only), and the marker table
+ * does not show up as schema drift.
  */
 import type { DataSource } from "typeorm";
 
@@ -11,10 +13,15 @@ import { ensureBenchData, GENERATOR_VERSION } from "../../bench/generate";
 import { verifyRollups } from "../../src/stats/rollups";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 
-const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone", "rollup_region", "rollup_meeting", "rollup_batch", "data_version"];
+const TABLES = ["region", "sector", "meeting", "venue", "project", "milestone", "rollup_region", "rollup_meeting", "rollup_batch", "ledger_change", "data_version"];
 
 async function count(db: DataSource, sql: string): Promise<number> {
   return Number((await db.query(sql))[0].n);
+}
+
+/** The counter of the region and sector trees (data_version row 0). */
+async function treeVersion(db: DataSource): Promise<number> {
+  return count(db, "SELECT version AS n FROM data_version WHERE id = 0");
 }
 
 async function counts(db: DataSource): Promise<Record<string, number>> {
@@ -64,7 +71,24 @@ async function expectConsistent(db: DataSource, projects: number): Promise<void>
     ),
   ).toBe(0);
   expect(await count(db, "SELECT COUNT(*) AS n FROM milestone WHERE (meeting_id IS NULL) <> (venue_region_id IS NULL)")).toBe(0);
+  // The rollups as `npm run rollups -- verify` checks them.
   expect(await verifyRollups(db)).toEqual([]);
+  // The history: one CREATE_PROJECT per project, by the system, where the project is; one CREATE_MEETING per meeting; nothing else.
+  expect(await count(db, "SELECT COUNT(*) AS n FROM ledger_change WHERE operation = 'CREATE_PROJECT'")).toBe(projects);
+  expect(await count(db, "SELECT COUNT(DISTINCT c.project_id) AS n FROM ledger_change c JOIN project p ON p.id = c.project_id AND p.region_id = c.region_id WHERE c.operation = 'CREATE_PROJECT' AND c.office = 'system' AND c.project_version = 1")).toBe(projects);
+  expect(await count(db, "SELECT COUNT(*) AS n FROM ledger_change WHERE operation = 'CREATE_MEETING'")).toBe(372);
+  expect(await count(db, "SELECT COUNT(*) AS n FROM ledger_change")).toBe(projects + 372);
+  // Each project's region has its version counter, in its province.
+  expect(
+    await count(
+      db,
+      `SELECT COUNT(*) AS n FROM project p
+       JOIN region r ON r.id = p.region_id
+       LEFT JOIN region c ON c.id = r.parent_id
+       LEFT JOIN data_version v ON v.id = p.region_id AND v.province_id = COALESCE(c.parent_id, c.id)
+       WHERE v.id IS NULL`,
+    ),
+  ).toBe(0);
   const marker = await db.query("SELECT projects, generator FROM bench_dataset");
   expect(marker.map((row: { projects: unknown; generator: unknown }) => [Number(row.projects), Number(row.generator)])).toEqual([[projects, GENERATOR_VERSION]]);
 }
@@ -85,12 +109,13 @@ describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
 
   it("generates 10 projects in the national frame, consistent and with matching rollups", async () => {
     const progress: Array<[number, number]> = [];
+    const trees = await treeVersion(db);
     const report = await ensureBenchData(db, { projects: 10, onProgress: (done, total) => progress.push([done, total]) });
     expect(report).toMatchObject({ generated: true, projects: 10 });
     expect(report.milestones).toBe(await count(db, "SELECT COUNT(*) AS n FROM milestone"));
     expect(progress.at(-1)).toEqual([10, 10]);
     await expectConsistent(db, 10);
-    expect(await count(db, "SELECT version AS n FROM data_version WHERE id = 1")).toBe(2);
+    expect(await treeVersion(db)).toBe(trees + 1);
   });
 
   it("reuses it, changing nothing, when asked for the same size", async () => {
@@ -105,10 +130,14 @@ describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
 
   it("regenerates for another size, deterministically", async () => {
     const first = await db.query("SELECT id, name, region_id, sector_id, stage, stage_reached_on, investment_wan FROM project ORDER BY id");
+    const trees = await treeVersion(db);
+    const total = await count(db, "SELECT SUM(version) AS n FROM data_version");
     const report = await ensureBenchData(db, { projects: 200 });
     expect(report).toMatchObject({ generated: true, projects: 200 });
     await expectConsistent(db, 200);
-    expect(await count(db, "SELECT version AS n FROM data_version WHERE id = 1")).toBe(3);
+    expect(await treeVersion(db)).toBe(trees + 1);
+    // Versions only grow, so that no cached answer of the old data set matches the new one.
+    expect(await count(db, "SELECT SUM(version) AS n FROM data_version")).toBeGreaterThan(total);
     // Back to 10: the same rows as the first time (a fixed seed).
     await ensureBenchData(db, { projects: 10 });
     expect(await db.query("SELECT id, name, region_id, sector_id, stage, stage_reached_on, investment_wan FROM project ORDER BY id")).toEqual(first);
@@ -134,6 +163,20 @@ describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
     const report = await ensureBenchData(db, { projects: 1000 });
     expect(report.generated).toBe(true);
     await expectConsistent(db, 1000);
+  });
+
+  it("keeps the rollups, history and versions right when the load spans several ledger writes", async () => {
+    // The first write loads into empty tables (rollups rebuilt); the later ones add their projects' shapes to the rollups.
+    const report = await ensureBenchData(db, { projects: 1500, projectsPerWrite: 400 });
+    expect(report).toMatchObject({ generated: true, projects: 1500 });
+    await expectConsistent(db, 1500);
+  });
+
+  it("keeps the history append-only after regenerating", async () => {
+    await ensureBenchData(db, { projects: 20 });
+    await expect(db.query("DELETE FROM ledger_change")).rejects.toThrow(/append-only/);
+    await expect(db.query("UPDATE ledger_change SET office = 'x'")).rejects.toThrow(/append-only/);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ledger_change")).toBe(20 + 372);
   });
 
   it("leaves the schema as the entities describe it (the marker table is not drift)", async () => {
