@@ -29,7 +29,7 @@ export interface Config {
   httpCacheMaxAge: number;
   /** Bound on the grouped rows the aggregate cache holds (AGGREGATE_CACHE_MAX_ROWS, default 200000). */
   aggregateCacheMaxRows: number;
-  /** Bytes of finished answers kept for repeated anonymous queries (RESPONSE_CACHE_MAX_BYTES, default 64 MB; 0 turns it off; needs AGGREGATE_CACHE). */
+  /** Bytes of finished answers kept for repeated anonymous queries (RESPONSE_CACHE_MAX_BYTES, default 32 MB; 0 turns it off; needs AGGREGATE_CACHE). */
   responseCacheMaxBytes: number;
   /** How far ahead of today a ledger date may lie, in days (LEDGER_FUTURE_DAYS, default 31). */
   ledgerFutureDays: number;
@@ -111,7 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataVersionTtlMs: readInt(env, "DATA_VERSION_TTL_MS", 1000, 0, 3_600_000),
     aggregateCacheMaxRows: readInt(env, "AGGREGATE_CACHE_MAX_ROWS", 200_000, 0, 100_000_000),
     httpCacheMaxAge: readInt(env, "HTTP_CACHE_MAX_AGE", 10, 0, 86_400),
-    responseCacheMaxBytes: readInt(env, "RESPONSE_CACHE_MAX_BYTES", 64 * 1024 * 1024, 0, 4 * 1024 ** 3),
+    responseCacheMaxBytes: readInt(env, "RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024, 0, 4 * 1024 ** 3),
     ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
     limits: {

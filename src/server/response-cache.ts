@@ -60,7 +60,7 @@ export class ResponseCache {
   middleware(): RequestHandler {
     return (req, res, next) => {
       const info = requestOf(res);
-      const key = info && !req.headers.authorization ? keyOf(req.method === "GET" ? req.query : req.body) : null;
+      const key = info && !req.headers.authorization ? keyOf(req.method, req.method === "GET" ? req.query : req.body) : null;
       if (!key || !info) return next();
       info.responseKey = key;
       const entry = this.entries.get(key);
@@ -80,7 +80,7 @@ export class ResponseCache {
         if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
         if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
         res.status(200).send(entry.body);
-      }, next);
+      }, () => next()); // versions unreadable (the database is away): Apollo answers, with its 503
     };
   }
 
@@ -130,13 +130,30 @@ function holds(entry: Entry, current: DataVersions): boolean {
   return entry.provinces.every((p) => entry.versions.byProvince.get(p) === current.byProvince.get(p));
 }
 
-/** The key of a GraphQL request (GET parameters or POST body); null for what is never kept (batches, malformed bodies). */
-function keyOf(params: unknown): string | null {
-  if (!params || typeof params !== "object" || Array.isArray(params)) return null;
+/**
+ * The key of a well-formed GraphQL request (GET parameters as sent, or a POST
+ * body); null for anything else (other methods, batches, malformed fields,
+ * variables too deep to serialise), which Apollo then answers as it would.
+ */
+function keyOf(method: string, params: unknown): string | null {
+  if ((method !== "GET" && method !== "POST") || !params || typeof params !== "object" || Array.isArray(params)) return null;
   const { query, operationName, variables, extensions } = params as Record<string, unknown>;
   if (query !== undefined && typeof query !== "string") return null;
-  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
-  if (query === undefined && typeof hash !== "string") return null;
-  const text = JSON.stringify([query ?? null, operationName ?? null, variables ?? null, typeof hash === "string" ? hash : null]);
+  if (operationName !== undefined && operationName !== null && typeof operationName !== "string") return null;
+  let text: string;
+  if (method === "GET") {
+    // As sent: a malformed `variables` or `extensions` never had an answer kept, so it reaches Apollo and its 400.
+    if ((variables !== undefined && typeof variables !== "string") || (extensions !== undefined && typeof extensions !== "string")) return null;
+    text = JSON.stringify(["GET", query ?? null, operationName ?? null, variables ?? null, extensions ?? null]);
+  } else {
+    const isObject = (value: unknown) => value !== null && typeof value === "object" && !Array.isArray(value);
+    if (variables !== undefined && variables !== null && !isObject(variables)) return null;
+    if (extensions !== undefined && !isObject(extensions)) return null;
+    try {
+      text = JSON.stringify(["POST", query ?? null, operationName ?? null, variables ?? null, extensions ?? null]);
+    } catch {
+      return null; // nested too deep to serialise: never kept
+    }
+  }
   return createHash("sha256").update(text).digest("base64url");
 }

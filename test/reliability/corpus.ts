@@ -361,7 +361,9 @@ export function hostileCorpus(): CorpusEntry[] {
   add("content type", "Accept: application/graphql-response+json", postJson({ query: CHEAP }, { accept: "application/graphql-response+json" }), OK);
   add("methods", "GET mutation", getQuery({ query: "mutation { __typename }" }), [{ status: 405 }]);
   add("methods", "GET mutation with operationName", getQuery({ query: "mutation M { __typename }", operationName: "M" }), [{ status: 405 }]);
-  add("methods", "POST mutation (no mutations in the schema)", post("mutation { __typename }"), [...INVALID, ...BAD_REQUEST]);
+  add("methods", "POST mutation asking only __typename (needs no token)", post("mutation { __typename }"), OK);
+  add("methods", "POST mutation without a token", post('mutation { createMeeting(input: { title: "x", heldOn: "2021-01-01", hostRegionCode: "410000" }) { id } }'), [{ status: 401, code: "UNAUTHENTICATED" }]);
+  add("methods", "POST mutation with an unknown token", postJson({ query: "mutation { __typename }" }, { authorization: "Bearer mpg_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }), [{ status: 401, code: "UNAUTHENTICATED" }]);
   add("methods", "POST subscription", post("subscription { __typename }"), [...INVALID, ...BAD_REQUEST]);
   add("methods", "GET subscription", getQuery({ query: "subscription { __typename }" }), [{ status: 405 }, ...INVALID]);
   for (const method of ["PUT", "DELETE", "PATCH"]) add("methods", `${method} /graphql`, { method, path: "/graphql", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: CHEAP }) }, [{ status: 405 }]);

@@ -44,7 +44,7 @@ describe("loadConfig", () => {
       timeouts: { headersMs: 10_000, bodyMs: 10_000, requestMs: 30_000, shutdownMs: 10_000 },
       introspection: true,
       ledgerFutureDays: 31,
-      responseCacheMaxBytes: 64 * 1024 * 1024,
+      responseCacheMaxBytes: 32 * 1024 * 1024,
       readRequiresToken: false,
       exposeStacktraces: false,
       sqlStatementsHeader: false,
