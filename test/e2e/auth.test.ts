@@ -8,31 +8,8 @@
 import { createToken, revokeToken } from "../../src/auth/tokens";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { ADVANCE, CORRECT, CREATE, CREATE_MEETING, RECORD, type Reply, send, UPDATE, writes } from "../support/writes";
 
-/** What the client sees of one GraphQL answer. */
-interface Reply {
-  status: number;
-  data: any;
-  errors?: Array<{ message: string; extensions?: Record<string, any> }>;
-}
-
-/** POSTs an operation with `token` as the bearer token (none when null). */
-async function send(server: TestServer, token: string | null, query: string, variables?: Record<string, unknown>): Promise<Reply> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(server.url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data: any; errors?: Reply["errors"] };
-  return { status: response.status, data: body.data, errors: body.errors };
-}
-
-const PROJECT_FIELDS = `fragment P on Project { id name version stage investment region { code } milestones { stage reachedOn meeting { id } venue { code } } }`;
-const CREATE = `mutation Create($input: CreateProjectInput!) { createProject(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const UPDATE = `mutation Update($id: ID!, $v: Int!, $input: UpdateProjectInput!) { updateProject(id: $id, expectedVersion: $v, input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const ADVANCE = `mutation Advance($input: AdvanceStageInput!) { advanceStage(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const RECORD = `mutation Record($input: RecordAtMeetingInput!) { recordAtMeeting(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const CORRECT = `mutation Correct($input: CorrectMilestoneDateInput!) { correctMilestoneDate(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const CREATE_MEETING = `mutation Meet($input: CreateMeetingInput!) { createMeeting(input: $input) { id hostRegion { code } } }`;
-const PROJECT = `query Project($id: ID!) { project(id: $id) { ...P history { nodes { id } } } } ${PROJECT_FIELDS}`;
 const VIEWER = `{ viewer { tokenId office region { code name level } } }`;
 
 /** The error code of a refused operation, after checking it wrote nothing into the answer's data. */
@@ -49,8 +26,6 @@ describe.each(DB_KINDS)("tokens and scopes on %s", (kind) => {
   let city: string;
   /** 中原区 (410102), a county of 郑州. */
   let county: string;
-  let serial = 0;
-  const uniqueName = (label: string) => `${label} ${kind} #${++serial}`;
 
   beforeAll(async () => {
     server = await startTestServer(kind);
@@ -60,40 +35,9 @@ describe.each(DB_KINDS)("tokens and scopes on %s", (kind) => {
   });
   afterAll(async () => server?.close());
 
-  const as = (token: string | null, query: string, variables?: Record<string, unknown>) => send(server, token, query, variables);
+  const { as, uniqueName, projectInput, newProject, newMeeting, readProject, countNamed } = writes(() => server, kind, () => province, { investment: 6 });
 
-  const projectInput = (overrides: Record<string, unknown> = {}) => ({
-    name: uniqueName("项目"),
-    regionCode: "410102",
-    sectorCode: "MFG",
-    investment: 6,
-    reachedOn: "2024-03-01",
-    ...overrides,
-  });
 
-  /** Creates a project with `token` (the province's unless given); returns it as the mutation answered. */
-  async function newProject(overrides: Record<string, unknown> = {}, token = province): Promise<any> {
-    const reply = await as(token, CREATE, { input: projectInput(overrides) });
-    expect(reply.errors).toBeUndefined();
-    return reply.data.createProject;
-  }
-
-  /** Creates a meeting with the province's token; returns its id. */
-  async function newMeeting(hostRegionCode: string, subVenueRegionCodes: string[] = []): Promise<string> {
-    const reply = await as(province, CREATE_MEETING, { input: { title: uniqueName("推进会"), heldOn: "2024-06-30", hostRegionCode, subVenueRegionCodes } });
-    expect(reply.errors).toBeUndefined();
-    return reply.data.createMeeting.id;
-  }
-
-  /** The project as an anonymous read sees it, with the ids of its history. */
-  async function readProject(id: string): Promise<any> {
-    return (await as(null, PROJECT, { id })).data.project;
-  }
-
-  /** How many projects have `name` (0: the write did not happen). */
-  async function countNamed(name: string): Promise<number> {
-    return (await as(null, `query($n: String!) { projects(filter: { nameContains: $n }) { totalCount } }`, { n: name })).data.projects.totalCount;
-  }
 
   describe("authentication", () => {
     it("refuses a write without a token: HTTP 401, UNAUTHENTICATED, nothing written", async () => {

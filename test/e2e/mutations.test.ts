@@ -9,37 +9,8 @@
 import { createToken } from "../../src/auth/tokens";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
+import { ADVANCE, CORRECT, CREATE, CREATE_MEETING, RECORD, type Reply, send, UPDATE, writes } from "../support/writes";
 
-/** What the client sees of one GraphQL answer. */
-interface Reply {
-  status: number;
-  text: string;
-  data: any;
-  errors?: Array<{ message: string; extensions?: Record<string, any> }>;
-}
-
-/** POSTs an operation with `token` as the bearer token (none when null). */
-async function send(server: TestServer, token: string | null, query: string, variables?: Record<string, unknown>): Promise<Reply> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(server.url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
-  const text = await response.text();
-  const body = JSON.parse(text);
-  return { status: response.status, text, data: body.data, errors: body.errors };
-}
-
-const PROJECT_FIELDS = `fragment P on Project {
-  id name version stage investor investment wan: investment(unit: WAN_YUAN)
-  region { code } sector { code }
-  milestones { stage reachedOn meeting { id } venue { code } }
-}`;
-const CREATE = `mutation Create($input: CreateProjectInput!) { createProject(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const UPDATE = `mutation Update($id: ID!, $v: Int!, $input: UpdateProjectInput!) { updateProject(id: $id, expectedVersion: $v, input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const ADVANCE = `mutation Advance($input: AdvanceStageInput!) { advanceStage(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const RECORD = `mutation Record($input: RecordAtMeetingInput!) { recordAtMeeting(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const CORRECT = `mutation Correct($input: CorrectMilestoneDateInput!) { correctMilestoneDate(input: $input) { ...P } } ${PROJECT_FIELDS}`;
-const CREATE_MEETING = `mutation Meet($input: CreateMeetingInput!) { createMeeting(input: $input) { id title heldOn hostRegion { code } venues { kind region { code } } } }`;
-const PROJECT = `query Project($id: ID!) { project(id: $id) { ...P history(first: 100) { nodes { id } } } } ${PROJECT_FIELDS}`;
 const HISTORY = `query History($id: ID!) {
   project(id: $id) { history { nodes { id office operation projectVersion reason fields { field from to } project { id } meeting { id } region { code } } } }
 }`;
@@ -66,9 +37,6 @@ describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
   let server: TestServer;
   /** The province's token: may write anywhere in 河南. */
   let province: string;
-  let serial = 0;
-  /** A project name no other test uses. */
-  const uniqueName = (label: string) => `${label} ${kind} #${++serial}`;
 
   beforeAll(async () => {
     // The data version trusted for a minute: a write must still show in the next read of this instance.
@@ -77,44 +45,9 @@ describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
   });
   afterAll(async () => server?.close());
 
-  const as = (token: string | null, query: string, variables?: Record<string, unknown>) => send(server, token, query, variables);
+  const { as, uniqueName, projectInput, newProject, newMeeting, readProject, countNamed } = writes(() => server, kind, () => province);
 
-  /** createProject's input: a signed 1 亿元 MFG project in 中原区 unless overridden. */
-  const projectInput = (overrides: Record<string, unknown> = {}) => ({
-    name: uniqueName("项目"),
-    regionCode: "410102",
-    sectorCode: "MFG",
-    investment: 1,
-    reachedOn: "2024-03-01",
-    ...overrides,
-  });
 
-  /** Creates a project with the province's token; returns it as the mutation answered. */
-  async function newProject(overrides: Record<string, unknown> = {}, token = province): Promise<any> {
-    const reply = await as(token, CREATE, { input: projectInput(overrides) });
-    expect(reply.errors).toBeUndefined();
-    return reply.data.createProject;
-  }
-
-  /** Creates a meeting with the province's token; returns its id. */
-  async function newMeeting(hostRegionCode: string, subVenueRegionCodes: string[] = [], majorProjects = false): Promise<string> {
-    const reply = await as(province, CREATE_MEETING, { input: { title: uniqueName("推进会"), heldOn: "2024-06-30", hostRegionCode, subVenueRegionCodes, majorProjects } });
-    expect(reply.errors).toBeUndefined();
-    return reply.data.createMeeting.id;
-  }
-
-  /** The project as a read sees it, with the ids of its history. */
-  async function readProject(id: string): Promise<any> {
-    const reply = await as(null, PROJECT, { id });
-    expect(reply.errors).toBeUndefined();
-    return reply.data.project;
-  }
-
-  /** How many projects have `name` (0: the write did not happen). */
-  async function countNamed(name: string): Promise<number> {
-    const reply = await as(null, `query($n: String!) { projects(filter: { nameContains: $n }) { totalCount } }`, { n: name });
-    return reply.data.projects.totalCount;
-  }
 
   /** The shipped 2021-07-10 meeting (a major-project meeting hosted by the province). */
   async function shippedMeetingId(): Promise<string> {
@@ -163,7 +96,7 @@ describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
     });
 
     it("stores a name trimmed, and accepts 200 characters once trimmed", async () => {
-      const name = `${"重".repeat(190)}${String(serial).padStart(10, "0")}`;
+      const name = `${"重".repeat(190)}${String(Date.now()).slice(-10)}`;
       const project = await newProject({ name: `  ${name}\u3000 ` });
       expect(project.name).toBe(name);
       expect(name).toHaveLength(200);
@@ -175,7 +108,7 @@ describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
     });
 
     it("counts a name's characters, not its UTF-16 code units: 200 × 𠮷 is 200 characters", async () => {
-      const name = `${"𠮷".repeat(195)}${String(serial).padStart(5, "0")}`;
+      const name = `${"𠮷".repeat(195)}${String(Date.now()).slice(-5)}`;
       const reply = await as(province, CREATE, { input: projectInput({ name }) });
       expect(reply.errors).toBeUndefined();
       expect(reply.data.createProject.name).toBe(name);
