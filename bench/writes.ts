@@ -6,7 +6,7 @@
  * and the floor. On `mp_bench_<size>_writes`, a copy of the size's database
  * (see `ensureWriteCopy`), it starts the compiled server as production runs it
  * and measures the province-to-county query of Henan at 10 connections for
- * the run's duration, three times:
+ * the run's duration, three ways:
  *
  *   (i)   with no writer: the baseline;
  *   (ii)  while a writer sends createProject / advanceStage at 20 writes/s in
@@ -15,16 +15,19 @@
  *   (iii) while a writer sends them at 5 writes/s in Henan's counties (a Henan
  *         province token).
  *
- * It reports reads/s and their ratio to (i), and the latency of each mutation
- * as the writer saw it (p50, p90, p99, max). The writer is a child process
+ * The three take turns in rounds of about 3 s (i, ii, iii, i, ii, iii, …; one
+ * round with --smoke), so that other work on a shared machine weighs on each
+ * alike. It reports reads/s and their ratio to (i), and the latency of each
+ * mutation as the writer saw it (p50, p90, p99, max); then, for comparison,
+ * the writer of (ii) alone, with no reads. The writer is a child process
  * (this file, run with `--writer`), so its timings do not wait on the event
  * loop that drives the reads; it sends on a fixed schedule (write i at
  * i / rate seconds), never more than `rate × duration` writes, and stops by
  * itself. Its writes alternate createProject (a SIGNED project) and
  * advanceStage of a project it created (SIGNED → STARTED → IN_PRODUCTION, with
- * the version the previous answer gave). After (ii) the Henan answer must not
- * have changed; after (iii) Henan's projectCount must have grown by the
- * projects created there (the caches saw the writes).
+ * the version the previous answer gave). After each round of (i) and (ii)
+ * Henan's projectCount must not have moved; after each of (iii) it must have
+ * grown by the projects created there (the caches saw the writes).
  *
  * Why a copy: the writes stay (the ledger's history is append-only by trigger),
  * and bench/generate.ts regenerates a database that holds a project beyond
@@ -34,6 +37,7 @@
  * projects earlier runs added).
  */
 import { type ChildProcess, fork } from "node:child_process";
+import fs from "node:fs";
 
 import { createConnection } from "mysql2/promise";
 
@@ -91,10 +95,24 @@ export interface LatencySummary {
 
 export type MutationName = "createProject" | "advanceStage";
 
+/** What the writer process sends back after one run of a plan: the raw latencies, merged over rounds here. */
+interface WriterRound {
+  planned: number;
+  sent: number;
+  latencies: Record<MutationName, number[]>;
+  failures: Record<MutationName, number>;
+  firstError?: string;
+  maxLagMs: number;
+  elapsedSeconds: number;
+  createdByProvince: Record<string, number>;
+}
+
 export interface WriterReport {
   provinces: string[];
   ratePerSecond: number;
   seconds: number;
+  /** Rounds the writer ran in (see `measureWrites`). */
+  rounds: number;
   /** rate × duration: the writer never sends more. */
   planned: number;
   sent: number;
@@ -103,7 +121,7 @@ export interface WriterReport {
   firstError?: string;
   /** Largest delay of a send behind its schedule, ms (timers, or MAX_IN_FLIGHT writes open). */
   maxLagMs: number;
-  /** From the first send to the last answer. */
+  /** From the first send to the last answer, summed over the rounds. */
   elapsedSeconds: number;
   byMutation: Record<MutationName, LatencySummary>;
   /** Projects created, by province code. */
@@ -113,12 +131,17 @@ export interface WriterReport {
 export interface ReadPhase {
   key: "baseline" | "elsewhere" | "henan";
   name: string;
+  /** The rounds merged: requests, seconds and CPU summed; p50 and p90 the median of the rounds', p99 and max the highest. */
   reads: Measurement;
+  rounds: number;
   /** reads/s over the baseline's (null for the baseline itself). */
   ratioToBaseline: number | null;
   writer?: WriterReport;
-  /** Henan's projectCount in the answer before and after the phase, and what it must be after. */
-  henanProjects: { before: number; after: number; expected: number };
+  /**
+   * How much Henan's projectCount moved in the answer over the phase's rounds, and how many projects the
+   * writer created in Henan meanwhile: equal after every round, or the run fails (the caches missed a write).
+   */
+  henanProjects: { moved: number; created: number };
 }
 
 export interface WritesResult {
@@ -129,7 +152,10 @@ export interface WritesResult {
   server?: { startSeconds: number; peakRssKiB: number | null };
   phases: ReadPhase[];
   /** For comparison, not a target: the writer elsewhere again with no reads at all, what a write costs on an idle server. */
-  alone?: WriterReport;
+  alone?: WriterReport & {
+    /** CPU per write meanwhile, in ms: the server process, the database server (which other work on the machine may use too), the writer process. */
+    cpuMsPerWrite: { server: number | null; database: number | null; writer: number | null };
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -222,7 +248,7 @@ interface WriterPlan {
 }
 
 type ToWriter = { type: "go"; plan: WriterPlan };
-type FromWriter = { type: "ready" } | { type: "report"; report: WriterReport } | { type: "error"; message: string };
+type FromWriter = { type: "ready" } | { type: "report"; report: WriterRound } | { type: "error"; message: string };
 
 interface OwnProject {
   id: string;
@@ -251,7 +277,7 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `rate × seconds` writes on a fixed schedule, then waits for the last answers; never longer than the schedule plus WRITE_TIMEOUT_MS. */
-async function runWriter(plan: WriterPlan): Promise<WriterReport> {
+async function runWriter(plan: WriterPlan): Promise<WriterRound> {
   const planned = Math.max(1, Math.round(plan.ratePerSecond * plan.seconds));
   const interval = 1000 / plan.ratePerSecond;
   const latencies: Record<MutationName, number[]> = { createProject: [], advanceStage: [] };
@@ -343,20 +369,76 @@ async function runWriter(plan: WriterPlan): Promise<WriterReport> {
     void write.finally(() => open.delete(write));
   }
   await Promise.all(open);
-  const failed = failures.createProject + failures.advanceStage;
   return {
-    provinces: plan.targets.map((t) => t.province),
-    ratePerSecond: plan.ratePerSecond,
-    seconds: plan.seconds,
     planned,
     sent,
-    ok: sent - failed,
-    failed,
+    latencies,
+    failures,
     ...(firstError ? { firstError } : {}),
     maxLagMs: round(maxLag),
     elapsedSeconds: round((performance.now() - t0) / 1000),
-    byMutation: { createProject: summarise(latencies.createProject, failures.createProject), advanceStage: summarise(latencies.advanceStage, failures.advanceStage) },
     createdByProvince,
+  };
+}
+
+/** One report of the rounds a writer plan ran in: latencies pooled, counts summed. */
+function mergeWriterRounds(plan: { ratePerSecond: number; targets: WriterTarget[] }, rounds: WriterRound[]): WriterReport {
+  const sum = (f: (r: WriterRound) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const pooled = (m: MutationName) => rounds.flatMap((r) => r.latencies[m]);
+  const failed = (m: MutationName) => sum((r) => r.failures[m]);
+  const createdByProvince: Record<string, number> = {};
+  for (const r of rounds) for (const [p, n] of Object.entries(r.createdByProvince)) createdByProvince[p] = (createdByProvince[p] ?? 0) + n;
+  const firstError = rounds.find((r) => r.firstError)?.firstError;
+  const sent = sum((r) => r.sent);
+  const failures = failed("createProject") + failed("advanceStage");
+  return {
+    provinces: plan.targets.map((t) => t.province),
+    ratePerSecond: plan.ratePerSecond,
+    seconds: round(sum((r) => r.planned) / plan.ratePerSecond),
+    rounds: rounds.length,
+    planned: sum((r) => r.planned),
+    sent,
+    ok: sent - failures,
+    failed: failures,
+    ...(firstError ? { firstError } : {}),
+    maxLagMs: Math.max(...rounds.map((r) => r.maxLagMs)),
+    elapsedSeconds: round(sum((r) => r.elapsedSeconds)),
+    byMutation: { createProject: summarise(pooled("createProject"), failed("createProject")), advanceStage: summarise(pooled("advanceStage"), failed("advanceStage")) },
+    createdByProvince,
+  };
+}
+
+/** The rounds of one read phase as one measurement (see ReadPhase.reads). */
+function mergeReads(runs: Measurement[]): Measurement {
+  if (runs.length === 1) return runs[0];
+  const sum = (f: (m: Measurement) => number) => runs.reduce((a, m) => a + f(m), 0);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  const requests = sum((m) => m.requests);
+  const seconds = sum((m) => m.seconds);
+  const perRequest = (f: (m: Measurement) => number | null) =>
+    runs.some((m) => f(m) === null) || requests === 0 ? null : round(sum((m) => f(m)! * m.requests) / requests);
+  const other = runs.some((m) => m.cpu.otherPercentOfCore === null) ? null : Math.round(sum((m) => m.cpu.otherPercentOfCore! * m.seconds) / seconds);
+  return {
+    connections: runs[0].connections,
+    seconds: round(seconds),
+    requests,
+    requestsPerSecond: round(requests / seconds, 1),
+    p50: median(runs.map((m) => m.p50)),
+    p90: median(runs.map((m) => m.p90)),
+    p99: Math.max(...runs.map((m) => m.p99)),
+    mean: requests ? round(sum((m) => m.mean * m.requests) / requests) : NaN,
+    max: Math.max(...runs.map((m) => m.max)),
+    non2xx: sum((m) => m.non2xx),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    withErrors: sum((m) => m.withErrors),
+    unfinished: sum((m) => m.unfinished),
+    cpu: {
+      serverMsPerRequest: perRequest((m) => m.cpu.serverMsPerRequest),
+      databaseMsPerRequest: perRequest((m) => m.cpu.databaseMsPerRequest),
+      clientMsPerRequest: perRequest((m) => m.cpu.clientMsPerRequest) ?? NaN,
+      otherPercentOfCore: other,
+    },
   };
 }
 
@@ -388,7 +470,7 @@ process.on("exit", () => {
 });
 
 /** Starts the writer process; resolves once it is loaded, with `go` to start it and the promise of its report. */
-async function startWriter(): Promise<{ go(plan: WriterPlan): Promise<WriterReport> }> {
+async function startWriter(): Promise<{ pid: number; go(plan: WriterPlan): Promise<WriterRound> }> {
   const child = fork(__filename, ["--writer"], {
     execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -415,8 +497,9 @@ async function startWriter(): Promise<{ go(plan: WriterPlan): Promise<WriterRepo
     exited,
   ]);
   return {
+    pid: child.pid!,
     go(plan) {
-      const done = new Promise<WriterReport>((resolve, reject) => {
+      const done = new Promise<WriterRound>((resolve, reject) => {
         report = (message) => {
           if (message.type === "report") resolve(message.report);
           else if (message.type === "error") reject(new Error(`the writer failed: ${message.message}`));
@@ -431,17 +514,18 @@ async function startWriter(): Promise<{ go(plan: WriterPlan): Promise<WriterRepo
 // ---------------------------------------------------------------------------
 // The measurement
 
-/** Reads at 10 connections for `tools.seconds`, with the writer of `plan` (if any) running over the same seconds. */
+/** Reads at 10 connections for `seconds`, with the writer of `plan` (if any) running over the same seconds. */
 async function readWhileWriting(
   tools: WriteBenchTools,
   target: { url: string; pids: Pids; database: string },
   body: string,
   plan: Omit<WriterPlan, "url" | "seconds"> | null,
-): Promise<{ reads: Measurement; writer?: WriterReport }> {
+  seconds: number,
+): Promise<{ reads: Measurement; writer?: WriterRound }> {
   const writer = plan ? await startWriter() : null;
-  const writes = writer?.go({ ...plan!, url: target.url, seconds: tools.seconds });
+  const writes = writer?.go({ ...plan!, url: target.url, seconds });
   writes?.catch(() => undefined);
-  const reads = await tools.cannon(target.url, body, READ_CONNECTIONS, tools.seconds, target.pids);
+  const reads = await tools.cannon(target.url, body, READ_CONNECTIONS, seconds, target.pids);
   const report = writes ? await writes : undefined;
   await tools.waitForDatabaseIdle(target.database);
   return { reads, writer: report };
@@ -460,6 +544,18 @@ function henanProjects(sample: Sample): number {
 function readProblem(run: Measurement): string | null {
   const bad = [run.non2xx && `${run.non2xx} non-2xx`, run.withErrors && `${run.withErrors} responses with errors`, run.errors && `${run.errors} connection errors`].filter(Boolean);
   return bad.length ? bad.join(", ") : null;
+}
+
+/** CPU time (user + system) a live process has used so far, in ms; null when it cannot be read (not Linux, gone). */
+function cpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return null;
+  }
 }
 
 function isoToday(): string {
@@ -537,36 +633,74 @@ export async function measureWrites(tools: WriteBenchTools, size: number, source
       },
       { key: "henan", name: `the same, writer in Henan at ${HENAN_WRITES_PER_SECOND}/s`, plan: { ...common, ratePerSecond: HENAN_WRITES_PER_SECOND, targets: henan } },
     ];
+    // The three phases take turns in rounds (baseline, elsewhere, Henan, baseline, …), so that other work on a
+    // shared machine, which comes and goes over minutes, weighs on each of them alike.
+    const rounds = Math.max(1, Math.min(5, Math.floor(tools.seconds / 3)));
+    const seconds = tools.seconds / rounds;
+    tools.say(`${rounds} round(s) of ${round(seconds)} s per phase, ${READ_CONNECTIONS} connections`);
+    const runs = new Map(phases.map((p) => [p.key, { reads: [] as Measurement[], writer: [] as WriterRound[], moved: 0, created: 0 }]));
+    for (let r = 0; r < rounds; r++) {
+      for (const phase of phases) {
+        const before = await count();
+        const { reads, writer } = await readWhileWriting(tools, target, body, phase.plan, seconds);
+        const after = await count();
+        const created = writer?.createdByProvince[PROVINCE_CODE] ?? 0;
+        const expected = before + created;
+        const run = runs.get(phase.key)!;
+        run.reads.push(reads);
+        if (writer) run.writer.push(writer);
+        run.moved += after - before;
+        run.created += created;
+        const w = writer && mergeWriterRounds(phase.plan!, [writer]);
+        tools.say(
+          `round ${r + 1}, ${phase.name}: ${reads.requestsPerSecond} reads/s, other work ${reads.cpu.otherPercentOfCore ?? "?"} % of a core` +
+            (w ? `; ${w.ok}/${w.planned} writes ok, createProject p50 ${w.byMutation.createProject.p50} ms, advanceStage p50 ${w.byMutation.advanceStage.p50} ms` : "") +
+            `; Henan projectCount ${before} → ${after}`,
+        );
+        const problem = readProblem(reads);
+        if (problem) return fail(`${phase.name}: reads: ${problem}`);
+        if (w?.failed) return fail(`${phase.name}: ${w.failed} of ${w.sent} writes failed; first: ${w.firstError}`);
+        if (after !== expected) return fail(`${phase.name}: Henan's projectCount is ${after} after the writes, ${expected} expected (${before} before)`);
+      }
+    }
     for (const phase of phases) {
-      tools.say(`${phase.name}: ${READ_CONNECTIONS} connections, ${tools.seconds} s`);
-      const before = await count();
-      const { reads, writer } = await readWhileWriting(tools, target, body, phase.plan);
-      const after = await count();
-      const expected = before + (writer?.createdByProvince[PROVINCE_CODE] ?? 0);
+      const run = runs.get(phase.key)!;
+      const reads = mergeReads(run.reads);
+      const writer = phase.plan ? mergeWriterRounds(phase.plan, run.writer) : undefined;
       const baseline = result.phases[0]?.reads.requestsPerSecond;
       const ratio = phase.key === "baseline" || !baseline ? null : round(reads.requestsPerSecond / baseline, 2);
-      result.phases.push({ key: phase.key, name: phase.name, reads, ratioToBaseline: ratio, writer, henanProjects: { before, after, expected } });
+      result.phases.push({ key: phase.key, name: phase.name, reads, rounds, ratioToBaseline: ratio, writer, henanProjects: { moved: run.moved, created: run.created } });
       const w = writer?.byMutation;
       tools.say(
-        `${reads.requestsPerSecond} reads/s${ratio === null ? "" : ` (${Math.round(ratio * 100)} % of the baseline)`}, read p50 ${reads.p50} ms p99 ${reads.p99} ms` +
+        `${phase.name}: ${reads.requestsPerSecond} reads/s${ratio === null ? "" : ` (${Math.round(ratio * 100)} % of the baseline)`}, read p50 ${reads.p50} ms p99 ${reads.p99} ms` +
           (writer
             ? `; ${writer.ok}/${writer.planned} writes ok in ${writer.elapsedSeconds} s, createProject p50 ${w!.createProject.p50} p99 ${w!.createProject.p99} ms, ` +
               `advanceStage p50 ${w!.advanceStage.p50} p99 ${w!.advanceStage.p99} ms, largest lag behind schedule ${writer.maxLagMs} ms`
-            : "") +
-          `; Henan projectCount ${before} → ${after}`,
+            : ""),
       );
-      const problem = readProblem(reads);
-      if (problem) return fail(`${phase.name}: reads: ${problem}`);
-      if (writer && writer.failed) return fail(`${phase.name}: ${writer.failed} of ${writer.sent} writes failed; first: ${writer.firstError}`);
-      if (after !== expected) return fail(`${phase.name}: Henan's projectCount is ${after} after the writes, ${expected} expected (${before} before)`);
     }
     tools.say(`for comparison, the writer in 5 other provinces at ${ELSEWHERE_WRITES_PER_SECOND}/s with no reads, ${tools.seconds} s`);
-    const alone = await (await startWriter()).go({ ...common, ratePerSecond: ELSEWHERE_WRITES_PER_SECOND, targets: elsewhere, url: target.url, seconds: tools.seconds });
+    const alonePlan = { ...common, ratePerSecond: ELSEWHERE_WRITES_PER_SECOND, targets: elsewhere };
+    const writer = await startWriter();
+    const ticks = () => ({ server: cpuMs(server!.child.pid!), database: cpuMs(tools.databasePid), writer: cpuMs(writer.pid) });
+    const ticksBefore = ticks();
+    const aloneRound = await writer.go({ ...alonePlan, url: target.url, seconds: tools.seconds });
+    const ticksAfter = ticks();
     await tools.waitForDatabaseIdle(database);
+    const perWrite = (a: number | null, b: number | null) => (a === null || b === null ? null : round((b - a) / Math.max(1, aloneRound.sent), 1));
+    const alone = {
+      ...mergeWriterRounds(alonePlan, [aloneRound]),
+      cpuMsPerWrite: {
+        server: perWrite(ticksBefore.server, ticksAfter.server),
+        database: perWrite(ticksBefore.database, ticksAfter.database),
+        writer: perWrite(ticksBefore.writer, ticksAfter.writer),
+      },
+    };
     result.alone = alone;
     tools.say(
       `${alone.ok}/${alone.planned} writes ok, createProject p50 ${alone.byMutation.createProject.p50} p99 ${alone.byMutation.createProject.p99} ms, ` +
-        `advanceStage p50 ${alone.byMutation.advanceStage.p50} p99 ${alone.byMutation.advanceStage.p99} ms`,
+        `advanceStage p50 ${alone.byMutation.advanceStage.p50} p99 ${alone.byMutation.advanceStage.p99} ms; ` +
+        `CPU per write: server ${alone.cpuMsPerWrite.server ?? "?"} ms, database ${alone.cpuMsPerWrite.database ?? "?"} ms, writer ${alone.cpuMsPerWrite.writer ?? "?"} ms`,
     );
     if (alone.failed) return fail(`the writer alone: ${alone.failed} of ${alone.sent} writes failed; first: ${alone.firstError}`);
     result.server = { startSeconds: round(server.startSeconds), peakRssKiB: tools.peakRssKiB(server.child.pid!) };
@@ -640,8 +774,13 @@ export function renderWrites(sizes: SizeView[], table: (rows: string[][], right:
       lines.push(
         `Writes at ${fmtSize(s.projects)}: ${w.database} ${w.copy.made ? `copied in ${w.copy.seconds} s` : "reused"}, ${fmtSize(w.copy.projectsAtStart)} projects at the start` +
           `${w.copy.addedByEarlierRuns ? ` (${fmtSize(w.copy.addedByEarlierRuns)} created by earlier runs' writers)` : ""}; ` +
-          w.phases.map((p) => `${p.key}: Henan projectCount ${p.henanProjects.before} → ${p.henanProjects.after}${p.writer ? `, writer lag ≤ ${p.writer.maxLagMs} ms` : ""}`).join("; "),
+          `${w.phases[0]?.rounds ?? 0} round(s) per phase; ` +
+          w.phases.map((p) => `${p.key}: Henan projectCount moved by ${p.henanProjects.moved} (${p.henanProjects.created} created there)${p.writer ? `, writer lag ≤ ${p.writer.maxLagMs} ms` : ""}`).join("; "),
       );
+    if (w.alone) {
+      const c = w.alone.cpuMsPerWrite;
+      lines.push(`CPU per write with no reads at ${fmtSize(s.projects)}: server ${c.server ?? "?"} ms, database server ${c.database ?? "?"} ms (other databases' work included), writer ${c.writer ?? "?"} ms.`);
+    }
     if (w.status === "failed") lines.push(`FAILED writes at ${fmtSize(s.projects)}: ${w.problem}`);
     for (const p of w.phases) {
       const busy = p.reads.cpu.otherPercentOfCore ?? 0;
