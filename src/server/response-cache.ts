@@ -14,7 +14,8 @@ import type { SharedCache } from "./shared-cache";
 
 /** A finished answer and what it depends on. */
 interface Entry {
-  body: string;
+  /** The answer as sent, UTF-8. */
+  body: Buffer;
   operationName: string | null;
   /** Provinces whose writes can change it; null: any write. */
   provinces: readonly number[] | null;
@@ -53,7 +54,7 @@ export class ResponseCache {
     private readonly shared: SharedCache,
     readonly options: ResponseCacheOptions,
   ) {
-    this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry) => Math.max(1, entry.body.length * 2 + 200) });
+    this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxBytes), sizeCalculation: (entry) => entry.body.length + 200 });
   }
 
   /** Answers a request from a kept answer that still holds, before Apollo; records the key for `plugin` otherwise. */
@@ -79,7 +80,8 @@ export class ResponseCache {
         res.setHeader("vary", "Authorization");
         if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
         if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
-        res.status(200).send(entry.body);
+        res.setHeader("content-length", String(entry.body.length));
+        res.status(200).end(entry.body);
       }, () => next()); // versions unreadable (the database is away): Apollo answers, with its 503
     };
   }
@@ -95,10 +97,10 @@ export class ResponseCache {
             if (!key || contextValue.viewer || operation?.operation !== "query" || response.body.kind !== "single") return;
             if (response.body.singleResult.errors?.length || (response.http.status ?? 200) !== 200) return;
             const versions = await contextValue.dataVersions();
-            const entry: Entry = { body: "", operationName: operationName ?? null, provinces: contextValue.dependencies(), versions };
+            const entry: Entry = { body: Buffer.alloc(0), operationName: operationName ?? null, provinces: contextValue.dependencies(), versions };
             // The text Apollo sends is kept as sent: serialised once, by Apollo, not again here.
             contextValue.request.keepResponse = (body: string) => {
-              entry.body = body;
+              entry.body = Buffer.from(body, "utf8");
               entries.set(key, entry);
             };
           },
