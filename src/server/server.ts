@@ -69,11 +69,10 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   watchDatabase(obs, db, gate);
   const costModel = await readCostModel(db);
   const documentCache = () => new InMemoryLRUCache<any>({ max: config.documentCache.maxEntries, maxSize: config.documentCache.maxBytes });
-  const shared = config.aggregateCache
-    ? new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows })
-    : null;
+  // The trees are kept even with AGGREGATE_CACHE=false: they change only with the region and sector tables.
+  const shared = new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows, aggregates: config.aggregateCache });
   const responses =
-    shared && config.responseCacheMaxBytes > 0
+    config.aggregateCache && config.responseCacheMaxBytes > 0
       ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
       : null;
 
@@ -129,7 +128,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   );
   // Before the request timeout: a large ledger file may take longer than a query (an import still running when a
   // timeout answers is rolled back, never committed).
-  app.use(importRoutes({ db, ledgerFor: () => createContext(db, contextOptions).ledger(), maxBytes: config.limits.importBytes, onWrite: () => shared?.expireVersions() }));
+  app.use(importRoutes({ db, ledgerFor: () => createContext(db, contextOptions).ledger(), maxBytes: config.limits.importBytes, onWrite: () => shared.expireVersions() }));
   app.use(requestTimeout(config.timeouts.requestMs));
   const live: RequestHandler = (_req, res) => {
     res.setHeader("cache-control", "no-store");

@@ -9,6 +9,8 @@ export interface SharedCacheOptions {
   versionTtlMs: number;
   /** Upper bound on what is kept, in grouped rows (a finished value counts as its own size). */
   maxRows: number;
+  /** Keep aggregates (AGGREGATE_CACHE); false keeps only the trees, so every aggregate is computed afresh. */
+  aggregates?: boolean;
 }
 
 interface Entry {
@@ -77,7 +79,7 @@ export class SharedCache {
   }
 
   private async rowsFor<T>(versions: DataVersions, key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]> {
-    if (!this.adopt(versions)) return load();
+    if (!this.adopt(versions) || this.options.aggregates === false) return load();
     const hit = this.touch(key);
     if (hit) return hit.value as Promise<T[]>;
     const entry: Entry = { value: load(), size: 0, provinces };
@@ -97,7 +99,7 @@ export class SharedCache {
   }
 
   private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
-    if (!this.adopt(versions) || this.entries.has(key)) return;
+    if (!this.adopt(versions) || this.options.aggregates === false || this.entries.has(key)) return;
     const entry: Entry = { value, size: 0, provinces };
     this.entries.set(key, entry);
     this.grow(entry, size);
