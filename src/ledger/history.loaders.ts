@@ -30,24 +30,34 @@ export function createChangesLoader(ctx: Context): DataLoader<ChangesRequest, Pr
       const parts: string[] = [];
       const params: unknown[] = [];
       requests.forEach((r, i) => {
-        const clauses = [`${r.owner} = ?`];
-        params.push(r.id);
-        if (pages[i].before !== null) {
-          clauses.push("id < ?");
-          params.push(pages[i].before);
+        // A region's changes include those that moved a project out of it: a second indexed range, merged below.
+        const owners = r.owner === "project_id" ? [r.owner] : [r.owner, `from_${r.owner}`];
+        for (const owner of owners) {
+          const clauses = [`${owner} = ?`];
+          params.push(r.id);
+          if (pages[i].before !== null) {
+            clauses.push("id < ?");
+            params.push(pages[i].before);
+          }
+          if (r.since) {
+            clauses.push("changed_at >= ?");
+            params.push(r.since);
+          }
+          params.push(pages[i].size + 1);
+          parts.push(
+            `SELECT * FROM (SELECT ${i} AS k, id, changed_at, office, operation, project_id, meeting_id, project_version, region_id, fields, reason FROM ledger_change WHERE ${clauses.join(" AND ")} ORDER BY id DESC LIMIT ?) t${parts.length}`,
+          );
         }
-        if (r.since) {
-          clauses.push("changed_at >= ?");
-          params.push(r.since);
-        }
-        params.push(pages[i].size + 1);
-        parts.push(
-          `SELECT * FROM (SELECT ${i} AS k, id, changed_at, office, operation, project_id, meeting_id, project_version, region_id, fields, reason FROM ledger_change WHERE ${clauses.join(" AND ")} ORDER BY id DESC LIMIT ?) t${i}`,
-        );
       });
       const rows: Array<ChangeRow & { k: number }> = await ctx.db.query(parts.join(" UNION ALL "), params);
       const lists: ChangeRow[][] = requests.map(() => []);
-      for (const row of rows) lists[Number(row.k)].push(row);
+      const seen = requests.map(() => new Set<number>());
+      for (const row of rows) {
+        const k = Number(row.k);
+        if (seen[k].has(Number(row.id))) continue; // a move inside the region is in both ranges
+        seen[k].add(Number(row.id));
+        lists[k].push(row);
+      }
       return lists.map((list, i) => {
         list.sort((a, b) => Number(b.id) - Number(a.id));
         const page = list.slice(0, pages[i].size).map(ProjectChange.fromRow);

@@ -21,6 +21,8 @@ export interface ChangeRecord {
   provinceId: number;
   cityId: number | null;
   regionId: number;
+  /** Where the project was before, when the change moved it. */
+  from?: { provinceId: number; cityId: number | null; regionId: number } | null;
   fields: FieldChange[];
   reason: string | null;
 }
@@ -43,11 +45,12 @@ const CHUNK = 200;
 
 /** Appends the changes of one write, all stamped with the write's time. */
 export async function appendChanges(query: (sql: string, params: unknown[]) => Promise<unknown>, changes: readonly ChangeRecord[], changedAt: string): Promise<void> {
-  const columns = "changed_at, token_id, office, operation, project_id, meeting_id, project_version, province_id, city_id, region_id, fields, reason";
+  const columns =
+    "changed_at, token_id, office, operation, project_id, meeting_id, project_version, province_id, city_id, region_id, from_province_id, from_city_id, from_region_id, fields, reason";
   for (let i = 0; i < changes.length; i += CHUNK) {
     const chunk = changes.slice(i, i + CHUNK);
     await query(
-      `INSERT INTO ledger_change (${columns}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+      `INSERT INTO ledger_change (${columns}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
       chunk.flatMap((c) => [
         changedAt,
         c.tokenId,
@@ -59,6 +62,9 @@ export async function appendChanges(query: (sql: string, params: unknown[]) => P
         c.provinceId,
         c.cityId,
         c.regionId,
+        c.from?.provinceId ?? null,
+        c.from?.cityId ?? null,
+        c.from?.regionId ?? null,
         JSON.stringify(c.fields),
         c.reason,
       ]),

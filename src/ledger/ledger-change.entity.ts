@@ -12,6 +12,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
 @Index("idx_ledger_change_province", ["provinceId", "id"])
 @Index("idx_ledger_change_city", ["cityId", "id"])
 @Index("idx_ledger_change_region", ["regionId", "id"])
+@Index("idx_ledger_change_from_province", ["fromProvinceId", "id"])
+@Index("idx_ledger_change_from_city", ["fromCityId", "id"])
+@Index("idx_ledger_change_from_region", ["fromRegionId", "id"])
 export class LedgerChangeEntity {
   @PrimaryGeneratedColumn({ type: "int" })
   id: number;
@@ -50,6 +53,16 @@ export class LedgerChangeEntity {
 
   @Column({ type: "int", name: "region_id" })
   regionId: number;
+
+  /** Where a project moved from (set only when a change moved it), so the region it left lists the change too. */
+  @Column({ type: "int", name: "from_province_id", nullable: true })
+  fromProvinceId: number | null;
+
+  @Column({ type: "int", name: "from_city_id", nullable: true })
+  fromCityId: number | null;
+
+  @Column({ type: "int", name: "from_region_id", nullable: true })
+  fromRegionId: number | null;
 
   /** JSON array of { field, from, to } (strings or null). */
   @Column({ type: "text" })

@@ -112,7 +112,7 @@ const OWNER_OF_LEVEL: Record<RegionLevel, ChangeOwner> = {
 
 @Resolver(() => Region)
 export class RegionChangesResolver {
-  @FieldResolver(() => ProjectChangeConnection, { description: "Changes to projects and meetings anywhere in this region's subtree, newest first: what a city's counties recorded this week." })
+  @FieldResolver(() => ProjectChangeConnection, { description: "Changes to projects and meetings anywhere in this region's subtree, newest first (what a city's counties recorded this week), including those that moved a project out of it." })
   async changes(@Root() region: Region, @Args(() => ChangesArgs) args: ChangesArgs, @Ctx() ctx: Context): Promise<ProjectChangeConnection> {
     checkPageSize(args.first);
     checkCalendarDate("since", args.since);

@@ -428,8 +428,10 @@ export class LedgerTx {
   }
 
   /** Adds a change to the history this write appends at the end. */
-  record(change: Omit<ChangeRecord, "tokenId" | "office" | "provinceId" | "cityId">): void {
-    this.changes.push({ ...change, tokenId: this.actor.tokenId, office: this.actor.office, ...this.placeOf(change.regionId) });
+  record(change: Omit<ChangeRecord, "tokenId" | "office" | "provinceId" | "cityId" | "from"> & { fromRegionId?: number }): void {
+    const { fromRegionId, ...rest } = change;
+    const from = fromRegionId === undefined || fromRegionId === change.regionId ? null : { ...this.placeOf(fromRegionId), regionId: fromRegionId };
+    this.changes.push({ ...rest, from, tokenId: this.actor.tokenId, office: this.actor.office, ...this.placeOf(change.regionId) });
   }
 
   /** Appends the changes recorded so far now rather than at the end, with `append` (the bulk path's, as it goes). */
@@ -650,7 +652,16 @@ export class LedgerTx {
     this.delta.add({ ...shapeOf(project), regionId: next.regionId, sectorId: next.sectorId, investmentWan: next.investmentWan }, 1);
     this.touch(project.regionId, hosts);
     if (next.regionId !== project.regionId) this.touch(next.regionId, hosts);
-    this.record({ operation: "UPDATE_PROJECT", projectId: project.id, meetingId: null, projectVersion: project.version + 1, regionId: next.regionId, fields, reason: null });
+    this.record({
+      operation: "UPDATE_PROJECT",
+      projectId: project.id,
+      meetingId: null,
+      projectVersion: project.version + 1,
+      regionId: next.regionId,
+      fromRegionId: project.regionId,
+      fields,
+      reason: null,
+    });
     return project.id;
   }
 
