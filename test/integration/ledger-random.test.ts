@@ -2,8 +2,11 @@
  * A seeded random sequence of 1,200 mixed writes through the ledger — creates,
  * edits (amount, sector, a move to another county of Henan), advances with
  * and without meeting venues, presentations at meetings, date corrections,
- * new meetings, imported batches, and deliberately refused writes — checked
- * against a model of what the rules say each write does. Afterwards the
+ * new meetings, batches added through the ledger, imports of ledger CSV files
+ * (new references, advances and updates of known ones, rows re-imported
+ * unchanged, dry runs) and deliberately refused writes (a file with a bad row,
+ * a county's office importing a neighbour's row among them) — checked against
+ * a model of what the rules say each write does. Afterwards the
  * rollups verify clean and equal both a GROUP BY over the projects and the
  * model's totals, every project and milestone is as the model says, and the
  * history holds every applied change, one per project version.
@@ -14,6 +17,7 @@ import { AppError } from "../../src/common/errors";
 import { ProjectStage, stageFromNumber } from "../../src/common/stage";
 import { loadTrees, type Trees } from "../../src/common/trees";
 import { DEFAULT_LEDGER_FUTURE_DAYS } from "../../src/config";
+import { type ImportReport, importLedger } from "../../src/import/import-ledger";
 import { type Actor, SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { Ledger, MAJOR_STARTED_MIN_WAN, type ProjectDraft } from "../../src/ledger/ledger";
 import { seedDatabase } from "../../src/seed/seed";
@@ -27,7 +31,8 @@ const SEED = 0x1ed9_e5;
 const TODAY = "2023-06-30";
 const LATEST = "2023-07-31";
 
-type Outcome = "APPLIED" | "CONFLICT" | "BAD_USER_INPUT" | "FORBIDDEN";
+/** PROBLEMS: an import answered with bad rows (nothing written); DRY_RUN: an import's dry run reported what it would do (nothing written). */
+type Outcome = "APPLIED" | "CONFLICT" | "BAD_USER_INPUT" | "FORBIDDEN" | "PROBLEMS" | "DRY_RUN";
 
 interface ModelMilestone {
   stage: number;
@@ -39,6 +44,8 @@ interface ModelMilestone {
 /** A project as the rules say it must be stored. */
 interface ModelProject {
   id: number;
+  /** The ledger reference (台账编号) an import finds it by; null for projects created without one. */
+  ref: string | null;
   name: string;
   regionId: number;
   sectorId: number;
@@ -67,8 +74,15 @@ interface Step {
   /** History rows the write appends when it applies. */
   changes: number;
   run(): Promise<{ value: unknown }>;
+  /** The outcome of a write that did not throw (APPLIED when absent): an import's report says what happened. */
+  judge?(value: unknown): string;
   commit(value: unknown): void;
 }
+
+/** The header of the ledger files the sequence imports (the English column names). */
+const CSV_HEADER = "ref,name,regionCode,sectorCode,investment,investor,stage,date,meetingId,venueRegionCode";
+/** A CSV cell, quoted when it must be. */
+const cell = (value: string) => (/[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 86_400_000;
 const iso = (n: number) => new Date(n * 86_400_000).toISOString().slice(0, 10);
@@ -105,6 +119,8 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
   let historyBefore = 0;
   let historyAppended = 0;
   const counts = new Map<string, number>();
+  /** Rows of the imports that went in, by what they did. */
+  const importedRows = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
   /** A write whose outcome was not the rules' (the sequence stops there). */
   let mismatch: { step: number; kind: string; expected: Outcome; got: string } | null = null;
   /** Refused writes after which a table was not as before. */
@@ -127,9 +143,10 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
     const cityOf = (regionId: number) => regions.lineageOf(regionId)[1];
 
     // The model starts from what the seed stored.
-    for (const row of await db.query("SELECT id, name, region_id, sector_id, investment_wan, investor, version FROM project")) {
+    for (const row of await db.query("SELECT id, ref, name, region_id, sector_id, investment_wan, investor, version FROM project")) {
       projects.set(Number(row.id), {
         id: Number(row.id),
+        ref: row.ref === null ? null : String(row.ref),
         name: row.name,
         regionId: Number(row.region_id),
         sectorId: Number(row.sector_id),
@@ -185,8 +202,8 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
       p.version += 1;
       p.operations.push(operation);
     };
-    const addToModel = (id: number, draft: { name: string; regionId: number; sectorId: number; wan: number; investor: string | null; milestones: ModelMilestone[] }) => {
-      projects.set(id, { id, ...draft, version: 1, operations: ["CREATE_PROJECT"] });
+    const addToModel = (id: number, draft: { ref?: string; name: string; regionId: number; sectorId: number; wan: number; investor: string | null; milestones: ModelMilestone[] }) => {
+      projects.set(id, { id, ref: null, ...draft, version: 1, operations: ["CREATE_PROJECT"] });
       ids.push(id);
     };
     const randomMilestones = (wan: number): ModelMilestone[] => {
@@ -356,7 +373,7 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
         return { name: `导入项目${n}-${j}`, regionId: pick(leaves).id, sectorId: pick(sectorIds), wan, investor: null, milestones: randomMilestones(wan) };
       });
       return {
-        kind: "addProjects (import)",
+        kind: "addProjects (a batch)",
         expect: "APPLIED",
         changes: batch.length,
         run: () => ledger.addProjects(SYSTEM_ACTOR, batch.map(draftOf)),
@@ -442,7 +459,230 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
       const drafts = batch.map(draftOf);
       const last = drafts[drafts.length - 1];
       drafts[drafts.length - 1] = chance(0.5) ? { ...last, sectorCode: "NO_SUCH_SECTOR" } : { ...last, regionCode: "410100" }; // a city with counties
-      return refused("import with a bad row", "BAD_USER_INPUT", undefined, () => ledger.addProjects(SYSTEM_ACTOR, drafts));
+      return refused("addProjects with a bad row", "BAD_USER_INPUT", undefined, () => ledger.addProjects(SYSTEM_ACTOR, drafts));
+    };
+
+
+    // ---- imports of ledger files (importLedger, as `npm run import` and POST /import/projects.csv run it) ----
+
+    type Counts = { created: number; advanced: number; updated: number; unchanged: number };
+    type ImportResult = { report: ImportReport; ids: Map<string, number> };
+    /** One row of a file, and what it does when the file goes in. */
+    interface FileRow {
+      cells: string[];
+      kind: keyof Counts;
+      /** History rows it appends: one per ledger operation (an advance that also changes the project's own fields is two). */
+      changes: number;
+      /** A new reference: the project the model gains, under the id the database gave it. */
+      fresh?: { ref: string; name: string; regionId: number; sectorId: number; wan: number; investor: string | null; milestones: ModelMilestone[] };
+      /** A known reference: what the row does to its project in the model. */
+      apply?: () => void;
+    }
+    type Place = (typeof leaves)[number];
+    const cellsOf = (r: { ref: string | null; name: string; regionId: number; sectorId: number; wan: number; investor: string | null }, m: ModelMilestone): string[] => [
+      r.ref!,
+      r.name,
+      codeOf(r.regionId),
+      sectorCode(r.sectorId),
+      String(r.wan / 10_000),
+      r.investor ?? "",
+      stageFromNumber(m.stage),
+      m.reachedOn,
+      m.meetingId === null ? "" : String(m.meetingId),
+      m.venueRegionId === null ? "" : codeOf(m.venueRegionId),
+    ];
+    const csvOf = (rows: string[][]) => [CSV_HEADER, ...rows.map((r) => r.map(cell).join(","))].join("\r\n") + "\r\n";
+    const tally = (rows: FileRow[]): Counts => {
+      const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
+      for (const row of rows) counts[row.kind] += 1;
+      return counts;
+    };
+    let refSerial = 0;
+
+    /** Where a row's milestone is presented: as placementFor, but for an office scoped to `scope` only at a venue inside it (the ledger's rule). */
+    const placementWithin = (scope: number | null, stage: number, wan: number): { meetingId: number | null; venueRegionId: number | null } => {
+      if (scope === null) return placementFor(stage, wan);
+      const inside = (regionId: number) => regions.lineageOf(regionId).some((r) => r.id === scope);
+      const open = meetings.filter((m) => !(m.major && stage === 2 && wan < MAJOR_STARTED_MIN_WAN) && m.venues.some(inside));
+      if (open.length === 0 || chance(0.5)) return { meetingId: null, venueRegionId: null };
+      const meeting = pick(open);
+      return { meetingId: meeting.id, venueRegionId: pick(meeting.venues.filter(inside)) };
+    };
+
+    const freshRow = (n: number, places: readonly Place[], scope: number | null): FileRow => {
+      const wan = randomWan();
+      const stage = pick([1, 1, 1, 2, 3]);
+      const milestone = { stage, reachedOn: randomDate(), ...placementWithin(scope, stage, wan) };
+      refSerial += 1;
+      const fresh = { ref: `RND/${n}/${refSerial}`, name: `导入项目${n}-${refSerial}`, regionId: pick(places).id, sectorId: pick(sectorIds), wan, investor: chance(0.5) ? `导入投资方${n % 13}` : null, milestones: [milestone] };
+      return { cells: cellsOf(fresh, milestone), kind: "created", changes: 1, fresh };
+    };
+
+    /** A row for a known project: at a later stage (its own fields changed too, sometimes), at its stage with other fields, or as it is stored. */
+    const knownRow = (n: number, p: ModelProject, places: readonly Place[], scope: number | null, want: "advance" | "update" | "unchanged"): FileRow | null => {
+      const current = p.milestones[p.milestones.length - 1];
+      if (want === "unchanged") return { cells: cellsOf(p, current), kind: "unchanged", changes: 0, apply: () => undefined };
+      if (want === "advance" && stageOf(p) === 3) return null;
+      const next = { name: p.name, regionId: p.regionId, sectorId: p.sectorId, wan: p.wan, investor: p.investor };
+      if (want === "update" || chance(0.4)) {
+        if (chance(0.6)) next.wan = startedAtMajor(p) ? between(MAJOR_STARTED_MIN_WAN, 2_000_000) : randomWan();
+        if (chance(0.3)) next.sectorId = pick(sectorIds);
+        if (chance(0.25)) next.regionId = pick(places).id;
+        if (chance(0.15)) next.name = `导入改名${n}`;
+        if (chance(0.15)) next.investor = chance(0.5) ? null : `导入新投资方${n}`;
+      }
+      const changed = next.wan !== p.wan || next.sectorId !== p.sectorId || next.regionId !== p.regionId || next.name !== p.name || next.investor !== p.investor;
+      const update = () => {
+        if (!changed) return;
+        Object.assign(p, next);
+        bump(p, "UPDATE_PROJECT");
+      };
+      if (want === "update") return { cells: cellsOf({ ...p, ...next }, current), kind: changed ? "updated" : "unchanged", changes: changed ? 1 : 0, apply: update };
+      const stage = stageOf(p) === 1 && chance(0.2) ? 3 : stageOf(p) + 1;
+      const milestone = { stage, reachedOn: minDate(addDays(current.reachedOn, between(0, 120)), LATEST), ...placementWithin(scope, stage, next.wan) };
+      return {
+        cells: cellsOf({ ...p, ...next }, milestone),
+        kind: "advanced",
+        changes: changed ? 2 : 1,
+        apply: () => {
+          update();
+          p.milestones.push(milestone);
+          bump(p, "ADVANCE_STAGE");
+        },
+      };
+    };
+
+    /** Up to `count` distinct projects with a reference among those that `fit`. */
+    const knownProjects = (count: number, fit: (p: ModelProject) => boolean): ModelProject[] => {
+      if (count === 0) return [];
+      const pool = ids.map((id) => projects.get(id)!).filter((p) => p.ref !== null && fit(p));
+      const chosen = new Set<ModelProject>();
+      for (let i = 0; i < count * 3 && chosen.size < count && pool.length > 0; i++) chosen.add(pick(pool));
+      return [...chosen];
+    };
+
+    const shuffle = <T>(list: T[]): T[] => {
+      for (let i = list.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [list[i], list[j]] = [list[j], list[i]];
+      }
+      return list;
+    };
+
+    /** A few rows: new references in `places`, and known projects that `fit` advanced, updated or re-imported as they are. */
+    const mixedRows = (n: number, places: readonly Place[], scope: number | null, fit: (p: ModelProject) => boolean): FileRow[] => {
+      const rows: FileRow[] = [];
+      for (let i = between(0, 3); i > 0; i--) rows.push(freshRow(n, places, scope));
+      for (const p of knownProjects(between(0, 4), fit)) {
+        const row = knownRow(n, p, places, scope, pick(["advance", "advance", "update", "unchanged"] as const));
+        if (row) rows.push(row);
+      }
+      if (rows.length === 0) rows.push(freshRow(n, places, scope));
+      return shuffle(rows);
+    };
+
+    const judgeImport = (report: ImportReport, rows: number, expected: Counts, dryRun: boolean): string => {
+      if (report.problems.length) return `PROBLEMS: ${JSON.stringify(report.problems.slice(0, 3))}`;
+      const got = JSON.stringify({ rows: report.rows, created: report.created, advanced: report.advanced, updated: report.updated, unchanged: report.unchanged, dryRun: report.dryRun });
+      const want = JSON.stringify({ rows, ...expected, dryRun });
+      if (got !== want) return `REPORT ${got}, not ${want}`;
+      return dryRun ? "DRY_RUN" : "APPLIED";
+    };
+
+    const importFile = (n: number, mode: "mixed" | "unchanged" | "dry run"): Step | null => {
+      const city = mode === "mixed" && chance(0.3) ? pick(cities) : null;
+      const places = city ? leaves.filter((r) => cityOf(r.id).id === city.id) : leaves;
+      const fit = (p: ModelProject) => city === null || cityOf(p.regionId).id === city.id;
+      const rows = mode === "unchanged" ? knownProjects(between(1, 5), fit).map((p) => knownRow(n, p, places, null, "unchanged")!) : mixedRows(n, places, city?.id ?? null, fit);
+      if (rows.length === 0) return null;
+      const expected = tally(rows);
+      const dryRun = mode === "dry run";
+      return {
+        kind: dryRun ? "import dry run" : mode === "unchanged" ? "import of unchanged rows" : city ? "import by a city's office" : "import",
+        expect: dryRun ? "DRY_RUN" : "APPLIED",
+        changes: dryRun ? 0 : rows.reduce((sum, r) => sum + r.changes, 0),
+        run: async () => {
+          const report = await importLedger(ledger, city ? scoped(city.id) : SYSTEM_ACTOR, csvOf(rows.map((r) => r.cells)), { dryRun });
+          const refs = rows.filter((r) => r.fresh).map((r) => r.fresh!.ref);
+          const stored: Array<Record<string, unknown>> =
+            refs.length && !dryRun && report.problems.length === 0 ? await db.query(`SELECT id, ref FROM project WHERE ref IN (${refs.map(() => "?").join(", ")})`, refs) : [];
+          return { value: { report, ids: new Map(stored.map((r) => [String(r.ref), Number(r.id)])) } satisfies ImportResult };
+        },
+        judge: (value) => judgeImport((value as ImportResult).report, rows.length, expected, dryRun),
+        commit: (value) => {
+          const { ids: created } = value as ImportResult;
+          for (const row of rows) {
+            if (row.fresh) addToModel(created.get(row.fresh.ref)!, row.fresh);
+            else row.apply!();
+            importedRows[row.kind] += 1;
+          }
+        },
+      };
+    };
+
+    /** A row the import must refuse, and with it the whole file. */
+    const badRow = (n: number): string[] => {
+      const row = freshRow(n, leaves, null).cells; // ref, name, regionCode, sectorCode, investment, investor, stage, date, meetingId, venueRegionCode
+      const known = knownProjects(1, () => true)[0];
+      switch (between(0, 6)) {
+        case 0:
+          row[3] = "NO_SUCH_SECTOR";
+          return row;
+        case 1:
+          row[2] = "410100"; // a city with counties
+          return row;
+        case 2:
+          row[4] = pick(["12,5亿", "-3", ""]);
+          return row;
+        case 3:
+          row[7] = pick(["2023-02-29", addDays(LATEST, 1), "1948-12-31", "2023-13-01"]);
+          return row;
+        case 4:
+          row[6] = "FINISHED";
+          return row;
+        case 5:
+          if (!known || stageOf(known) === 1) return [...row.slice(0, 3), "NO_SUCH_SECTOR", ...row.slice(4)];
+          // A known project back at an earlier stage.
+          return cellsOf(known, { stage: stageOf(known) - 1, reachedOn: known.milestones[0].reachedOn, meetingId: null, venueRegionId: null });
+        default: {
+          if (!known) return [...row.slice(0, 2), "410100", ...row.slice(3)];
+          // A known project at its stage on another day (a date is corrected with correctMilestoneDate, not by an import).
+          const current = known.milestones[known.milestones.length - 1];
+          return cellsOf(known, { ...current, reachedOn: addDays(current.reachedOn, -1) });
+        }
+      }
+    };
+
+    const importWithBadRow = (n: number): Step => {
+      const rows = mixedRows(n, leaves, null, () => true).map((r) => r.cells);
+      rows.splice(between(0, rows.length), 0, badRow(n));
+      return {
+        kind: "import with a bad row",
+        expect: "PROBLEMS",
+        changes: 0,
+        run: async () => ({ value: await importLedger(ledger, SYSTEM_ACTOR, csvOf(rows)) }),
+        judge: (value) => judgeImport(value as ImportReport, rows.length, { created: 0, advanced: 0, updated: 0, unchanged: 0 }, false),
+        commit: () => undefined,
+      };
+    };
+
+    const importNeighbour = (n: number): Step | null => {
+      const county = pick(leaves);
+      // Its neighbours where a project may sit (济源's siblings are the cities, and a city with counties holds no project).
+      const siblings = leaves.filter((r) => r.parentId === county.parentId && r.id !== county.id);
+      if (siblings.length === 0) return null;
+      const rows = mixedRows(n, [county], county.id, (p) => p.regionId === county.id);
+      const theirs = chance(0.6) ? knownProjects(1, (p) => siblings.some((s) => s.id === p.regionId))[0] : undefined;
+      const intruder = (theirs && knownRow(n, theirs, siblings, county.id, pick(["advance", "update", "unchanged"] as const))) || freshRow(n, siblings, county.id);
+      rows.splice(between(0, rows.length), 0, intruder);
+      return {
+        kind: "a county's office importing a neighbour's row",
+        expect: "FORBIDDEN",
+        changes: 0,
+        run: async () => ({ value: await importLedger(ledger, scoped(county.id), csvOf(rows.map((r) => r.cells))) }),
+        judge: (value) => `APPLIED: ${JSON.stringify({ ...(value as ImportReport), problems: (value as ImportReport).problems.slice(0, 3) })}`,
+        commit: () => undefined,
+      };
     };
 
     const makers: Array<[number, (n: number) => Step | null]> = [
@@ -452,14 +692,19 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
       [6, recordAtMeeting],
       [8, correctMilestoneDate],
       [2, createMeeting],
-      [4, importBatch],
+      [1, importBatch],
+      [5, (n) => importFile(n, "mixed")],
+      [2, (n) => importFile(n, "unchanged")],
+      [1, (n) => importFile(n, "dry run")],
       [12, staleVersion],
       [5, backwardStage],
       [5, badDate],
       [8, underMajor],
       [5, foreignVenue],
       [5, neighbour],
-      [3, badImport],
+      [1, badImport],
+      [3, importWithBadRow],
+      [3, importNeighbour],
     ];
     const total = makers.reduce((sum, [weight]) => sum + weight, 0);
     const nextStep = (n: number): Step => {
@@ -478,7 +723,7 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
       let value: unknown;
       try {
         value = (await step.run()).value;
-        got = "APPLIED";
+        got = step.judge ? step.judge(value) : "APPLIED";
       } catch (error) {
         got = error instanceof AppError ? String(error.extensions.code) : `${(error as Error).constructor.name}: ${(error as Error).message}`;
         if (error instanceof AppError) got += `: ${error.message}`;
@@ -518,16 +763,26 @@ describe.each(DB_KINDS)("a random sequence of writes on %s", (kind) => {
         "recordAtMeeting",
         "correctMilestoneDate",
         "createMeeting",
-        "addProjects (import)",
+        "addProjects (a batch)",
+        "import",
+        "import by a city's office",
+        "import of unchanged rows",
+        "import dry run",
         "stale expectedVersion",
         "backward stage",
         "bad date",
         "under 5 亿元 in a major meeting's STARTED batch",
         "venue not of the meeting",
         "a county's office writing a neighbour's project",
+        "addProjects with a bad row",
         "import with a bad row",
+        "a county's office importing a neighbour's row",
       ].sort(),
     );
+  });
+
+  it("the imports that went in created, advanced, updated and left unchanged projects", () => {
+    expect(Object.entries(importedRows).filter(([, n]) => n < 20)).toEqual([]);
   });
 
   it("every refused write left every table as it was", () => {
