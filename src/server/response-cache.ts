@@ -82,7 +82,8 @@ export class ResponseCache {
         if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
         res.setHeader("content-length", String(entry.body.length));
         res.status(200).end(entry.body);
-      }, () => next()); // versions unreadable (the database is away): Apollo answers, with its 503
+      }, () => next()) // versions unreadable (the database is away): Apollo answers, with its 503
+        .catch((error: unknown) => (res.headersSent ? undefined : next(error)));
     };
   }
 

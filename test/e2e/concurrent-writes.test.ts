@@ -12,13 +12,9 @@
  * client starts another, and only 127.0.0.1.
  */
 import { createToken } from "../../src/auth/tokens";
-import { loadConfig } from "../../src/config";
-import { openDatabase } from "../../src/db/open-database";
-import { seedDatabase } from "../../src/seed/seed";
-import { startServer } from "../../src/server/server";
 import { verifyRollups } from "../../src/stats/rollups";
 import { mulberry32 } from "../../bench/generate";
-import { createScratchDatabase, type DbKind } from "../support/databases";
+import type { DbKind } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { ADVANCE, CREATE, CREATE_MEETING, type Reply, send, UPDATE } from "../support/writes";
 
@@ -34,34 +30,6 @@ const FINAL = `query Final($id: ID!) {
   project(id: $id) { version stage wan: investment(unit: WAN_YUAN) history(first: 100) { nodes { projectVersion operation } } }
 }`;
 
-/**
- * startTestServer with the pool the scenario asks for. startTestServer("mysql", { DB_POOL_SIZE: "20" })
- * cannot give it: it replaces the configured database with the scratch one, whose poolSize is fixed at 5,
- * so DB_POOL_SIZE is ignored. Otherwise this is what startTestServer does.
- */
-async function startServerWithPool(kind: DbKind, poolSize: number): Promise<TestServer> {
-  if (kind === "sqlite") return startTestServer("sqlite");
-  const scratch = await createScratchDatabase(kind);
-  if (scratch.config.type !== "mysql") throw new Error("invariant: a MariaDB scratch database");
-  const config = {
-    ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", LOG_LEVEL: "silent", DB_POOL_SIZE: String(poolSize) }),
-    database: { ...scratch.config, poolSize },
-  };
-  const db = await openDatabase(config);
-  await seedDatabase(db);
-  const server = await startServer(config, db);
-  return {
-    kind,
-    url: server.url,
-    db,
-    gql: () => Promise.reject(new Error("not used here: send() from test/support/writes")),
-    async close() {
-      await server.close();
-      await db.destroy();
-      await scratch.drop();
-    },
-  };
-}
 
 interface Applied {
   projectId: string;
@@ -144,7 +112,7 @@ for (const { kind, clients, title, run } of RUNS) {
     }
 
     beforeAll(async () => {
-      server = await startServerWithPool(kind, POOL);
+      server = await startTestServer(kind, { DB_POOL_SIZE: String(POOL) });
       province = (await createToken(server.db, { regionCode: "410000", name: "河南省发展和改革委员会（并发测试）" })).token;
 
       const meeting = await send(server, province, CREATE_MEETING, {

@@ -389,9 +389,9 @@ describeReliability("REQUEST_TIMEOUT_MS=200 (cost and answer size raised so that
     const answers: Answer[] = [];
     for (let i = 0; i < 3; i++) answers.push(await send(server.origin, postJson({ query: SLOW }), { timeoutMs: 60_000 }));
     figures.answers = answers.map((a) => ({ status: a.status, code: a.json?.errors?.[0]?.extensions?.code ?? null, ms: round(a.ms, 0), bytes: a.body.length }));
-    const slow = answers.filter((a) => a.ms > 200 + 100);
-    expect(slow.length).toBeGreaterThan(0);
-    for (const a of slow) expect({ status: a.status, code: a.json?.errors?.[0]?.extensions?.code }).toEqual({ status: 503, code: "REQUEST_TIMEOUT" });
+    // At least one was cut by the timeout, and none that ran past it (with a margin) came back 200.
+    expect(answers.filter((a) => a.status === 503 && a.json?.errors?.[0]?.extensions?.code === "REQUEST_TIMEOUT").length).toBeGreaterThan(0);
+    for (const a of answers.filter((a) => a.ms > 200 + 100)) expect({ status: a.status, code: a.json?.errors?.[0]?.extensions?.code }).toEqual({ status: 503, code: "REQUEST_TIMEOUT" });
     expect(server.alive()).toBe(true);
     expect(ok(await gql(server.origin, CHEAP))).toBe(true);
   });

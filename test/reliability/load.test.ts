@@ -136,6 +136,7 @@ describeReliability("load on MariaDB (production defaults)", () => {
       cheapIdle: summarize(idle),
       cheapBesideFourHeavy: { ...summarize(cheap.ms), failures: cheap.bad.length, examples: cheap.bad.slice(0, 3) },
     };
+    if (!server.alive()) process.stderr.write(`the server died; its stderr:\n${server.stderr().slice(-4000)}\n`);
     expect(server.alive()).toBe(true);
     expect(cheap.bad).toEqual([]);
     expect(heavy.bad).toEqual([]);

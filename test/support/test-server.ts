@@ -33,7 +33,10 @@ export interface TestServer {
  */
 export async function startTestServer(kind: DbKind, env: Record<string, string> = {}, obs?: Observability): Promise<TestServer> {
   const scratch = await createScratchDatabase(kind);
-  const config = { ...loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", SQL_STATEMENTS_HEADER: "true", LOG_LEVEL: "silent", ...env }), database: scratch.config };
+  const loaded = loadConfig({ PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", SQL_STATEMENTS_HEADER: "true", LOG_LEVEL: "silent", ...env });
+  // The scratch database's own settings, with the pool size a test asked for (DB_POOL_SIZE) on MySQL.
+  const database = scratch.config.type === "mysql" && env.DB_POOL_SIZE ? { ...scratch.config, poolSize: Number(env.DB_POOL_SIZE) } : scratch.config;
+  const config = { ...loaded, database };
   const db = await openDatabase(config);
   if (kind === "mysql") await seedDatabase(db); // the embedded default seeds itself on first start; MySQL never does
   const server = await startServer(config, db, obs);
