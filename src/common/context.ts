@@ -84,7 +84,7 @@ export interface Context {
   /** The write path, for mutations (its writes check the request's token through the actor they are given). */
   ledger(): Ledger;
   /** After a write committed in this request: later reads of the request (and of this instance) see it. */
-  wrote(provinces: readonly number[] | null): void;
+  wrote(): void;
   /**
    * The provinces whose writes can change this request's answer so far: those
    * of every cached aggregate it used, or null (any write) as soon as it read

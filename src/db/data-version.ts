@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 
 import { isMysql } from "./data-source";
+import { insertRows, type StatementRunner } from "./sql";
 import type { SqlClient } from "./sql-counter";
 
 /**
@@ -50,13 +51,13 @@ export interface TouchedRegion {
  * transaction, last, so their row locks are held briefly), in id order so that
  * two writers lock them in the same order.
  */
-export async function bumpVersions(db: { query(sql: string, params?: unknown[]): Promise<unknown> }, touched: Iterable<TouchedRegion>, mysql: boolean): Promise<void> {
+export async function bumpVersions(db: StatementRunner, touched: Iterable<TouchedRegion>, mysql: boolean): Promise<void> {
   const byId = new Map<number, number>();
   for (const t of touched) byId.set(t.regionId, t.provinceId);
   const rows = [...byId].sort((a, b) => a[0] - b[0]);
   if (rows.length === 0) return;
   const upsert = mysql ? " ON DUPLICATE KEY UPDATE version = version + 1" : " ON CONFLICT (id) DO UPDATE SET version = version + 1";
-  await db.query(`INSERT INTO data_version (id, province_id, version) VALUES ${rows.map(() => "(?, ?, 1)").join(", ")}${upsert}`, rows.flat());
+  await insertRows(db, "data_version", ["id", "province_id", "version"], rows.map(([id, province]) => [id, province, 1]), { chunk: rows.length, suffix: upsert });
 }
 
 /** Moves counter 0, on which everything cached depends: after a change of the region or sector trees, or a rebuild of the rollups. */

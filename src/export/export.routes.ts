@@ -6,12 +6,14 @@ import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
+import { createProjectPageLoader } from "../project/project.loaders";
 import { type ContextSetup, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
+
 import { csvRecord, UTF8_BOM } from "./csv";
 import {
   ExportParamError,
@@ -23,7 +25,6 @@ import {
   regionLevelParam,
   unitParam,
 } from "./export-params";
-import { createProjectPageLoader } from "../project/project.loaders";
 
 /** Rows per page when streaming projects: big enough to be quick, small enough that memory does not grow with the export. */
 const EXPORT_PAGE = 1000;

@@ -5,6 +5,7 @@
  */
 import { AppError, ErrorCode } from "../common/errors";
 import { loadTrees } from "../common/trees";
+import { placeholders } from "../db/sql";
 import type { SqlClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import { stageFromNumber, stageToNumber } from "../common/stage";
@@ -259,7 +260,7 @@ async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<st
       "SELECT p.id, p.ref, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
         "FROM project p LEFT JOIN region r ON r.id = p.region_id LEFT JOIN sector s ON s.id = p.sector_id " +
         "LEFT JOIN milestone m ON m.project_id = p.id AND m.stage = p.stage LEFT JOIN region v ON v.id = m.venue_region_id " +
-        `WHERE p.ref IN (${chunk.map(() => "?").join(", ")})`,
+        `WHERE p.ref IN (${placeholders(chunk.length)})`,
       chunk,
     );
     for (const row of rows) {

@@ -1,21 +1,22 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response, Router } from "express";
+import type { DataSource } from "typeorm";
 
-import { authenticate, type TokenLookupClient, type Viewer } from "../auth/tokens";
 import { AppError, ErrorCode } from "../common/errors";
 import { actorOf } from "../ledger/actor";
 import type { Ledger } from "../ledger/ledger";
+import { authentication, viewerOf } from "../server/authentication";
 import { requestOf, sendJsonError } from "../server/observability";
 import { importLedger } from "./import-ledger";
 
 /** What the import route needs. */
 export interface ImportRoutesOptions {
   /** Where tokens are looked up. */
-  db: TokenLookupClient;
+  db: DataSource;
   /** The ledger the import writes through (the server's, with its settings). */
   ledgerFor: () => Ledger;
   /** Largest file accepted, in bytes (IMPORT_MAX_BYTES); a larger one is a 413 before it is read. */
   maxBytes: number;
-  /** Called after an import that wrote, with the provinces whose data moved (the caches drop those). */
+  /** Called after an import that wrote, with the provinces whose versions moved (the server then reads its versions again). */
   onWrite: (provinces: number[]) => void;
 }
 
@@ -42,7 +43,8 @@ export function importRoutes({ db, ledgerFor, maxBytes, onWrite }: ImportRoutesO
   const router = Router();
   router.post(
     "/import/projects.csv",
-    requireToken(db),
+    authentication(db, false),
+    requireViewer,
     express.raw({ type: () => true, limit: maxBytes }),
     async (req, res, next) => {
       res.setHeader("cache-control", "no-store");
@@ -54,7 +56,7 @@ export function importRoutes({ db, ledgerFor, maxBytes, onWrite }: ImportRoutesO
       res.once("close", () => abandoned.abort());
       try {
         const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const { provinces, ...report } = await importLedger(ledgerFor(), actorOf(res.locals.importViewer as Viewer), body, { dryRun, signal: abandoned.signal });
+        const { provinces, ...report } = await importLedger(ledgerFor(), actorOf(viewerOf(res)!), body, { dryRun, signal: abandoned.signal });
         if (provinces.length) onWrite(provinces);
         if (res.headersSent) return;
         if (report.problems.length) requestOf(res)?.errorCodes.push(ErrorCode.BAD_USER_INPUT);
@@ -69,19 +71,11 @@ export function importRoutes({ db, ledgerFor, maxBytes, onWrite }: ImportRoutesO
   return router;
 }
 
-/** The token of the Authorization header: a 401 without one or with one this server does not know. */
-function requireToken(db: TokenLookupClient): RequestHandler {
-  return async (req, res, next) => {
-    try {
-      const viewer = await authenticate(db, req.headers.authorization);
-      if (!viewer) return sendJsonError(res, 401, 'an import needs a write token: send "Authorization: Bearer <token>"', { code: ErrorCode.UNAUTHENTICATED });
-      res.locals.importViewer = viewer;
-      next();
-    } catch (error) {
-      sendAppError(res, error, next);
-    }
-  };
-}
+/** An import needs a write token: the request's viewer (a bad token was refused by `authentication` with its 401). */
+const requireViewer: RequestHandler = (_req, res, next) => {
+  if (!viewerOf(res)) return sendJsonError(res, 401, 'an import needs a write token: send "Authorization: Bearer <token>"', { code: ErrorCode.UNAUTHENTICATED });
+  next();
+};
 
 /** A body over the limit as the API's 413 naming the setting; other body errors go on to the server's handler. */
 function tooLarge(maxBytes: number): ErrorRequestHandler {

@@ -11,12 +11,12 @@
 import type { QueryRunner } from "typeorm";
 
 import { isIsoDate } from "../common/date.scalar";
-import { stageFromNumber } from "../common/stage";
+import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
 import { isMysql } from "../db/data-source";
 import type { Region } from "../region/region.type";
 import { loadTrees, type Trees } from "../common/trees";
-import { type ChangeRecord, fieldChange, type FieldChange, formatWan } from "./history";
-import { EARLIEST_DATE, type LedgerTx, MAJOR_STARTED_MIN_WAN } from "./ledger";
+import { CHANGE_COLUMNS, type ChangeRecord, changeValues, fieldChange, type FieldChange, formatWan } from "./history";
+import { EARLIEST_DATE, type LedgerTx, MAJOR_STARTED_MIN_WAN, type MeetingFacts, readMeetingFacts } from "./ledger";
 import { Problems } from "./problems";
 import { rebuildRollups, ROLLUPS } from "../stats/rollups";
 
@@ -81,14 +81,6 @@ const CHANGES_PER_STATEMENT = 2_000;
 const MAX_PROBLEMS = 20;
 
 const MAIN = "MAIN";
-/** The columns of `ledger_change` as history.ts writes them. */
-const CHANGE_COLUMNS = "changed_at, token_id, office, operation, project_id, meeting_id, project_version, province_id, city_id, region_id, fields, reason";
-
-interface MeetingFacts {
-  hostRegionId: number;
-  majorProjects: boolean;
-  venues: Set<number>;
-}
 
 /** What the batches of one load share: the trees as the write sees them, the meetings met so far, the dates and regions already handled. */
 interface BulkContext {
@@ -273,20 +265,9 @@ async function contextOf(tx: LedgerTx): Promise<BulkContext> {
 
 /** Reads the meetings (and venues) the batch refers to that this write has not met yet, after noting the batch's own. */
 async function learnMeetings(tx: LedgerTx, context: BulkContext, ids: Array<number | null>, own: readonly BulkMeeting[]): Promise<void> {
-  for (const m of own) if (isId(m.id) && !context.meetings.has(m.id)) context.meetings.set(m.id, { hostRegionId: m.hostRegionId, majorProjects: m.majorProjects === true, venues: new Set() });
+  for (const m of own) if (isId(m.id) && !context.meetings.has(m.id)) context.meetings.set(m.id, { id: m.id, hostRegionId: m.hostRegionId, majorProjects: m.majorProjects === true, venues: new Set() });
   const missing = [...new Set(ids)].filter((id): id is number => id !== null && isId(id) && !context.meetings.has(id));
-  for (let i = 0; i < missing.length; i += 500) {
-    const chunk = missing.slice(i, i + 500);
-    const rows: Array<{ id: number; host_region_id: number; major_projects: number | boolean; region_id: number | null }> = await tx.read(
-      `SELECT m.id, m.host_region_id, m.major_projects, v.region_id FROM meeting m LEFT JOIN venue v ON v.meeting_id = m.id WHERE m.id IN (${chunk.join(", ")})`,
-    );
-    for (const row of rows) {
-      const id = Number(row.id);
-      let facts = context.meetings.get(id);
-      if (!facts) context.meetings.set(id, (facts = { hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set() }));
-      if (row.region_id !== null) facts.venues.add(Number(row.region_id));
-    }
-  }
+  for (const [id, facts] of await readMeetingFacts(tx, missing)) context.meetings.set(id, facts);
 }
 
 function checkMeetings(context: BulkContext, meetings: readonly BulkMeeting[], venues: readonly BulkVenue[], problems: Problems): void {
@@ -377,7 +358,7 @@ function checkPlacement(context: BulkContext, problems: Problems, at: string, m:
   const meeting = context.meetings.get(m.meetingId);
   if (!meeting) return problems.add(`${at}.meetingId`, `no meeting ${m.meetingId}`);
   if (m.venueRegionId !== null && !meeting.venues.has(m.venueRegionId)) problems.add(`${at}.venueRegionId`, `region ${m.venueRegionId} holds no venue of meeting ${m.meetingId}`);
-  if (meeting.majorProjects && m.stage === 2 && investmentWan < MAJOR_STARTED_MIN_WAN) {
+  if (meeting.majorProjects && m.stage === stageToNumber(ProjectStage.STARTED) && investmentWan < MAJOR_STARTED_MIN_WAN) {
     problems.add(`${at}.meetingId`, `meeting ${m.meetingId} is a major-project meeting: its STARTED batch takes only projects of at least 5 亿元`);
   }
 }
@@ -512,16 +493,8 @@ async function withoutRedundantChecks(tx: LedgerTx, mysql: boolean, run: () => P
  * each took twice as long, most of it formatting the parameters.
  */
 function changeInserts(changes: readonly ChangeRecord[], changedAt: string, mysql: boolean): Statement[] {
-  const at = text(changedAt, mysql);
-  const num = (value: number | null) => (value === null ? "NULL" : String(value));
-  const str = (value: string | null) => (value === null ? "NULL" : text(value, mysql));
+  const literal = (value: string | number | null) => (value === null ? "NULL" : typeof value === "number" ? String(value) : text(value, mysql));
   return chunks(changes, CHANGES_PER_STATEMENT).map(
-    (chunk) => () =>
-      `INSERT INTO ledger_change (${CHANGE_COLUMNS}) VALUES ${chunk
-        .map(
-          (c) =>
-            `(${at},${num(c.tokenId)},${str(c.office)},${str(c.operation)},${num(c.projectId)},${num(c.meetingId)},${num(c.projectVersion)},${num(c.provinceId)},${num(c.cityId)},${num(c.regionId)},${str(JSON.stringify(c.fields))},${str(c.reason)})`,
-        )
-        .join(",")}`,
+    (chunk) => () => `INSERT INTO ledger_change (${CHANGE_COLUMNS.join(", ")}) VALUES ${chunk.map((c) => `(${changeValues(c, changedAt).map(literal).join(",")})`).join(",")}`,
   );
 }

@@ -1,4 +1,5 @@
 /** The history (全程跟踪) the ledger appends: one `ledger_change` row per change, never updated or deleted. */
+import { insertRows, type StatementRunner } from "../db/sql";
 
 /** One field of a change, from what to what (null: not set), as the API writes values (codes, 亿元, stage names, dates). */
 export interface FieldChange {
@@ -40,34 +41,47 @@ export function formatWan(wan: number): string {
   return `${sign}${whole}${frac ? `.${frac}` : ""}`;
 }
 
-/** Rows per INSERT of the history. */
-const CHUNK = 200;
+/** The columns of `ledger_change` a change fills, in the order of `changeValues`. */
+export const CHANGE_COLUMNS = [
+  "changed_at",
+  "token_id",
+  "office",
+  "operation",
+  "project_id",
+  "meeting_id",
+  "project_version",
+  "province_id",
+  "city_id",
+  "region_id",
+  "from_province_id",
+  "from_city_id",
+  "from_region_id",
+  "fields",
+  "reason",
+] as const;
+
+/** A change's row of `ledger_change`, in the order of CHANGE_COLUMNS. */
+export function changeValues(c: ChangeRecord, changedAt: string): Array<string | number | null> {
+  return [
+    changedAt,
+    c.tokenId,
+    c.office,
+    c.operation,
+    c.projectId,
+    c.meetingId,
+    c.projectVersion,
+    c.provinceId,
+    c.cityId,
+    c.regionId,
+    c.from?.provinceId ?? null,
+    c.from?.cityId ?? null,
+    c.from?.regionId ?? null,
+    JSON.stringify(c.fields),
+    c.reason,
+  ];
+}
 
 /** Appends the changes of one write, all stamped with the write's time. */
-export async function appendChanges(query: (sql: string, params: unknown[]) => Promise<unknown>, changes: readonly ChangeRecord[], changedAt: string): Promise<void> {
-  const columns =
-    "changed_at, token_id, office, operation, project_id, meeting_id, project_version, province_id, city_id, region_id, from_province_id, from_city_id, from_region_id, fields, reason";
-  for (let i = 0; i < changes.length; i += CHUNK) {
-    const chunk = changes.slice(i, i + CHUNK);
-    await query(
-      `INSERT INTO ledger_change (${columns}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-      chunk.flatMap((c) => [
-        changedAt,
-        c.tokenId,
-        c.office,
-        c.operation,
-        c.projectId,
-        c.meetingId,
-        c.projectVersion,
-        c.provinceId,
-        c.cityId,
-        c.regionId,
-        c.from?.provinceId ?? null,
-        c.from?.cityId ?? null,
-        c.from?.regionId ?? null,
-        JSON.stringify(c.fields),
-        c.reason,
-      ]),
-    );
-  }
+export async function appendChanges(query: StatementRunner["query"], changes: readonly ChangeRecord[], changedAt: string): Promise<void> {
+  await insertRows({ query }, "ledger_change", CHANGE_COLUMNS, changes.map((c) => changeValues(c, changedAt)));
 }

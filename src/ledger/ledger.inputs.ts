@@ -13,6 +13,7 @@ import {
 import { Field, Float, ID, InputType, Int } from "type-graphql";
 
 import { DateScalar } from "../common/date.scalar";
+import { parseId } from "../common/ids";
 import { ProjectStage } from "../common/stage";
 import type { Problems } from "./problems";
 
@@ -95,7 +96,7 @@ function IsNumericId(options?: ValidationOptions) {
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === "string" && /^\d{1,9}$/.test(value),
+        validate: (value: unknown) => parseId(value) !== null,
         defaultMessage: (args) => `must be an id of this API (got ${JSON.stringify(args?.value)?.slice(0, 80)})`,
       },
     });

@@ -33,7 +33,7 @@ function writer(ctx: Context): Actor {
 
 /** After a committed write: the rest of this request and the next requests of this instance see it. */
 async function afterWrite<T>(ctx: Context, written: Written<T>): Promise<T> {
-  ctx.wrote(written.provinces);
+  ctx.wrote();
   return written.value;
 }
 

@@ -10,10 +10,12 @@ import type { DataSource, EntityManager } from "typeorm";
 
 import { AppError, ErrorCode } from "../common/errors";
 import { isIsoDate } from "../common/date.scalar";
+import { parseId } from "../common/ids";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
 import { isMysql } from "../db/data-source";
 import { bumpVersions, type TouchedRegion } from "../db/data-version";
 import { exclusiveAccess } from "../db/sqlite-lock";
+import { insertRows, placeholders } from "../db/sql";
 import type { Region, RegionTree } from "../region/region.type";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "../common/trees";
@@ -110,11 +112,32 @@ interface StoredProject {
   milestones: Array<{ id: number; stage: number; reachedOn: string; meetingId: number | null; venueRegionId: number | null }>;
 }
 
-interface MeetingFacts {
+/** What the rules need of a meeting: its host, whether it is a major-project meeting, and the regions of its venues. */
+export interface MeetingFacts {
   id: number;
   hostRegionId: number;
   majorProjects: boolean;
   venues: Set<number>;
+}
+
+/** The facts of the meetings `ids` (those that exist), 500 a statement. */
+export async function readMeetingFacts(db: { query<T>(sql: string, params?: unknown[]): Promise<T> }, ids: Iterable<number>): Promise<Map<number, MeetingFacts>> {
+  const list = [...new Set(ids)];
+  const facts = new Map<number, MeetingFacts>();
+  for (let i = 0; i < list.length; i += 500) {
+    const chunk = list.slice(i, i + 500);
+    const rows: Array<{ id: number; host_region_id: number; major_projects: number | boolean; region_id: number | null }> = await db.query(
+      `SELECT m.id, m.host_region_id, m.major_projects, v.region_id FROM meeting m LEFT JOIN venue v ON v.meeting_id = m.id WHERE m.id IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
+    for (const row of rows) {
+      const id = Number(row.id);
+      let meeting = facts.get(id);
+      if (!meeting) facts.set(id, (meeting = { id, hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set() }));
+      if (row.region_id !== null) meeting.venues.add(Number(row.region_id));
+    }
+  }
+  return facts;
 }
 
 export class Ledger {
@@ -240,10 +263,6 @@ export function refKey(ref: string): string {
   return ref.normalize("NFKC").toLowerCase();
 }
 
-function parseId(value: string | null | undefined): number | null {
-  return typeof value === "string" && /^\d{1,9}$/.test(value) ? Number(value) : null;
-}
-
 function insertedId(result: unknown): number {
   if (result && typeof result === "object" && "insertId" in result) return Number((result as { insertId: number }).insertId);
   return Number(result);
@@ -347,56 +366,44 @@ export class LedgerTx {
     if (!this.inScope(region.id)) throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not ${what} ${region.name} (${region.code})`, field);
   }
 
-  private async meetings(ids: Iterable<number>): Promise<Map<number, MeetingFacts>> {
-    const list = [...new Set(ids)];
-    const facts = new Map<number, MeetingFacts>();
-    if (list.length === 0) return facts;
-    const marks = list.map(() => "?").join(", ");
-    const rows: Array<{ id: number; host_region_id: number; major_projects: number | boolean; region_id: number | null }> = await this.query(
-      `SELECT m.id, m.host_region_id, m.major_projects, v.region_id FROM meeting m LEFT JOIN venue v ON v.meeting_id = m.id WHERE m.id IN (${marks})`,
-      list,
-    );
-    for (const row of rows) {
-      const id = Number(row.id);
-      let meeting = facts.get(id);
-      if (!meeting) facts.set(id, (meeting = { id, hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set() }));
-      if (row.region_id !== null) meeting.venues.add(Number(row.region_id));
-    }
-    return facts;
+  private meetings(ids: Iterable<number>): Promise<Map<number, MeetingFacts>> {
+    return readMeetingFacts(this, ids);
   }
+
 
   /**
    * Where a milestone is presented: the meeting and venue (checked to exist,
    * to be the host or a sub-venue, within the actor's scope), and the
-   * major-meeting rule for its STARTED batch. Problems go to `problems`;
-   * scope is FORBIDDEN.
+   * major-meeting rule for its STARTED batch (a problem of `majorField`, the
+   * input field the client would change). Problems go to `problems`; scope
+   * is FORBIDDEN.
    */
   private placement(
     problems: Problems,
     path: string,
     at: { meetingId: number | null; venueRegionCode: string | null; stage: number; investmentWan: number },
     meetings: Map<number, MeetingFacts>,
-    fields: { meeting: string; venue: string; investment: string },
+    majorField: string,
   ): { meetingId: number | null; venueRegionId: number | null; check: () => void } {
     const none = { meetingId: null, venueRegionId: null, check: () => undefined };
     if (at.meetingId === null) {
-      if (at.venueRegionCode) problems.add(`${path}.${fields.venue}`, "a venue needs a meeting: give meetingId too");
+      if (at.venueRegionCode) problems.add(`${path}.venueRegionCode`, "a venue needs a meeting: give meetingId too");
       return none;
     }
     const meeting = meetings.get(at.meetingId);
     if (!meeting) {
-      problems.add(`${path}.${fields.meeting}`, `no meeting "${at.meetingId}"`);
+      problems.add(`${path}.meetingId`, `no meeting "${at.meetingId}"`);
       return none;
     }
     let venue: Region | undefined;
     if (at.venueRegionCode) {
       venue = this.regions.byCode(at.venueRegionCode);
-      if (!venue) problems.add(`${path}.${fields.venue}`, `no region "${at.venueRegionCode}"`);
-      else if (!meeting.venues.has(venue.id)) problems.add(`${path}.${fields.venue}`, `${venue.name} (${venue.code}) holds no venue of meeting ${meeting.id}`);
+      if (!venue) problems.add(`${path}.venueRegionCode`, `no region "${at.venueRegionCode}"`);
+      else if (!meeting.venues.has(venue.id)) problems.add(`${path}.venueRegionCode`, `${venue.name} (${venue.code}) holds no venue of meeting ${meeting.id}`);
     }
     if (meeting.majorProjects && at.stage === stageToNumber(ProjectStage.STARTED) && at.investmentWan < MAJOR_STARTED_MIN_WAN) {
       problems.add(
-        `${path}.${fields.investment}`,
+        `${path}.${majorField}`,
         `meeting ${meeting.id} is a major-project meeting: its STARTED batch takes only projects of at least 5 亿元 (this one: ${formatWan(at.investmentWan)} 亿元)`,
       );
     }
@@ -405,7 +412,7 @@ export class LedgerTx {
       // A venue outside the token's scope is open only to the host's own office (whose scope then holds every venue).
       const where = venue ?? host;
       if (!this.inScope(where.id) && !this.inScope(host.id)) {
-        throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not at the venue in ${where.name} (${where.code}) of meeting ${meeting.id}`, `${path}.${fields.venue}`);
+        throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not at the venue in ${where.name} (${where.code}) of meeting ${meeting.id}`, `${path}.venueRegionCode`);
       }
     };
     return { meetingId: meeting.id, venueRegionId: venue?.id ?? null, check };
@@ -505,7 +512,7 @@ export class LedgerTx {
     const taken = new Set<string>();
     for (let i = 0; i < refs.length; i += 500) {
       const chunk = refs.slice(i, i + 500);
-      const rows: Array<{ ref: string }> = await this.query(`SELECT ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk);
+      const rows: Array<{ ref: string }> = await this.query(`SELECT ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk);
       for (const row of rows) taken.add(refKey(row.ref));
     }
     const seen = new Set<string>();
@@ -543,7 +550,7 @@ export class LedgerTx {
           options.single ? pathOf(i) : `${pathOf(i)}.milestones[${j}]`,
           { meetingId: m.meetingId ?? null, venueRegionCode: m.venueRegionCode ?? null, stage, investmentWan: draft.investmentWan },
           meetings,
-          { meeting: "meetingId", venue: "venueRegionCode", investment: options.single ? "investment" : "investment" },
+          "investment",
         );
         checks.push(at.check);
         if (at.meetingId !== null) hosts.push(meetings.get(at.meetingId)!.hostRegionId);
@@ -566,26 +573,22 @@ export class LedgerTx {
     for (const p of placed) for (const check of p.checks) check();
 
     const ids: number[] = [];
-    const columns = "ref, name, region_id, sector_id, stage, stage_reached_on, investment_wan, investor, synthetic, version";
-    const row10 = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const columns = ["ref", "name", "region_id", "sector_id", "stage", "stage_reached_on", "investment_wan", "investor", "synthetic", "version"];
     if (rows.length > 1 && rows.every((row) => row[0] !== null)) {
       // With references (the import, the seed): 500 rows per statement, ids read back by reference, whatever the auto-increment lock mode.
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);
-        await this.query(`INSERT INTO project (${columns}) VALUES ${chunk.map(() => row10).join(", ")}`, chunk.flat());
-        const found: Array<{ id: number; ref: string }> = await this.query(`SELECT id, ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk.map((row) => row[0]));
+        await insertRows(this, "project", columns, chunk, { chunk: 500 });
+        const found: Array<{ id: number; ref: string }> = await this.query(`SELECT id, ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk.map((row) => row[0]));
         const idOf = new Map(found.map((row) => [refKey(row.ref), Number(row.id)]));
         for (const row of chunk) ids.push(idOf.get(refKey(row[0] as string))!);
       }
     } else {
       // One row per statement: the only way to learn each id on both databases without a reference.
-      for (const row of rows) ids.push(insertedId(await this.query(`INSERT INTO project (${columns}) VALUES ${row10}`, row)));
+      for (const row of rows) ids.push(insertedId(await this.query(`INSERT INTO project (${columns.join(", ")}) VALUES (${placeholders(columns.length)})`, row)));
     }
     const milestoneRows = placed.flatMap((p, i) => p.milestones.map(([stage, reachedOn, meetingId, venueRegionId]) => [ids[i], stage, reachedOn, meetingId, venueRegionId]));
-    for (let i = 0; i < milestoneRows.length; i += 500) {
-      const chunk = milestoneRows.slice(i, i + 500);
-      await this.query(`INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`, chunk.flat());
-    }
+    await insertRows(this, "milestone", ["project_id", "stage", "reached_on", "meeting_id", "venue_region_id"], milestoneRows, { chunk: 500 });
     placed.forEach((p, i) => {
       this.delta.add(p.shape, 1);
       this.touch(p.regionId, p.hosts);
@@ -678,11 +681,7 @@ export class LedgerTx {
     }
     const meetingId = parseId(input.meetingId);
     const meetings = await this.meetings(meetingId === null ? [] : [meetingId]);
-    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, {
-      meeting: "meetingId",
-      venue: "venueRegionCode",
-      investment: "stage",
-    });
+    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, "stage");
     const hosts = await this.meetingHosts(project, meetings);
     problems.throwIfAny();
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
@@ -721,11 +720,7 @@ export class LedgerTx {
     else if (milestone.meetingId !== null) problems.add("input.stage", `its ${input.stage} milestone is already recorded at meeting ${milestone.meetingId}`);
     const meetingId = parseId(input.meetingId);
     const meetings = await this.meetings(meetingId === null ? [] : [meetingId]);
-    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, {
-      meeting: "meetingId",
-      venue: "venueRegionCode",
-      investment: "meetingId",
-    });
+    const at = this.placement(problems, "input", { meetingId, venueRegionCode: input.venueRegionCode ?? null, stage, investmentWan: project.investmentWan }, meetings, "meetingId");
     const hosts = await this.meetingHosts(project, meetings);
     problems.throwIfAny();
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
@@ -814,11 +809,7 @@ export class LedgerTx {
       throw new AppError(ErrorCode.CONFLICT, `meeting ${existing[0].id} already has this title, date and host`, { meetingId: String(existing[0].id) });
     }
     const id = insertedId(await this.query("INSERT INTO meeting (title, held_on, host_region_id, major_projects) VALUES (?, ?, ?, ?)", [draft.title, draft.heldOn, host.id, draft.majorProjects ? 1 : 0]));
-    const venues = [[id, host.id, "MAIN"], ...subs.map((region) => [id, region.id, "SUB"])];
-    for (let i = 0; i < venues.length; i += 500) {
-      const chunk = venues.slice(i, i + 500);
-      await this.query(`INSERT INTO venue (meeting_id, region_id, kind) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`, chunk.flat());
-    }
+    await insertRows(this, "venue", ["meeting_id", "region_id", "kind"], [[id, host.id, "MAIN"], ...subs.map((region) => [id, region.id, "SUB"])], { chunk: 500 });
     this.touch(host.id);
     this.record({
       operation: "CREATE_MEETING",

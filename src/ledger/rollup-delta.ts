@@ -1,3 +1,4 @@
+import { insertRows, type StatementRunner } from "../db/sql";
 import { ROLLUPS } from "../stats/rollups";
 
 /** A project as the rollups see it: where it is, what it is, its stage and amount, and its milestones at meetings. */
@@ -48,7 +49,7 @@ export class RollupDelta {
   }
 
   /** Writes the summed change: upserts of every changed group, then deletes of the groups it may have emptied. */
-  async apply(query: (sql: string, params: unknown[]) => Promise<unknown>, mysql: boolean): Promise<void> {
+  async apply(query: StatementRunner["query"], mysql: boolean): Promise<void> {
     for (const rollup of ROLLUPS) {
       // Key order is lock order: two writers touching the same groups lock them in the same order.
       const changed = [...this.tables.get(rollup.table)!.values()].filter((d) => d.count !== 0 || d.wan !== 0).sort((a, b) => compareKeys(a.key, b.key));
@@ -57,11 +58,7 @@ export class RollupDelta {
       const upsert = mysql
         ? ` ON DUPLICATE KEY UPDATE ${add.replace(/\{v\}/g, "VALUES(").replace(/\{e\}/g, ")")}`
         : ` ON CONFLICT (${rollup.keys.join(", ")}) DO UPDATE SET ${add.replace(/\{v\}/g, "excluded.").replace(/\{e\}/g, "")}`;
-      const row = `(${columns.map(() => "?").join(", ")})`;
-      for (let i = 0; i < changed.length; i += CHUNK) {
-        const chunk = changed.slice(i, i + CHUNK);
-        await query(`INSERT INTO ${rollup.table} (${columns.join(", ")}) VALUES ${chunk.map(() => row).join(", ")}${upsert}`, chunk.flatMap((d) => [...d.key, d.count, d.wan]));
-      }
+      await insertRows({ query }, rollup.table, columns, changed.map((d) => [...d.key, d.count, d.wan]), { chunk: CHUNK, suffix: upsert });
       const shrunk = changed.filter((d) => d.count < 0);
       const match = `(${rollup.keys.map((k) => `${k} = ?`).join(" AND ")})`;
       for (let i = 0; i < shrunk.length; i += CHUNK) {

@@ -1,13 +1,14 @@
 import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
+import { placeholders } from "../db/sql";
 import { Meeting, type MeetingRow, Venue, type VenueRow } from "./meeting.type";
 
 /** Meetings by id, one `IN (…)` query per tick. */
 export function createMeetingLoader(ctx: Context): DataLoader<number, Meeting | null> {
   return new DataLoader(async (ids) => {
     const rows: MeetingRow[] = await ctx.db.query(
-      `SELECT id, title, held_on, host_region_id FROM meeting WHERE id IN (${ids.map(() => "?").join(", ")})`,
+      `SELECT id, title, held_on, host_region_id FROM meeting WHERE id IN (${placeholders(ids.length)})`,
       [...ids],
     );
     const byId = new Map(rows.map((row) => [Number(row.id), Meeting.fromRow(row)]));
@@ -19,7 +20,7 @@ export function createMeetingLoader(ctx: Context): DataLoader<number, Meeting | 
 export function createVenuesLoader(ctx: Context): DataLoader<number, Venue[]> {
   return new DataLoader(async (meetingIds) => {
     const rows: VenueRow[] = await ctx.db.query(
-      `SELECT meeting_id, region_id, kind FROM venue WHERE meeting_id IN (${meetingIds.map(() => "?").join(", ")}) ORDER BY meeting_id, kind, region_id`,
+      `SELECT meeting_id, region_id, kind FROM venue WHERE meeting_id IN (${placeholders(meetingIds.length)}) ORDER BY meeting_id, kind, region_id`,
       [...meetingIds],
     );
     const byMeeting = new Map<number, Venue[]>(meetingIds.map((id) => [id, []]));

@@ -1,23 +1,26 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 
+import type { Context } from "../common/context";
 import { checkCalendarDate, DateScalar } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
+import { parseId } from "../common/ids";
 import { STAGES, stageToNumber } from "../common/stage";
 import { ProjectFilter } from "../project/project-filter.input";
+import { createProjectPageLoader } from "../project/project.loaders";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
 import { Region } from "../region/region.type";
-import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
+import { createStatsLoader } from "../stats/stats.loader";
+
 import { Meeting, MeetingBatch, Venue } from "./meeting.type";
 import { createMeetingListLoader, createMeetingLoader, createVenuesLoader } from "./meeting.loaders";
-import { createStatsLoader } from "../stats/stats.loader";
-import { createProjectPageLoader } from "../project/project.loaders";
 
 @Resolver(() => Meeting)
 export class MeetingResolver {
   @Query(() => Meeting, { nullable: true, description: "A meeting by id; null when there is none." })
   async meeting(@Arg("id", () => ID, { description: "The meeting's id." }) id: string, @Ctx() ctx: Context): Promise<Meeting | null> {
-    return /^\d{1,9}$/.test(id) ? ctx.loader(createMeetingLoader).load(Number(id)) : null;
+    const numeric = parseId(id);
+    return numeric === null ? null : ctx.loader(createMeetingLoader).load(numeric);
   }
 
   @Query(() => [Meeting], { description: "Newest first." })

@@ -1,3 +1,4 @@
+import { placeholders } from "../db/sql";
 import type { MilestoneCondition, ResolvedFilter } from "./project-filter";
 
 /** SQL conditions (to be joined with AND) and their parameters, in order. */
@@ -12,7 +13,7 @@ export function inList(column: string, values: readonly unknown[], out: SqlCondi
     out.clauses.push("1 = 0");
     return;
   }
-  out.clauses.push(`${column} IN (${values.map(() => "?").join(", ")})`);
+  out.clauses.push(`${column} IN (${placeholders(values.length)})`);
   out.params.push(...values);
 }
 

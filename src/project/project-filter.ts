@@ -1,11 +1,13 @@
 import { validateSync } from "class-validator";
 
+import type { Context } from "../common/context";
 import { checkCalendarDate } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
+import { parseId } from "../common/ids";
 import { stageToNumber } from "../common/stage";
-import type { Context } from "../common/context";
-import { type MilestoneFilter, ProjectFilter } from "./project-filter.input";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
+
+import { type MilestoneFilter, ProjectFilter } from "./project-filter.input";
 
 /** A condition on a project's milestones: it reached `stage`, and where given, at this meeting / venue / in these dates. */
 export interface MilestoneCondition {
@@ -63,9 +65,9 @@ export async function resolveFilter(filter: ProjectFilter | null | undefined, ct
 
 /** A meeting id as the API shows it ("12") to the stored id, or NOT_FOUND. */
 export async function resolveMeetingId(id: string, ctx: Context, path: string): Promise<number> {
-  const numeric = /^\d{1,9}$/.test(id) ? Number(id) : NaN;
-  const meeting = Number.isNaN(numeric) ? null : await ctx.loader(createMeetingLoader).load(numeric);
-  if (!meeting) throw new NotFoundError(path, "meeting", id);
+  const numeric = parseId(id);
+  const meeting = numeric === null ? null : await ctx.loader(createMeetingLoader).load(numeric);
+  if (!meeting || numeric === null) throw new NotFoundError(path, "meeting", id);
   return numeric;
 }
 

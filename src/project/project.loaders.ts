@@ -3,6 +3,7 @@ import DataLoader from "dataloader";
 import { stageToNumber } from "../common/stage";
 import { checkPageSize, decodeCursor, encodeCursor, type CursorPosition } from "../common/pagination";
 import type { Context } from "../common/context";
+import { placeholders } from "../db/sql";
 import type { StatsScope } from "../stats/stats.scope";
 import { resolveFilter, type ResolvedFilter } from "./project-filter";
 import { projectConditions, whereSql } from "./project-filter.sql";
@@ -33,7 +34,7 @@ export interface PageRequest {
 /** Projects by id, one `IN (…)` query per tick. */
 export function createProjectLoader(ctx: Context): DataLoader<number, Project | null> {
   return new DataLoader(async (ids) => {
-    const rows: ProjectRow[] = await ctx.db.query(`SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${ids.map(() => "?").join(", ")})`, [...ids]);
+    const rows: ProjectRow[] = await ctx.db.query(`SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${placeholders(ids.length)})`, [...ids]);
     const byId = new Map(rows.map((row) => [Number(row.id), Project.fromRow(row)]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -43,7 +44,7 @@ export function createProjectLoader(ctx: Context): DataLoader<number, Project | 
 export function createMilestonesLoader(ctx: Context): DataLoader<number, Milestone[]> {
   return new DataLoader(async (projectIds) => {
     const rows: MilestoneRow[] = await ctx.db.query(
-      `SELECT project_id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id IN (${projectIds.map(() => "?").join(", ")}) ORDER BY project_id, stage`,
+      `SELECT project_id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id IN (${placeholders(projectIds.length)}) ORDER BY project_id, stage`,
       [...projectIds],
     );
     const byProject = new Map<number, Milestone[]>(projectIds.map((id) => [id, []]));

@@ -1,21 +1,24 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 
+import type { Context } from "../common/context";
+import { parseId } from "../common/ids";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 import { Meeting } from "../meeting/meeting.type";
 import { Region } from "../region/region.type";
 import { Sector } from "../sector/sector.type";
-import type { Context } from "../common/context";
 import { ProjectStats } from "../stats/project-stats.type";
+import { createStatsLoader } from "../stats/stats.loader";
+
 import { ProjectFilter } from "./project-filter.input";
 import { Milestone, Project, ProjectConnection, ProjectConnectionArgs } from "./project.type";
 import { createMilestonesLoader, createProjectLoader, createProjectPageLoader } from "./project.loaders";
-import { createStatsLoader } from "../stats/stats.loader";
-import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 @Resolver(() => Project)
 export class ProjectResolver {
   @Query(() => Project, { nullable: true, description: "A project by id; null when there is none." })
   async project(@Arg("id", () => ID, { description: "The project's id." }) id: string, @Ctx() ctx: Context): Promise<Project | null> {
-    return /^\d{1,9}$/.test(id) ? ctx.loader(createProjectLoader).load(Number(id)) : null;
+    const numeric = parseId(id);
+    return numeric === null ? null : ctx.loader(createProjectLoader).load(numeric);
   }
 
   @Query(() => ProjectConnection, { description: "All projects, filtered, ordered and paged." })

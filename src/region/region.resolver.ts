@@ -1,13 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 
+import type { Context } from "../common/context";
 import { NotFoundError } from "../common/errors";
 import { ProjectFilter } from "../project/project-filter.input";
-import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
-import type { Context } from "../common/context";
-import { ProjectStats } from "../stats/project-stats.type";
-import { Region, RegionLevel } from "./region.type";
-import { createStatsLoader } from "../stats/stats.loader";
 import { createProjectPageLoader } from "../project/project.loaders";
+import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
+import { ProjectStats } from "../stats/project-stats.type";
+import { createStatsLoader } from "../stats/stats.loader";
+
+import { Region, RegionLevel } from "./region.type";
 
 const FILTER_ARG = { nullable: true, description: "Only projects matching all these conditions." } as const;
 

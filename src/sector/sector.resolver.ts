@@ -1,12 +1,13 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 
-import { ProjectFilter } from "../project/project-filter.input";
-import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
 import type { Context } from "../common/context";
-import { ProjectStats } from "../stats/project-stats.type";
-import { Sector } from "./sector.type";
-import { createStatsLoader } from "../stats/stats.loader";
+import { ProjectFilter } from "../project/project-filter.input";
 import { createProjectPageLoader } from "../project/project.loaders";
+import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
+import { ProjectStats } from "../stats/project-stats.type";
+import { createStatsLoader } from "../stats/stats.loader";
+
+import { Sector } from "./sector.type";
 
 @Resolver(() => Sector)
 export class SectorResolver {

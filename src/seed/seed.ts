@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from "typeorm";
 
 import type { ProjectStage } from "../common/stage";
 import { bumpTreeVersion } from "../db/data-version";
+import { insertRows, placeholders } from "../db/sql";
 import { SYSTEM_ACTOR } from "../ledger/actor";
 import { type Ledger, type ProjectDraft } from "../ledger/ledger";
 import { systemLedger } from "../ledger/system-ledger";
@@ -21,7 +22,7 @@ export interface SeedReport {
   milestones: number;
 }
 
-/** Rows per multi-row INSERT: well under both databases' placeholder limits. */
+/** References per `IN (…)` lookup: well under both databases' placeholder limits. */
 const CHUNK = 200;
 
 /** The shipped regions: the product's own copy of the 2023 Henan division list (see data/PROVENANCE.md). */
@@ -68,7 +69,7 @@ export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedD
       const existing = new Set<string>();
       for (let i = 0; i < refs.length; i += CHUNK) {
         const chunk = refs.slice(i, i + CHUNK);
-        const rows: Array<{ ref: string }> = await tx.read(`SELECT ref FROM project WHERE ref IN (${chunk.map(() => "?").join(", ")})`, chunk);
+        const rows: Array<{ ref: string }> = await tx.read(`SELECT ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk);
         for (const row of rows) existing.add(row.ref);
       }
       const drafts: ProjectDraft[] = meeting.projects
@@ -118,13 +119,4 @@ async function upsertTree<T extends RegionSeed | SectorSeed>(
 async function codeIds(em: EntityManager, table: "region" | "sector"): Promise<Map<string, number>> {
   const rows: Array<{ id: number; code: string }> = await em.query(`SELECT id, code FROM ${table}`);
   return new Map(rows.map((row) => [row.code, Number(row.id)]));
-}
-
-/** Multi-row INSERTs in chunks; the same SQL on MySQL and SQLite. */
-export async function insertRows(em: EntityManager, table: string, columns: string[], rows: unknown[][]): Promise<void> {
-  const row = `(${columns.map(() => "?").join(", ")})`;
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK);
-    await em.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => row).join(", ")}`, chunk.flat());
-  }
 }

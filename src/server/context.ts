@@ -4,12 +4,13 @@ import type { DataSource } from "typeorm";
 
 import type { Viewer } from "../auth/tokens";
 import type { CacheAccess, Context, ContextOptions, RequestInfo } from "../common/context";
+import { loadTrees, type Trees } from "../common/trees";
+import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
 import { type DataVersions, readDataVersions } from "../db/data-version";
 import { countingClient, type SqlTally } from "../db/sql-counter";
-import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
 import { Ledger, type LedgerSettings } from "../ledger/ledger";
+
 import type { SharedCache } from "./shared-cache";
-import { loadTrees, type Trees } from "../common/trees";
 
 /** How the server makes contexts: the options resolvers see, and the cross-request cache (null reads everything per request). */
 export interface ContextSetup extends ContextOptions {

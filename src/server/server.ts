@@ -14,15 +14,16 @@ import helmet from "helmet";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
-import type { Config } from "../config";
+import type { Context } from "../common/context";
 import { appErrorBehind, ErrorCode, shortenQuotes } from "../common/errors";
+import type { Config } from "../config";
 import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
-import type { Context } from "../common/context";
+import { importRoutes } from "../import/import.routes";
+
 import { authentication, viewerOf } from "./authentication";
 import { createContext } from "./context";
-import { importRoutes } from "../import/import.routes";
 import { readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
@@ -344,7 +345,7 @@ function apolloLogger(logger: Logger) {
 
 /** Any other path: a JSON 404 that does not repeat the path (Express's own page would quote it whole). */
 const notFound: RequestHandler = (_req, res) => {
-  sendJsonError(res, 404, "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /health/live, /health/ready, /metrics", { code: ErrorCode.NOT_FOUND });
+  sendJsonError(res, 404, "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /import/projects.csv (POST), /health/live, /health/ready, /metrics", { code: ErrorCode.NOT_FOUND });
 };
 
 /** A body that is not JSON, too large, or stalled gets a GraphQL-shaped 4xx instead of a stack trace; anything else a masked 500. */

@@ -1,15 +1,16 @@
+import type { Context } from "../common/context";
 import { stageFromNumber, stageToNumber } from "../common/stage";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
 import type { Meeting } from "../meeting/meeting.type";
 import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
 import type { ProjectFilter } from "../project/project-filter.input";
 import { projectConditions, type SqlConditions, whereSql } from "../project/project-filter.sql";
 import { type Region, RegionLevel } from "../region/region.type";
 import type { Sector } from "../sector/sector.type";
-import type { Context } from "../common/context";
+
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
 import { dimensionConditions, type GroupedQuery, type GroupRow, plainQuery, readGroups, rollupPlan } from "./grouped-queries";
 import { Bucket } from "./tally";
-import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 /** What a breakdown asks for. */
 export interface BreakdownRequest {

@@ -1,13 +1,14 @@
 import DataLoader from "dataloader";
 
-import type { ProjectFilter } from "../project/project-filter.input";
-import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
 import type { Context } from "../common/context";
+import { createMeetingLoader } from "../meeting/meeting.loaders";
+import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
+import type { ProjectFilter } from "../project/project-filter.input";
+
 import { batchQuery, plainQuery, readGroups } from "./grouped-queries";
 import { ProjectStats } from "./project-stats.type";
 import { batchKey, scopeKey, type StatsScope } from "./stats.scope";
 import { Tally } from "./tally";
-import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 /** One set of aggregates a resolver asks for. */
 export interface StatsRequest {
