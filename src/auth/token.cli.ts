@@ -3,7 +3,7 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 
 import { BadUserInputError } from "../common/errors";
-import { formatTable, runCommand } from "../common/cli";
+import { formatTable, runCommand, UsageError } from "../common/cli";
 import { loadConfig } from "../config";
 import { openDatabase } from "../db/open-database";
 import { type TokenSummary, createToken, listTokens, revokeToken } from "./tokens";
@@ -13,9 +13,6 @@ const USAGE = [
   "       npm run token -- list",
   "       npm run token -- revoke <id>",
 ].join("\n");
-
-/** A command line that is not one of USAGE's. */
-class UsageError extends Error {}
 
 /** What the command line asks for. */
 type Command = { kind: "create"; regionCode: string; name: string } | { kind: "list" } | { kind: "revoke"; id: number };
@@ -28,14 +25,7 @@ type Command = { kind: "create"; regionCode: string; name: string } | { kind: "l
  * The database is chosen as for the server: DATABASE_URL, else SQLITE_PATH.
  */
 async function main(argv: string[]): Promise<number> {
-  let command: Command;
-  try {
-    command = parseCommand(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
+  const command = parseCommand(argv);
   const config = loadConfig();
   const db = await openDatabase(config);
   try {
@@ -99,4 +89,4 @@ function tokenTable(tokens: TokenSummary[]): string {
   return formatTable(["ID", "REGION", "OFFICE", "CREATED", "REVOKED"], tokens.map((t) => [String(t.id), `${t.regionCode} ${t.regionName}`, t.office, t.createdAt, t.revokedAt ?? "-"]));
 }
 
-runCommand("token", () => main(process.argv.slice(2)));
+runCommand("token", () => main(process.argv.slice(2)), USAGE);

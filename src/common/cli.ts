@@ -2,15 +2,23 @@
 import { ConfigError } from "../config";
 import { DatabaseError } from "../db/open-database";
 
+/** A command line that is not one of the command's usage: its message, then the usage, exit 2. */
+export class UsageError extends Error {}
+
 /**
- * Runs a command's `main` and exits with its code. A configuration or database
- * error is one line for the operator (exit 1); anything else is printed whole
- * as "<name> failed" (exit 1).
+ * Runs a command's `main` and exits with its code. A UsageError prints its
+ * reason and `usage` (exit 2); a configuration or database error is one line
+ * for the operator (exit 1); anything else is printed whole as "<name> failed"
+ * (exit 1).
  */
-export function runCommand(name: string, main: () => Promise<number | void>): void {
+export function runCommand(name: string, main: () => Promise<number | void>, usage = ""): void {
   main().then(
     (code) => process.exit(code ?? 0),
     (error: unknown) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`${error.message}\n${usage}\n`);
+        process.exit(2);
+      }
       if (error instanceof ConfigError) process.stderr.write(`Configuration error: ${error.message}\n`);
       else if (error instanceof DatabaseError) process.stderr.write(`Database error: ${error.message}\n`);
       else process.stderr.write(`${name} failed: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -7,21 +7,17 @@ import { SingleBar } from "cli-progress";
 
 import { authenticate } from "../auth/tokens";
 import { AppError, ErrorCode } from "../common/errors";
-import { loadTrees } from "../common/trees";
-import { formatTable, runCommand } from "../common/cli";
+import { formatTable, runCommand, UsageError } from "../common/cli";
 import { loadConfig } from "../config";
 import { openDatabase } from "../db/open-database";
 import { actorOf } from "../ledger/actor";
-import { Ledger } from "../ledger/ledger";
+import { systemLedger } from "../ledger/system-ledger";
 import { type ImportReport, importLedger } from "./import-ledger";
 import type { ImportProblem } from "./ledger-csv";
 
 const USAGE = "usage: npm run import -- <ledger.csv> --token <token> [--dry-run]";
 /** Rows from which the progress bar is shown (on a terminal only): smaller files are done before it would be read. */
 const PROGRESS_FROM_ROWS = 2000;
-
-/** A command line that is not USAGE's. */
-class UsageError extends Error {}
 
 /**
  * `npm run import -- ledger.csv --token mpg_… [--dry-run]`: imports a region's
@@ -34,16 +30,8 @@ class UsageError extends Error {}
  * DATABASE_URL, else SQLITE_PATH.
  */
 async function main(argv: string[]): Promise<number> {
-  let command: { file: string; token: string; dryRun: boolean };
-  let csv: Buffer;
-  try {
-    command = parseCommand(argv);
-    csv = readFile(command.file);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
-    return 2;
-  }
+  const command = parseCommand(argv);
+  const csv = readFile(command.file);
   const config = loadConfig();
   const db = await openDatabase(config);
   try {
@@ -55,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`UNAUTHENTICATED: ${error.message} (make one with npm run token -- create)\n`);
       return 2;
     }
-    const ledger = new Ledger(db, { futureDays: config.ledgerFutureDays }, () => loadTrees(db));
+    const ledger = systemLedger(db, config.ledgerFutureDays);
     const bar = process.stderr.isTTY ? new SingleBar({ format: "importing [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
     let barShown = false;
     let report: ImportReport;
@@ -130,4 +118,4 @@ function plural(n: number): string {
   return n === 1 ? "" : "s";
 }
 
-runCommand("import", () => main(process.argv.slice(2)));
+runCommand("import", () => main(process.argv.slice(2)), USAGE);

@@ -5,6 +5,6 @@ import { loadTrees } from "../common/trees";
 import { Ledger } from "./ledger";
 
 /** A ledger for the operator's tools (seed, benchmark generator, command line): reads the trees afresh for each write. */
-export function systemLedger(db: DataSource): Ledger {
-  return new Ledger(db, { futureDays: DEFAULT_LEDGER_FUTURE_DAYS }, () => loadTrees(db));
+export function systemLedger(db: DataSource, futureDays = DEFAULT_LEDGER_FUTURE_DAYS): Ledger {
+  return new Ledger(db, { futureDays }, () => loadTrees(db));
 }
