@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 
 import { AppError, BadUserInputError, ErrorCode, shortenQuote } from "../common/errors";
+import type { SqlClient } from "../db/sql-counter";
 import type { RegionLevelName } from "../region/region.entity";
 
 /** Who is writing: the token a request presented, the office holding it and the region whose subtree it may write to. */
@@ -34,11 +35,6 @@ export interface TokenSummary {
   createdAt: string;
   /** ISO 8601 UTC, or null while the token is good. */
   revokedAt: string | null;
-}
-
-/** What `authenticate` needs of the database: one statement (a request's counting client, a DataSource, an EntityManager). */
-export interface TokenLookupClient {
-  query(sql: string, params?: unknown[]): Promise<any>;
 }
 
 /** Readable prefix of every token, so a leaked one is recognisable (secret scanners, logs). */
@@ -124,7 +120,7 @@ export async function revokeToken(db: DataSource | EntityManager, id: number): P
  * Looking up a hash rather than comparing secrets leaks nothing through
  * timing: what an attacker could learn is about SHA-256 outputs of guesses.
  */
-export async function authenticate(db: TokenLookupClient, authorization: string | undefined): Promise<Viewer | null> {
+export async function authenticate(db: SqlClient, authorization: string | undefined): Promise<Viewer | null> {
   if (authorization === undefined || authorization === "") return null;
   if (authorization.length > MAX_AUTHORIZATION_LENGTH) throw unauthenticated(TOO_LONG);
   const match = /^Bearer +(\S+) *$/i.exec(authorization);
