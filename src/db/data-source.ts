@@ -34,6 +34,9 @@ export async function createDataSource(db: DatabaseConfig, options: { logSql?: b
       supportBigNumbers: true,
       bigNumberStrings: false,
       poolSize: db.poolSize,
+      // The ledger sends a write's statements in one round trip (src/ledger/statement-batch.ts). Every
+      // statement of the product binds its values as parameters; none is built from request text.
+      extra: { multipleStatements: true },
     });
   }
   if (db.path !== ":memory:") fs.mkdirSync(path.dirname(db.path), { recursive: true });
