@@ -143,7 +143,7 @@ export async function bulkLoad<T extends BulkBatch>(tx: LedgerTx, batches: Itera
     }
     await pending;
   });
-  if (context.rebuild) await rebuildRollups(tx.em);
+  if (context.rebuild) await rebuildRollups(await tx.direct());
 }
 
 /** One INSERT, made when it is about to be sent (the SQL of the next is made while the database runs the one before). */
@@ -254,7 +254,7 @@ async function contextOf(tx: LedgerTx): Promise<BulkContext> {
   const anyProject = await tx.read("SELECT id FROM project LIMIT 1");
   return {
     trees,
-    mysql: isMysql(tx.em),
+    mysql: tx.mysql,
     leaves: new Set(trees.regions.all().filter((r) => trees.regions.children(r.id).length === 0).map((r) => r.id)),
     meetings: new Map(),
     dates: new Set(),

@@ -31,9 +31,15 @@ function writer(ctx: Context): Actor {
   return actorOf(ctx.viewer);
 }
 
-/** After a committed write: the rest of this request and the next requests of this instance see it. */
+/**
+ * After a committed write: the rest of this request and the next requests of
+ * this instance see it. The rows the write read back at its end answer for
+ * the projects it changed, without another round trip.
+ */
 async function afterWrite<T>(ctx: Context, written: Written<T>): Promise<T> {
   ctx.wrote();
+  const projects = ctx.loader(createProjectLoader);
+  for (const row of written.projects ?? []) projects.prime(Number(row.id), Project.fromRow(row));
   return written.value;
 }
 

@@ -17,6 +17,7 @@ import { bumpVersions, type TouchedRegion } from "../db/data-version";
 import { exclusiveAccess } from "../db/sqlite-lock";
 import { insertRows, placeholders } from "../db/sql";
 import type { Region, RegionTree } from "../region/region.type";
+import { PROJECT_COLUMNS, type ProjectRow } from "../project/project.type";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "../common/trees";
 import type { Actor } from "./actor";
@@ -48,14 +49,20 @@ export interface LedgerSettings {
   futureDays: number;
   /** Today, for the date rule (tests pin it). */
   today?: () => string;
-  /** Called before each statement of a write with its position; a test throws from it to break a write half-way. */
-  onStatement?: (sql: string, index: number) => void;
+  /**
+   * Called before each statement of a write with its position; a test breaks
+   * a write half-way by throwing from it, or by returning other SQL to send
+   * in its place (which the database refuses, after it ran those before it).
+   */
+  onStatement?: (sql: string, index: number) => string | void;
 }
 
 /** What a write did, for the caller's caches: the provinces whose versions moved. */
 export interface Written<T> {
   value: T;
   provinces: number[];
+  /** The projects the write changed as they were at its end (`LedgerTx.readBack`), for the answer: none for bulk writes. */
+  projects?: ProjectRow[];
 }
 
 /** A project to add with all its milestones (the seed, the import, the benchmark generator). */
@@ -229,14 +236,7 @@ export class Ledger {
     const trees = await this.trees();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await exclusiveAccess(this.db, () =>
-          this.db.transaction(async (em) => {
-            const tx = new LedgerTx(em, actor, trees, this.settings);
-            const value = await work(tx);
-            const provinces = await tx.finish();
-            return { value, provinces };
-          }),
-        );
+        return isMysql(this.db) ? await this.writeBatched(actor, trees, work) : await this.writeInOrder(actor, trees, work);
       } catch (error) {
         if (!isLockContention(error)) throw error;
         if (attempt >= ATTEMPTS) {
@@ -244,6 +244,45 @@ export class Ledger {
         }
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
       }
+    }
+  }
+
+  /** SQLite: one statement after another in TypeORM's transaction, under the read-write lock. */
+  private writeInOrder<T>(actor: Actor, trees: Trees, work: (tx: LedgerTx) => Promise<T>): Promise<Written<T>> {
+    return exclusiveAccess(this.db, () =>
+      this.db.transaction(async (em) => {
+        const tx = new LedgerTx(em, actor, trees, this.settings, false);
+        const value = await work(tx);
+        const provinces = await tx.finish();
+        return { value, provinces, projects: await tx.readBack() };
+      }),
+    );
+  }
+
+  /**
+   * MySQL: the transaction on its own connection, its statements batched (see
+   * `LedgerTx.queue`): START TRANSACTION goes with the first statement whose
+   * answer the write needs, and the statements whose answers it does not need
+   * go with the next one that does, or with the COMMIT. An ordinary write is
+   * two round trips to the database instead of a dozen, which matters when
+   * the server is busy with reads (each round trip waits its turn on the
+   * event loop).
+   */
+  private async writeBatched<T>(actor: Actor, trees: Trees, work: (tx: LedgerTx) => Promise<T>): Promise<Written<T>> {
+    const runner = this.db.createQueryRunner("master");
+    let tx: LedgerTx | undefined;
+    try {
+      tx = new LedgerTx(runner.manager, actor, trees, this.settings, true);
+      const value = await work(tx);
+      const provinces = await tx.finish();
+      const projects = await tx.readBack("COMMIT");
+      return { value, provinces, projects };
+    } catch (error) {
+      // A failed statement ends its batch; the transaction, if it began, is still open until this.
+      if (tx?.began) await runner.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
     }
   }
 }
@@ -275,22 +314,36 @@ export class LedgerTx {
   private readonly changes: ChangeRecord[] = [];
   private readonly touched: TouchedRegion[] = [];
   private statements = 0;
-  private readonly mysql: boolean;
+  readonly mysql: boolean;
   private readonly now = new Date().toISOString();
+  /** Statements waiting to go with the next round trip (batched writes only); START TRANSACTION first. */
+  private readonly pending: Array<{ sql: string; params: unknown[] }>;
+  /** Projects whose rows the write reads back at its end. */
+  private readonly written = new Set<number>();
+  /** True once START TRANSACTION has been sent (batched writes). */
+  began = false;
 
   constructor(
-    /** The transaction's manager, for the seed's writes of the region and sector trees. */
-    readonly em: EntityManager,
+    private readonly em: EntityManager,
     private readonly actor: Actor,
     private trees: Trees,
     private readonly settings: LedgerSettings,
+    /** Whether statements are batched into round trips (MySQL, on a connection of its own) or run one by one in an open transaction. */
+    private readonly batched: boolean,
   ) {
     this.mysql = isMysql(em);
+    this.pending = batched ? [{ sql: "START TRANSACTION", params: [] }] : [];
   }
 
   /** Reads the trees again inside the transaction, after the seed changed them. */
   async refreshTrees(): Promise<void> {
     this.trees = await loadTrees({ query: (sql: string, params?: unknown[]) => this.query(sql, params ?? []) } as SqlClient);
+  }
+
+  /** The transaction's manager, for the seed's writes of the trees and the bulk load's rebuild: what is batched is sent first. */
+  async direct(): Promise<EntityManager> {
+    await this.send([]);
+    return this.em;
   }
 
   get changeCount(): number {
@@ -301,10 +354,32 @@ export class LedgerTx {
     return this.trees.regions;
   }
 
-  /** Every statement of the write goes through here (the test hook `onStatement` sees each). */
-  query<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
-    this.settings.onStatement?.(sql, this.statements++);
-    return this.em.query(sql, params);
+  /** A statement whose answer the write needs: sent now, with whatever is batched before it. (The test hook `onStatement` sees every statement.) */
+  async query<T = unknown>(statement: string, params: unknown[] = []): Promise<T> {
+    const sql = this.settings.onStatement?.(statement, this.statements++) ?? statement;
+    if (this.pending.length === 0) return this.em.query(sql, params);
+    const answers = await this.send([{ sql, params }]);
+    return answers[answers.length - 1] as T;
+  }
+
+  /**
+   * A statement whose answer the write does not need (an INSERT, UPDATE or
+   * DELETE by key): batched, it goes with the next `query` or the COMMIT, in
+   * order; otherwise it runs now. Either way a failure fails the write.
+   */
+  async queue(statement: string, params: unknown[] = []): Promise<void> {
+    const sql = this.settings.onStatement?.(statement, this.statements++) ?? statement;
+    if (this.batched) this.pending.push({ sql, params });
+    else await this.em.query(sql, params);
+  }
+
+  /** Sends what is batched followed by `more` as one multi-statement round trip; returns the answer of each. */
+  private async send(more: Array<{ sql: string; params: unknown[] }>): Promise<unknown[]> {
+    const all = [...this.pending.splice(0), ...more];
+    if (all.length === 0) return [];
+    if (all[0].sql === "START TRANSACTION") this.began = true;
+    const raw = await this.em.query(all.map((s) => s.sql).join(";\n"), all.flatMap((s) => s.params));
+    return all.length === 1 ? [raw] : (raw as unknown[]);
   }
 
   /** A read inside the write's transaction (e.g. which ledger references exist already). */
@@ -314,10 +389,28 @@ export class LedgerTx {
 
   /** Applies what the write adds to the rollups, the history and the versions; returns the provinces it moved. */
   async finish(): Promise<number[]> {
-    await this.delta.apply((sql, params) => this.query(sql, params), this.mysql);
-    await appendChanges((sql, params) => this.query(sql, params), this.changes, this.now);
-    await bumpVersions({ query: (sql, params) => this.query(sql, params ?? []) }, this.touched, this.mysql);
+    const queue = (sql: string, params?: unknown[]) => this.queue(sql, params ?? []);
+    await this.delta.apply(queue, this.mysql);
+    await appendChanges(queue, this.changes, this.now);
+    await bumpVersions({ query: queue }, this.touched, this.mysql);
     return [...new Set(this.touched.map((t) => t.provinceId))];
+  }
+
+  /** Marks a project whose row the write's answer will show (single-project writes). */
+  private answerWith(projectId: number): void {
+    this.written.add(projectId);
+  }
+
+  /**
+   * Sends what is still batched, reading back the rows of the projects the
+   * write changed (as the project loader reads them) and then `last` (the
+   * COMMIT) in the same round trip.
+   */
+  async readBack(last?: string): Promise<ProjectRow[]> {
+    const ids = [...this.written];
+    const read = ids.length ? [{ sql: `SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${placeholders(ids.length)})`, params: ids as unknown[] }] : [];
+    const answers = await this.send([...read, ...(last ? [{ sql: last, params: [] }] : [])]);
+    return read.length ? (answers[answers.length - read.length - (last ? 1 : 0)] as ProjectRow[]) : [];
   }
 
   // ---- checks shared by every operation ----
@@ -497,7 +590,7 @@ export class LedgerTx {
   }
 
   private bumpProject(project: StoredProject): Promise<void> {
-    return this.query("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project.id, project.version]).then(() => undefined);
+    return this.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project.id, project.version]);
   }
 
   // ---- operations ----
@@ -588,7 +681,7 @@ export class LedgerTx {
       for (const row of rows) ids.push(insertedId(await this.query(`INSERT INTO project (${columns.join(", ")}) VALUES (${placeholders(columns.length)})`, row)));
     }
     const milestoneRows = placed.flatMap((p, i) => p.milestones.map(([stage, reachedOn, meetingId, venueRegionId]) => [ids[i], stage, reachedOn, meetingId, venueRegionId]));
-    await insertRows(this, "milestone", ["project_id", "stage", "reached_on", "meeting_id", "venue_region_id"], milestoneRows, { chunk: 500 });
+    await insertRows({ query: (sql, params) => this.queue(sql, params ?? []) }, "milestone", ["project_id", "stage", "reached_on", "meeting_id", "venue_region_id"], milestoneRows, { chunk: 500 });
     placed.forEach((p, i) => {
       this.delta.add(p.shape, 1);
       this.touch(p.regionId, p.hosts);
@@ -604,6 +697,7 @@ export class LedgerTx {
       ];
       this.record({ operation: "CREATE_PROJECT", projectId: ids[i], meetingId: null, projectVersion: 1, regionId: p.regionId, fields, reason: null });
     });
+    if (options.single) this.answerWith(ids[0]);
     return ids;
   }
 
@@ -640,10 +734,11 @@ export class LedgerTx {
     if (next.sectorId !== project.sectorId) fields.push(fieldChange("sector", this.trees.sectors.byId(project.sectorId)!.code, this.trees.sectors.byId(next.sectorId)!.code));
     if (next.investmentWan !== project.investmentWan) fields.push(fieldChange("investment", formatWan(project.investmentWan), formatWan(next.investmentWan)));
     if (next.investor !== project.investor) fields.push(fieldChange("investor", project.investor, next.investor));
+    this.answerWith(project.id);
     if (fields.length === 0) return project.id; // nothing changes: no new version, no history
 
     this.delta.add(shapeOf(project), -1);
-    await this.query("UPDATE project SET name = ?, sector_id = ?, region_id = ?, investment_wan = ?, investor = ?, version = version + 1 WHERE id = ? AND version = ?", [
+    await this.queue("UPDATE project SET name = ?, sector_id = ?, region_id = ?, investment_wan = ?, investor = ?, version = version + 1 WHERE id = ? AND version = ?", [
       next.name,
       next.sectorId,
       next.regionId,
@@ -665,6 +760,7 @@ export class LedgerTx {
       fields,
       reason: null,
     });
+    this.answerWith(project.id);
     return project.id;
   }
 
@@ -688,14 +784,14 @@ export class LedgerTx {
     at.check();
 
     this.delta.add(shapeOf(project), -1);
-    await this.query("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, ?, ?, ?, ?)", [
+    await this.queue("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, ?, ?, ?, ?)", [
       project.id,
       stage,
       input.reachedOn,
       at.meetingId,
       at.venueRegionId,
     ]);
-    await this.query("UPDATE project SET stage = ?, stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [stage, input.reachedOn, project.id, project.version]);
+    await this.queue("UPDATE project SET stage = ?, stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [stage, input.reachedOn, project.id, project.version]);
     const milestones = [...project.milestones, { id: 0, stage, reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }];
     this.delta.add({ ...shapeOf(project), stage, milestones }, 1);
     this.touch(project.regionId, at.meetingId === null ? hosts : [...hosts, meetings.get(at.meetingId)!.hostRegionId]);
@@ -708,6 +804,7 @@ export class LedgerTx {
       fields: [fieldChange("stage", stageFromNumber(project.stage), stageFromNumber(stage)), ...milestoneFields(stage, null, { reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }, this.regions)],
       reason: null,
     });
+    this.answerWith(project.id);
     return project.id;
   }
 
@@ -727,7 +824,7 @@ export class LedgerTx {
     at.check();
 
     this.delta.add(shapeOf(project), -1);
-    await this.query("UPDATE milestone SET meeting_id = ?, venue_region_id = ? WHERE id = ?", [at.meetingId, at.venueRegionId, milestone!.id]);
+    await this.queue("UPDATE milestone SET meeting_id = ?, venue_region_id = ? WHERE id = ?", [at.meetingId, at.venueRegionId, milestone!.id]);
     await this.bumpProject(project);
     const milestones = project.milestones.map((m) => (m.id === milestone!.id ? { ...m, meetingId: at.meetingId, venueRegionId: at.venueRegionId } : m));
     this.delta.add({ ...shapeOf(project), milestones }, 1);
@@ -741,6 +838,7 @@ export class LedgerTx {
       fields: milestoneFields(stage, { reachedOn: milestone!.reachedOn, meetingId: null, venueRegionId: null }, { reachedOn: milestone!.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }, this.regions),
       reason: null,
     });
+    this.answerWith(project.id);
     return project.id;
   }
 
@@ -764,8 +862,8 @@ export class LedgerTx {
     this.forbidRegion(this.regions.byId(project.regionId)!, "input.projectId", "a project in");
 
     const milestone = project.milestones[index];
-    await this.query("UPDATE milestone SET reached_on = ? WHERE id = ?", [input.reachedOn, milestone.id]);
-    if (stage === project.stage) await this.query("UPDATE project SET stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [input.reachedOn, project.id, project.version]);
+    await this.queue("UPDATE milestone SET reached_on = ? WHERE id = ?", [input.reachedOn, milestone.id]);
+    if (stage === project.stage) await this.queue("UPDATE project SET stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [input.reachedOn, project.id, project.version]);
     else await this.bumpProject(project);
     this.touch(project.regionId, hosts);
     this.record({
@@ -777,6 +875,7 @@ export class LedgerTx {
       fields: [fieldChange(`milestones.${stageFromNumber(stage)}.reachedOn`, milestone.reachedOn, input.reachedOn)],
       reason: input.reason.trim(),
     });
+    this.answerWith(project.id);
     return project.id;
   }
 
@@ -809,7 +908,7 @@ export class LedgerTx {
       throw new AppError(ErrorCode.CONFLICT, `meeting ${existing[0].id} already has this title, date and host`, { meetingId: String(existing[0].id) });
     }
     const id = insertedId(await this.query("INSERT INTO meeting (title, held_on, host_region_id, major_projects) VALUES (?, ?, ?, ?)", [draft.title, draft.heldOn, host.id, draft.majorProjects ? 1 : 0]));
-    await insertRows(this, "venue", ["meeting_id", "region_id", "kind"], [[id, host.id, "MAIN"], ...subs.map((region) => [id, region.id, "SUB"])], { chunk: 500 });
+    await insertRows({ query: (sql, params) => this.queue(sql, params ?? []) }, "venue", ["meeting_id", "region_id", "kind"], [[id, host.id, "MAIN"], ...subs.map((region) => [id, region.id, "SUB"])], { chunk: 500 });
     this.touch(host.id);
     this.record({
       operation: "CREATE_MEETING",

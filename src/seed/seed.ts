@@ -52,10 +52,11 @@ export function shippedSeedData(): SeedData {
 export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedData(), ledger: Ledger = systemLedger(db)): Promise<SeedReport> {
   const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0 };
   await ledger.write(SYSTEM_ACTOR, async (tx) => {
-    report.regions = await upsertTree(tx.em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
-    report.sectors = await upsertTree(tx.em, "sector", data.sectors, (s) => [s.code, s.name], ["code", "name"]);
+    const em = await tx.direct();
+    report.regions = await upsertTree(em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
+    report.sectors = await upsertTree(em, "sector", data.sectors, (s) => [s.code, s.name], ["code", "name"]);
     if (report.regions + report.sectors > 0) {
-      await bumpTreeVersion(tx.em);
+      await bumpTreeVersion(em);
       await tx.refreshTrees();
     }
     for (const meeting of data.meetings) {

@@ -1,6 +1,7 @@
 /**
- * A write is all or nothing: a failure injected before any statement after
- * the first (through `LedgerSettings.onStatement`) leaves every table exactly
+ * A write is all or nothing: a failure injected at any statement after the
+ * first (through `LedgerSettings.onStatement`: the server stopping before it,
+ * or the database refusing it) leaves every table exactly
  * as it was, rollups, history and versions included; the same write without
  * the fault then applies. A write refused by a domain rule leaves everything
  * as it was too.
@@ -112,32 +113,37 @@ describe.each(DB_KINDS)("atomic writes on %s", (kind) => {
   }
 
   /**
-   * Runs `write` with a fault before statement k, for k = 1, 2, … until a run
-   * meets no fault (the write has that many statements); after each fault,
-   * every table must be as before. Returns the number of statements.
+   * Runs `write` with a fault at statement k, for k = 1, 2, … until a run
+   * meets no fault (the write has that many statements), two ways each: the
+   * server stops before sending statement k (an exception), and the database
+   * refuses statement k after running those before it (on MySQL they travel
+   * in the same batch as k, so only the database can fail there). After each
+   * fault every table must be as before. Returns the number of statements.
    */
   async function faultAtEveryStatement(write: () => Promise<unknown>): Promise<number> {
     const before = await snapshot(db);
     for (let k = 1; k <= 1_000; k++) {
-      let injected = false;
-      settings.onStatement = (_sql, index) => {
-        if (index === k) {
+      for (const mode of ["throw", "refuse"] as const) {
+        let injected = false;
+        settings.onStatement = (_sql, index) => {
+          if (index !== k) return undefined;
           injected = true;
-          throw new Error(`injected fault before statement ${k}`);
+          if (mode === "throw") throw new Error(`injected fault before statement ${k}`);
+          return `SELECT * FROM injected_fault_${k}`;
+        };
+        try {
+          await write();
+        } catch (error) {
+          if (!injected) throw error;
+          expect((error as Error).message).toMatch(mode === "throw" ? `injected fault before statement ${k}` : `injected_fault_${k}`);
+          expect({ k, mode, differences: differences(before, await snapshot(db)) }).toEqual({ k, mode, differences: [] });
+          continue;
+        } finally {
+          settings.onStatement = undefined;
         }
-      };
-      try {
-        await write();
-      } catch (error) {
-        if (!injected) throw error;
-        expect((error as Error).message).toBe(`injected fault before statement ${k}`);
-        expect({ k, differences: differences(before, await snapshot(db)) }).toEqual({ k, differences: [] });
-        continue;
-      } finally {
-        settings.onStatement = undefined;
+        expect(injected).toBe(false);
+        return k;
       }
-      expect(injected).toBe(false);
-      return k;
     }
     throw new Error("the write never finished");
   }
