@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { RequestHandler } from "express";
+import type { NextFunction, RequestHandler, Response } from "express";
 import { LRUCache } from "lru-cache";
 import type { DataSource } from "typeorm";
 
@@ -35,6 +35,8 @@ export interface ResponseCacheOptions {
 
 /** Header carrying the number of SQL statements of a GraphQL answer. */
 const SQL_STATEMENTS_HEADER = "x-sql-statements";
+/** Header saying whether an anonymous query's answer came from this cache: hit, shared (waited for an identical request's) or miss. */
+export const RESPONSE_CACHE_HEADER = "x-response-cache";
 
 /**
  * Dashboards repeat the same request between writes. An anonymous query that
@@ -48,6 +50,13 @@ const SQL_STATEMENTS_HEADER = "x-sql-statements";
  */
 export class ResponseCache {
   private readonly entries: LRUCache<string, Entry>;
+  /**
+   * Keys whose answer a request is computing now, settled when its response
+   * ends. After a write drops a dashboard's answer, its ten open connections
+   * ask again at once: one computes, the others wait for its answer instead
+   * of computing the same one ten times over.
+   */
+  private readonly computing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: DataSource,
@@ -64,27 +73,56 @@ export class ResponseCache {
       const key = info && !req.headers.authorization ? keyOf(req.method, req.method === "GET" ? req.query : req.body) : null;
       if (!key || !info) return next();
       info.responseKey = key;
-      const entry = this.entries.get(key);
-      if (!entry) return next();
-      const tally = { statements: 0 };
-      this.shared.currentVersions(countingClient(this.db, tally)).then((current) => {
-        if (!holds(entry, current)) {
-          this.entries.delete(key);
-          return next();
-        }
-        info.operationName = entry.operationName;
-        info.operationType = "query";
-        info.sql = tally;
-        res.setHeader("content-type", "application/json; charset=utf-8");
-        res.setHeader("cache-control", `public, max-age=${this.options.maxAgeSeconds}`);
-        res.setHeader("vary", "Authorization");
-        if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
-        if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
-        res.setHeader("content-length", String(entry.body.length));
-        res.status(200).end(entry.body);
-      }, () => next()) // versions unreadable (the database is away): Apollo answers, with its 503
-        .catch((error: unknown) => (res.headersSent ? undefined : next(error)));
+      // Without a kept answer that holds: wait (once) for an identical request already computing it, then look
+      // again; else compute it, as the one that identical requests arriving meanwhile wait for.
+      const miss = (mayWait: boolean): void => {
+        const computing = this.computing.get(key);
+        if (computing && mayWait) return void computing.then(() => answer(false));
+        this.compute(key, res, next);
+      };
+      const answer = (mayWait: boolean): void => {
+        const entry = this.entries.get(key);
+        if (!entry) return miss(mayWait);
+        const tally = { statements: 0 };
+        this.shared.currentVersions(countingClient(this.db, tally)).then((current) => {
+          if (!holds(entry, current)) {
+            if (this.entries.get(key) === entry) this.entries.delete(key);
+            return miss(mayWait);
+          }
+          info.operationName = entry.operationName;
+          info.operationType = "query";
+          info.sql = tally;
+          res.setHeader("content-type", "application/json; charset=utf-8");
+          res.setHeader("cache-control", `public, max-age=${this.options.maxAgeSeconds}`);
+          res.setHeader("vary", "Authorization");
+          // hit: kept from an earlier request; shared: the answer of an identical request this one waited for.
+          res.setHeader(RESPONSE_CACHE_HEADER, mayWait ? "hit" : "shared");
+          if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
+          if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
+          res.setHeader("content-length", String(entry.body.length));
+          res.status(200).end(entry.body);
+        }, () => next()) // versions unreadable (the database is away): Apollo answers, with its 503
+          .catch((error: unknown) => (res.headersSent ? undefined : next(error)));
+      };
+      answer(true);
     };
+  }
+
+  /** Lets the request compute its answer, marked as the one that identical requests arriving meanwhile wait for. */
+  private compute(key: string, res: Response, next: NextFunction): void {
+    res.setHeader(RESPONSE_CACHE_HEADER, "miss");
+    if (!this.computing.has(key)) {
+      let settle!: () => void;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      this.computing.set(key, done);
+      const finish = () => {
+        if (this.computing.get(key) === done) this.computing.delete(key);
+        settle();
+      };
+      res.once("finish", finish);
+      res.once("close", finish);
+    }
+    next();
   }
 
   /** Keeps the JSON text of every anonymous query answered without errors, with what it depends on. */

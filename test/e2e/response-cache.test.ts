@@ -38,7 +38,7 @@ describe.each(DB_KINDS)("response cache on %s", (kind) => {
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query }),
     });
-    return { text: await response.text(), statements: Number(response.headers.get("x-sql-statements")), status: response.status };
+    return { text: await response.text(), statements: Number(response.headers.get("x-sql-statements")), status: response.status, cache: response.headers.get("x-response-cache") };
   }
 
   it("answers a repeat without executing: a query that reads a project costs no statement the second time", async () => {
@@ -46,6 +46,7 @@ describe.each(DB_KINDS)("response cache on %s", (kind) => {
     const second = await post(PROJECT);
     expect(first.statements).toBeGreaterThan(0);
     expect(second.statements).toBe(0);
+    expect([first.cache, second.cache]).toEqual(["miss", "hit"]);
     expect(second.text).toBe(first.text);
   });
 
@@ -80,6 +81,24 @@ describe.each(DB_KINDS)("response cache on %s", (kind) => {
     const projectAgain = await post(PROJECT);
     expect(projectAgain.text).toBe(project.text);
     expect(projectAgain.statements).toBeGreaterThan(0);
+  });
+
+  it("identical requests arriving while one computes the answer wait for it: after a write, ten at once execute it once", async () => {
+    const { token } = await createToken(server.db, { regionCode: "410103", name: "二七区发展和改革委员会" });
+    // Ten connections open (fetch keeps them), so that the ten requests below arrive together.
+    await Promise.all(Array.from({ length: 10 }, () => post(HENAN)));
+    const created = await post(`mutation { createProject(input: { name: "并发缓存测试项目", regionCode: "410103", sectorCode: "RND", investment: 1, reachedOn: "2021-08-01" }) { id } }`, token);
+    expect(JSON.parse(created.text).errors).toBeUndefined();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(HENAN)));
+    const texts = new Set(answers.map((a) => a.text));
+    expect(texts.size).toBe(1);
+    expect(JSON.parse([...texts][0]).data.region.stats.projectCount).toBeGreaterThan(0);
+    // One computed it; the others were sent its text (those that arrived while it ran waited for it: shared).
+    expect(answers.filter((a) => a.cache === "miss")).toHaveLength(1);
+    // On MySQL the first one's statements leave the event loop free, so the others arrive while it runs. SQLite's
+    // statements are synchronous: the first has finished before the next request is even read, and they are hits.
+    if (kind === "mysql") expect(answers.filter((a) => a.cache === "shared").length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.cache === "shared").every((a) => a.statements === 0)).toBe(true);
   });
 
   it("a write by another instance (straight through the ledger) is seen once the versions are read again", async () => {
