@@ -47,6 +47,8 @@ export interface Config {
   exposeStacktraces: boolean;
   /** Send `x-sql-statements` with every GraphQL answer (SQL_STATEMENTS_HEADER, default false). */
   sqlStatementsHeader: boolean;
+  /** Serve the API as an Apollo Federation 2 subgraph, with `_service` and `_entities` (FEDERATION, default false: a plain client gets the plain schema). */
+  federation: boolean;
   /** Accept a JSON array of operations in one request (BATCH_REQUESTS, default false). */
   batchRequests: boolean;
   /** Origins allowed by CORS (CORS_ORIGINS, comma-separated; default "*", any origin, never with credentials). */
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: readBool(env, "INTROSPECTION", !production),
     exposeStacktraces: readBool(env, "EXPOSE_STACKTRACES", false),
     sqlStatementsHeader: readBool(env, "SQL_STATEMENTS_HEADER", false),
+    federation: readBool(env, "FEDERATION", false),
     batchRequests: readBool(env, "BATCH_REQUESTS", false),
     corsOrigins: readOrigins(env, "CORS_ORIGINS"),
     logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),

@@ -7,6 +7,7 @@ import { RegionResolver } from "../region/region.resolver";
 import { SectorResolver } from "../sector/sector.resolver";
 import { LedgerResolver, ProjectChangeResolver, ProjectHistoryResolver, RegionChangesResolver } from "../ledger/ledger.resolver";
 import { BreakdownResolver } from "../stats/breakdown.resolver";
+import { buildSubgraph } from "../federation/subgraph";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -26,12 +27,25 @@ export const RESOLVERS = [
   ProjectChangeResolver,
 ] as const;
 
-/** Builds the executable schema from the resolver classes (code first), with direct resolvers on the hot fields. */
-export async function buildAppSchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
-    resolvers: RESOLVERS,
-    // Filters are validated once per distinct filter by the loaders (resolveFilter), not on every field that takes one.
-    validate: false,
-  });
-  return installDirectResolvers(schema);
+/** How to build the schema. */
+export interface SchemaOptions {
+  /** As an Apollo Federation 2 subgraph (FEDERATION): `_service`, `_entities` and `@key`s added (src/federation). */
+  federation?: boolean;
+}
+
+/**
+ * Builds the executable schema from the resolver classes (code first), with
+ * direct resolvers on the hot fields; as a federation subgraph when asked,
+ * the same types, resolvers and direct resolvers with the federation fields added.
+ */
+export async function buildAppSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
+  const schema = installDirectResolvers(
+    await buildSchema({
+      resolvers: RESOLVERS,
+      // Filters are validated once per distinct filter by the loaders (resolveFilter), not on every field that takes one.
+      validate: false,
+    }),
+  );
+  // The subgraph carries every resolver over; installing the direct ones again checks that they all still apply.
+  return options.federation ? installDirectResolvers(buildSubgraph(schema)) : schema;
 }

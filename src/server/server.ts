@@ -65,7 +65,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   // Node's requestTimeout covers headers and body; a headersTimeout above it would be used instead.
   httpServer.headersTimeout = Math.min(config.timeouts.headersMs, config.timeouts.bodyMs);
   httpServer.requestTimeout = config.timeouts.bodyMs;
-  const schema = await buildAppSchema();
+  const schema = await buildAppSchema({ federation: config.federation });
   const gate = gateFor(db);
   watchDatabase(obs, db, gate);
   const costModel = await readCostModel(db);

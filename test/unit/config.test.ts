@@ -48,6 +48,7 @@ describe("loadConfig", () => {
       readRequiresToken: false,
       exposeStacktraces: false,
       sqlStatementsHeader: false,
+      federation: false,
       batchRequests: false,
       corsOrigins: "*",
       logLevel: "info",
@@ -72,11 +73,12 @@ describe("loadConfig", () => {
       BATCH_REQUESTS: "true",
       SQL_STATEMENTS_HEADER: "on",
       EXPOSE_STACKTRACES: "yes",
+      FEDERATION: "true",
     });
     expect(config.limits).toMatchObject({ depth: 9, cost: 1234, responseBytes: 20_000 });
     expect(config.timeouts).toMatchObject({ requestMs: 500, shutdownMs: 0 });
     expect(config.corsOrigins).toEqual(["https://a.example.org", "http://localhost:3000"]);
-    expect([config.logLevel, config.batchRequests, config.sqlStatementsHeader, config.exposeStacktraces]).toEqual(["warn", true, true, true]);
+    expect([config.logLevel, config.batchRequests, config.sqlStatementsHeader, config.exposeStacktraces, config.federation]).toEqual(["warn", true, true, true, true]);
   });
 
   test("DATABASE_URL selects MySQL with a pool of 10", () => {
