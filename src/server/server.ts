@@ -21,6 +21,7 @@ import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
 import { importRoutes } from "../import/import.routes";
+import { entitiesCostPlugin } from "../federation/cost";
 
 import { authentication, viewerOf } from "./authentication";
 import { createContext } from "./context";
@@ -99,6 +100,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
       landingPage(config.production),
       costPlugin(schema, costModel, config.limits),
+      // `_entities` counts its selection once per representation (FEDERATION=true only).
+      ...(config.federation ? [entitiesCostPlugin(schema, costModel, config.limits)] : []),
       graphqlObservation(obs),
       errorStatus(),
       deadline(config.timeouts.requestMs),
