@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -97,6 +97,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     plugins: [
       // Cache-Control is set per operation (later), not by wrapping every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      // No federated traces (ftv1): graphql-jit runs the fields, so Apollo's per-field trace would be empty.
+      ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
       landingPage(config.production),
       costPlugin(schema, costModel, config.limits),
