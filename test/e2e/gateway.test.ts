@@ -165,6 +165,15 @@ describe.each(DB_KINDS)("the composed graph (product subgraph on %s, economy sub
     expect(counts[0].statements).toBeLessThanOrEqual(2);
   });
 
+  test("every operation in schema/examples/federation answers through the gateway without errors", async () => {
+    const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith(".graphql"));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const { data } = await viaGateway(fs.readFileSync(path.join(EXAMPLES, file), "utf8"));
+      expect(Object.values(data).every((value) => value !== null)).toBe(true);
+    }
+  });
+
   test("the economy's note says its figures are illustrative, through the gateway", async () => {
     const { data } = await viaGateway(`{ economyFiguresNote }`);
     expect(data.economyFiguresNote).toMatch(/^Illustrative figures, not official statistics/);
