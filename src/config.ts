@@ -2,7 +2,13 @@ import path from "node:path";
 
 /** Where the data lives: MySQL (production) or an embedded SQLite file (the default). */
 export type DatabaseConfig =
-  | { type: "mysql"; url: string; poolSize: number }
+  | {
+      type: "mysql";
+      url: string;
+      poolSize: number;
+      /** Read replicas (DATABASE_REPLICA_URLS), present only when set: see src/db/replicas.ts for what goes there. */
+      replicaUrls?: string[];
+    }
   | { type: "sqlite"; path: string };
 
 /** Every setting of the product, read once from the environment. */
@@ -173,12 +179,33 @@ function readOrigins(env: Env, name: string): "*" | string[] {
 function readDatabase(env: Env): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
   const poolSize = readInt(env, "DB_POOL_SIZE", 10, 1, 1000);
+  const replicas = env.DATABASE_REPLICA_URLS?.trim();
   if (!url) {
+    if (replicas) throw new ConfigError("DATABASE_REPLICA_URLS", "needs a MySQL DATABASE_URL (the primary); the embedded SQLite default has no replicas");
     const file = readString(env, "SQLITE_PATH", "./data/local.sqlite");
     return { type: "sqlite", path: file === ":memory:" ? file : path.resolve(file) };
   }
   assertMysqlUrl(url, "DATABASE_URL", true);
-  return { type: "mysql", url, poolSize };
+  if (!replicas) return { type: "mysql", url, poolSize };
+  return { type: "mysql", url, poolSize, replicaUrls: readReplicaUrls(replicas) };
+}
+
+/** DATABASE_REPLICA_URLS: mysql:// URLs with a database, comma-separated, none empty or repeated. */
+function readReplicaUrls(raw: string): string[] {
+  const setting = "DATABASE_REPLICA_URLS";
+  const urls = raw.split(",").map((u) => u.trim());
+  if (urls.some((u) => u === "")) throw new ConfigError(setting, `has an empty entry; give mysql:// URLs separated by single commas (got "${redactList(raw)}")`);
+  for (const url of urls) assertMysqlUrl(url, setting, true);
+  const seen = new Set<string>();
+  for (const url of urls) {
+    if (seen.has(url)) throw new ConfigError(setting, `names the same replica twice ("${redactUrl(url)}")`);
+    seen.add(url);
+  }
+  return urls;
+}
+
+function redactList(raw: string): string {
+  return raw.split(",").map((u) => redactUrl(u.trim())).join(",");
 }
 
 /** Checks a mysql:// URL; `needsDatabase` demands a database name in the path. */

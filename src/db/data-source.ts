@@ -27,7 +27,7 @@ export async function createDataSource(db: DatabaseConfig, options: { logSql?: b
     return new DataSource({
       ...common,
       type: (await isMariaDb(db.url)) ? "mariadb" : "mysql",
-      url: db.url,
+      ...(db.replicaUrls?.length ? { replication: replication(db.url, db.replicaUrls) } : { url: db.url }),
       charset: "utf8mb4_unicode_ci",
       timezone: "Z",
       dateStrings: true,
@@ -46,6 +46,27 @@ export async function createDataSource(db: DatabaseConfig, options: { logSql?: b
     database: db.path,
     enableWAL: db.path !== ":memory:",
   });
+}
+
+/**
+ * TypeORM's replication (DATABASE_REPLICA_URLS): one mysql2 pool cluster with the primary as MASTER and each replica
+ * as SLAVE<i>. Whatever does not ask for a replica stays on the primary (`defaultMode: "master"`: writes, migrations,
+ * transactions, the data version, tokens, and any TypeORM find); only the reads src/db/replicas.ts routes go to a
+ * replica, and only to one that has caught up with the data version the request read from the primary. A node is never
+ * dropped from the cluster after connection errors (mysql2 would otherwise remove it for good after 5 with the
+ * default restoreNodeTimeout of 0, the primary included); nor does the cluster retry a failed connection on its own:
+ * a replica that fails is taken out of the routing by src/db/replicas.ts, and the primary's failures reach its gate
+ * (src/db/availability.ts) with their own error codes.
+ */
+function replication(primary: string, replicas: string[]) {
+  return {
+    master: { url: primary },
+    slaves: replicas.map((url) => ({ url })),
+    defaultMode: "master" as const,
+    canRetry: false,
+    removeNodeErrorCount: Number.MAX_SAFE_INTEGER,
+    selector: "RR" as const,
+  };
 }
 
 /** True when the server at `url` is MariaDB rather than MySQL. */

@@ -7,6 +7,7 @@ import type { CacheAccess, Context, ContextOptions, RequestInfo } from "../commo
 import { loadTrees, type Trees } from "../common/trees";
 import { DEFAULT_LEDGER_FUTURE_DAYS } from "../config";
 import { type DataVersions, readDataVersions } from "../db/data-version";
+import { replicasOf } from "../db/replicas";
 import { countingClient, type SqlTally } from "../db/sql-counter";
 import { Ledger, type LedgerSettings } from "../ledger/ledger";
 
@@ -29,10 +30,14 @@ export function createContext(
   const { shared } = setup;
   const sql: SqlTally = { statements: 0 };
   request.sql = sql;
-  const db = countingClient(dataSource, sql);
   // Reads of the versions, the trees and cached aggregates count here too: what they depend on is known.
   const tracked: SqlTally = { statements: 0, also: sql };
-  const trackedDb = countingClient(dataSource, tracked);
+  // The data versions are always read from the primary; with DATABASE_REPLICA_URLS, the other reads go to a replica
+  // that holds at least those versions (src/db/replicas.ts). Writes take their own connection from the DataSource.
+  const versionsDb = countingClient(dataSource, tracked);
+  const replicas = replicasOf(dataSource, shared?.options.versionTtlMs ?? 0);
+  const db = replicas ? replicas.client(sql, () => currentVersions(), countingClient(dataSource, sql)) : countingClient(dataSource, sql);
+  const trackedDb = replicas ? replicas.client(tracked, () => currentVersions(), versionsDb) : versionsDb;
   let provinces: Set<number> | null = new Set();
   const depend = (on: readonly number[] | null) => {
     if (on === null) provinces = null;
@@ -41,7 +46,7 @@ export function createContext(
   let versions: Promise<DataVersions> | undefined;
   let trees: Promise<Trees> | undefined;
   let loaders = new Map<unknown, unknown>();
-  const currentVersions = () => (versions ??= shared ? shared.currentVersions(trackedDb) : readDataVersions(trackedDb));
+  const currentVersions = () => (versions ??= shared ? shared.currentVersions(versionsDb) : readDataVersions(versionsDb));
   const loadAllTrees = () => (trees ??= shared ? currentVersions().then((v) => shared.treesFor(v, trackedDb)) : loadTrees(trackedDb));
   const cache = (): Promise<CacheAccess | null> => (shared ? currentVersions().then((v) => shared.accessAt(v)) : Promise.resolve(null));
   const ctx: Context = {

@@ -167,3 +167,33 @@ describe("loadConfig", () => {
     expect(error.message).not.toContain("secret");
   });
 });
+
+describe("DATABASE_REPLICA_URLS", () => {
+  const primary = "mysql://u:p@primary:3306/db";
+
+  test("unset or blank: no replicas, the MySQL setting as before", () => {
+    expect(loadConfig({ DATABASE_URL: primary }).database).toEqual({ type: "mysql", url: primary, poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: "  " }).database).toEqual({ type: "mysql", url: primary, poolSize: 10 });
+  });
+
+  test("comma-separated mysql:// URLs, trimmed, in order", () => {
+    const database = loadConfig({ DATABASE_URL: primary, DATABASE_REPLICA_URLS: " mysql://r:s@replica1:3306/db , mysql://r:s@replica2:3307/db" }).database;
+    expect(database).toEqual({ type: "mysql", url: primary, poolSize: 10, replicaUrls: ["mysql://r:s@replica1:3306/db", "mysql://r:s@replica2:3307/db"] });
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ["without a MySQL DATABASE_URL", { DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db" }, /needs a MySQL DATABASE_URL/],
+    ["with an empty entry", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db,,mysql://r:secret@other:3306/db" }, /empty entry/],
+    ["with a trailing comma", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db," }, /empty entry/],
+    ["not mysql://", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "postgres://r:secret@replica:5432/db" }, /must start with mysql:\/\//],
+    ["without a database", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306" }, /names no database/],
+    ["without the // after the scheme", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql:r:secret@replica/db" }, /must/],
+    ["twice the same", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db,mysql://r:secret@replica:3306/db" }, /twice/],
+  ])("is a ConfigError naming it %s, without the password", (_case, env, reason) => {
+    const error = configError(env);
+    expect(error.setting).toBe("DATABASE_REPLICA_URLS");
+    expect(error.message).toMatch(/^DATABASE_REPLICA_URLS /);
+    expect(error.message).toMatch(reason);
+    expect(error.message).not.toContain("secret");
+  });
+});

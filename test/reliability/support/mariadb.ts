@@ -1,4 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 
 import { type Connection, createConnection } from "mysql2/promise";
@@ -172,4 +175,253 @@ export async function createDatabaseUser(database: string): Promise<DatabaseUser
       for (const host of USER_HOSTS) await admin(`DROP USER IF EXISTS ?@?`, [user, host]);
     },
   };
+}
+
+// ---------------------------------------------------------------------------
+// Private MariaDB servers: a mariadbd of the test's own, on its own port and data directory (the replica test starts a
+// primary and a replica). Nothing above uses these; the shared server of MYSQL_URL is never touched by them.
+
+/** The MariaDB server binary and the data-directory installer, where Debian puts them. */
+export const MARIADBD = "/usr/sbin/mariadbd";
+export const MARIADB_INSTALL_DB = "/usr/bin/mariadb-install-db";
+
+/** True when this machine can start a private MariaDB server (both binaries present). */
+export function canStartMariadb(): boolean {
+  return fs.existsSync(MARIADBD) && fs.existsSync(MARIADB_INSTALL_DB);
+}
+
+/** A mariadbd of the test's own, as root on 127.0.0.1 (no password). */
+export interface PrivateMariadb {
+  label: string;
+  pid: number;
+  port: number;
+  serverId: number;
+  dataDir: string;
+  /** mysql://root@127.0.0.1:<port>, without a database. */
+  url: string;
+  /** The same with a database. */
+  urlOf(database: string): string;
+  /** One statement on a fresh connection. */
+  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+  /** A global status counter (e.g. Com_select). */
+  status(name: string): Promise<number>;
+  /** The server's error log (its last 20,000 characters), for a failing test's message. */
+  errorLog(): string;
+  alive(): boolean;
+  /** Stops the server by its pid (SIGTERM, then SIGKILL after `timeoutMs`) and deletes its data directory. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface PrivateMariadbOptions {
+  /** Names the directory and the log lines (letters and digits). */
+  label: string;
+  /** server_id, unique among the servers that replicate together. */
+  serverId: number;
+  /** Write a binary log (a primary). */
+  logBin?: boolean;
+  /** More server options, e.g. --read-only. */
+  args?: string[];
+  startTimeoutMs?: number;
+}
+
+const DIR_PREFIX = "mp-mariadb-";
+const privateServers = new Set<{ pid: number; dataDir: string }>();
+process.on("exit", () => {
+  // A test run that ends without its afterAll (a crash, a timeout) takes its servers with it; their directories go with
+  // the next run's clean-up (removeOrphanedMariadbDirs).
+  for (const server of privateServers) {
+    try {
+      process.kill(server.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+/**
+ * Installs a fresh data directory (mariadb-install-db) under the system's temp directory and starts mariadbd on it:
+ * `--no-defaults` (the machine's my.cnf describes the shared server), as root (`--user=root`), listening on 127.0.0.1
+ * only on a free port, skip-name-resolve, the given server_id, a binary log when asked for, a small buffer pool and
+ * relaxed flushing (a test server: durability is not the point). Waits until it answers.
+ */
+export async function startPrivateMariadb(options: PrivateMariadbOptions): Promise<PrivateMariadb> {
+  if (!/^[a-z0-9]+$/i.test(options.label)) throw new Error(`label must be letters and digits (got "${options.label}")`);
+  removeOrphanedMariadbDirs();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-${options.label}-`));
+  const dbDir = path.join(dataDir, "data");
+  const errorLogFile = path.join(dataDir, "error.log");
+  try {
+    await run(MARIADB_INSTALL_DB, ["--no-defaults", "--user=root", `--datadir=${dbDir}`, "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"], 120_000);
+  } catch (error) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const port = await freeTcpPort();
+  const args = [
+    "--no-defaults",
+    "--user=root",
+    `--datadir=${dbDir}`,
+    `--port=${port}`,
+    "--bind-address=127.0.0.1",
+    `--socket=${path.join(dataDir, "mariadbd.sock")}`,
+    `--pid-file=${path.join(dataDir, "mariadbd.pid")}`,
+    `--log-error=${errorLogFile}`,
+    "--skip-name-resolve",
+    `--server-id=${options.serverId}`,
+    ...(options.logBin ? ["--log-bin=mariadb-bin", "--binlog-format=ROW"] : []),
+    "--innodb-buffer-pool-size=64M",
+    "--innodb-flush-log-at-trx-commit=2",
+    "--sync-binlog=0",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_unicode_ci",
+    ...(options.args ?? []),
+  ];
+  const child = spawn(MARIADBD, args, { stdio: "ignore" });
+  if (!child.pid) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new Error("could not spawn mariadbd");
+  }
+  const pid = child.pid;
+  const entry = { pid, dataDir };
+  privateServers.add(entry);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const url = `mysql://root@127.0.0.1:${port}`;
+  const errorLog = () => {
+    try {
+      return fs.readFileSync(errorLogFile, "utf8").slice(-20_000);
+    } catch {
+      return "(no error log)";
+    }
+  };
+  const stop = async (timeoutMs = 20_000) => {
+    if (!exited) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }, timeoutMs);
+      await exit;
+      clearTimeout(timer);
+    }
+    privateServers.delete(entry);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const query = async <T = any>(sql: string, params: unknown[] = []): Promise<T> => {
+    const connection = await createConnection({ uri: url, connectTimeout: 5000 });
+    try {
+      const [rows] = await connection.query(sql, params);
+      return rows as T;
+    } finally {
+      await close(connection);
+    }
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (exited) {
+      const log = errorLog();
+      await stop();
+      throw new Error(`mariadbd (${options.label}) exited during start-up:\n${log}`);
+    }
+    try {
+      await query("SELECT 1");
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        const log = errorLog();
+        await stop();
+        throw new Error(`mariadbd (${options.label}) did not answer within ${options.startTimeoutMs ?? 60_000} ms: ${(error as Error).message}\n${log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    label: options.label,
+    pid,
+    port,
+    serverId: options.serverId,
+    dataDir,
+    url,
+    urlOf: (database) => `${url}/${database}`,
+    query,
+    async status(name) {
+      const rows = await query<Array<{ Value: string }>>("SHOW GLOBAL STATUS LIKE ?", [name]);
+      return rows[0] ? Number(rows[0].Value) : NaN;
+    },
+    errorLog,
+    alive: () => !exited,
+    stop,
+  };
+}
+
+/**
+ * Makes `replica` replicate everything `primary` has written since it was installed (GTID, from the start of its
+ * binary log), as root, and starts both replication threads.
+ */
+export async function replicate(primary: PrivateMariadb, replica: PrivateMariadb): Promise<void> {
+  await replica.query(
+    `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${Number(primary.port)}, MASTER_USER = 'root', MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+  );
+  await replica.query("START SLAVE");
+}
+
+/** Waits until `replica` has applied everything `primary` has written so far (MASTER_GTID_WAIT); throws after `timeoutSeconds`. */
+export async function waitForReplica(primary: PrivateMariadb, replica: PrivateMariadb, timeoutSeconds = 60): Promise<void> {
+  const [{ pos }] = await primary.query<Array<{ pos: string }>>("SELECT @@GLOBAL.gtid_binlog_pos AS pos");
+  const [{ r }] = await replica.query<Array<{ r: number }>>("SELECT MASTER_GTID_WAIT(?, ?) AS r", [pos, timeoutSeconds]);
+  if (Number(r) !== 0) {
+    const status = await replica.query("SHOW SLAVE STATUS");
+    throw new Error(`the replica did not reach the primary's GTID ${pos} within ${timeoutSeconds} s: ${JSON.stringify(status)}`);
+  }
+}
+
+/** Deletes the data directories of private servers whose test process is gone, stopping a server still running in one. */
+export function removeOrphanedMariadbDirs(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const m = new RegExp(`^${DIR_PREFIX}(\\d+)-`).exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, "mariadbd.pid"), "utf8").trim());
+      // Only a mariadbd serving this very directory.
+      if (pid > 0 && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) process.kill(pid, "SIGKILL");
+    } catch {
+      // no pid file, or that process is gone
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${path.basename(file)} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
