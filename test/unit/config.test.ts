@@ -187,7 +187,7 @@ describe("DATABASE_REPLICA_URLS", () => {
     ["with a trailing comma", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db," }, /empty entry/],
     ["not mysql://", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "postgres://r:secret@replica:5432/db" }, /must start with mysql:\/\//],
     ["without a database", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306" }, /names no database/],
-    ["without the // after the scheme", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql:r:secret@replica/db" }, /must/],
+    ["without the // after the scheme", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql:r:secret@replica/db" }, /has no host/],
     ["twice the same", { DATABASE_URL: primary, DATABASE_REPLICA_URLS: "mysql://r:secret@replica:3306/db,mysql://r:secret@replica:3306/db" }, /twice/],
   ])("is a ConfigError naming it %s, without the password", (_case, env, reason) => {
     const error = configError(env);
