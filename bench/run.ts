@@ -33,6 +33,7 @@ import ts from "typescript";
 import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
 import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
+import { measureInstances } from "./instances";
 import { measureWrites, renderWrites, writeChecks, type WritesResult } from "./writes";
 import {
   breakdownQuery,
@@ -661,6 +662,9 @@ async function runSize(options: Options, size: number): Promise<SizeResult> {
     await stopChild(server.child);
   }
   const profile = options.profile ? newestFile(profileDir, `server-${size}-`) : undefined;
+
+  // (bench/instances.ts) The same question from two instances on this database, the 10 connections split 5 + 5; its row follows the one-instance row.
+  scenarios.splice(1, 0, await measureInstances({ seconds: options.duration, warmup: options.warmup, startServer, stopChild, waitForDatabaseIdle: (database) => waitForDatabaseIdle(options.mysql, database), post, peakRssKiB, databasePid, say: (what) => process.stderr.write(`  ${what}\n`) }, size, data.database, provinceToCounty()));
 
   // The floor, on the same database; its TypeScript is transpiled here and fed to node on stdin.
   process.stderr.write(`  starting the floor (bench/floor.ts)\n`);
