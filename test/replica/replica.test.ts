@@ -151,17 +151,29 @@ suite("read replicas on MariaDB (a primary and a replica of the test's own)", ()
     expect(status.Slave_SQL_Running).toBe("Yes");
   });
 
+  /**
+   * Sends `query` (with a name no request has asked for, so nothing of it is cached) through `server` until the
+   * replica answers it, at most 3 times, a TTL apart: a replica whose own versions took longer than CHECK_WAIT_MS
+   * to read (a busy machine) rightly leaves that request to the primary. Every attempt's statements were SELECTs,
+   * each counted by the server that ran it.
+   */
+  async function untilOnReplica(server: RunningServer, query: string) {
+    let seen: Awaited<ReturnType<typeof selectsDuring<Answer>>> | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await pause(TTL_MS + 50);
+      seen = await selectsDuring(() => gql(server, query, { name: `安图 ${Date.now()} ${attempt}` }));
+      expect(seen.result.errors).toBeUndefined();
+      expect(seen.onPrimary + seen.onReplica).toBe(seen.result.statements);
+      if (seen.onReplica > 0) break;
+    }
+    return seen!;
+  }
+
   it("sends the reads of a request to the replica; only the data version is read from the primary", async () => {
-    await pause(TTL_MS + 50);
-    // A name no request has asked for: nothing of it is cached.
-    const { result, onPrimary, onReplica } = await selectsDuring(() =>
-      gql(a!, `query($n: String!) { region(code: "410000") { stats { projectCount } children { code stats { projectCount } } } projects(filter: { nameContains: $n }) { totalCount } }`, { n: `安图 ${Date.now()}` }),
-    );
-    expect(result.errors).toBeUndefined();
+    const query = `query($name: String!) { region(code: "410000") { stats { projectCount } children { code stats { projectCount } } } projects(filter: { nameContains: $name }) { totalCount } }`;
+    const { result, onPrimary, onReplica } = await untilOnReplica(a!, query);
     expect(result.data.region.stats.projectCount).toBe(1337);
     expect(result.statements).toBeGreaterThanOrEqual(2);
-    // Every statement of the request was a SELECT, counted by the server that ran it.
-    expect(onPrimary + onReplica).toBe(result.statements);
     // The versions (read at most once per DATA_VERSION_TTL_MS) on the primary; the rest, the replica's check included, on the replica.
     expect(onPrimary).toBeLessThanOrEqual(1);
     expect(onReplica).toBeGreaterThanOrEqual(result.statements - 1);
@@ -210,9 +222,7 @@ suite("read replicas on MariaDB (a primary and a replica of the test's own)", ()
       await replica!.query("START SLAVE SQL_THREAD");
     }
     await waitForReplica(primary!, replica!);
-    await pause(TTL_MS + 50);
-    const back = await selectsDuring(() => gql(b!, TOTALS, { name: `back ${Date.now()}` }));
-    expect(back.result.errors).toBeUndefined();
+    const back = await untilOnReplica(b!, TOTALS);
     expect(back.result.data.region.stats.projectCount).toBe(before.count + 1);
     expect(back.onReplica).toBeGreaterThanOrEqual(back.result.statements - 1);
     expect(back.onReplica).toBeGreaterThanOrEqual(1);
