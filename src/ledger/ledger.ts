@@ -355,11 +355,21 @@ export class LedgerTx {
   }
 
   /** A statement whose answer the write needs: sent now, with whatever is batched before it. (The test hook `onStatement` sees every statement.) */
-  async query<T = unknown>(statement: string, params: unknown[] = []): Promise<T> {
-    const sql = this.settings.onStatement?.(statement, this.statements++) ?? statement;
-    if (this.pending.length === 0) return this.em.query(sql, params);
-    const answers = await this.send([{ sql, params }]);
-    return answers[answers.length - 1] as T;
+  async query<T = unknown>(sql: string, params: unknown[] = []): Promise<T> {
+    const [answer] = await this.queries([{ sql, params }]);
+    return answer as T;
+  }
+
+  /** Several statements whose answers the write needs, sent together (with whatever is batched before them); their answers in order. */
+  async queries(statements: ReadonlyArray<{ sql: string; params: unknown[] }>): Promise<unknown[]> {
+    const hooked = statements.map(({ sql, params }) => ({ sql: this.settings.onStatement?.(sql, this.statements++) ?? sql, params }));
+    if (!this.batched) {
+      const answers: unknown[] = [];
+      for (const { sql, params } of hooked) answers.push(await this.em.query(sql, params));
+      return answers;
+    }
+    const answers = await this.send(hooked);
+    return answers.slice(answers.length - hooked.length);
   }
 
   /**
@@ -546,19 +556,16 @@ export class LedgerTx {
       throw new AppError(ErrorCode.NOT_FOUND, `${field}: no project "${String(id).slice(0, 64)}"`, { field });
     }
     const lock = this.mysql ? " FOR UPDATE" : "";
-    const rows: Array<Record<string, unknown>> = await this.query(
-      `SELECT id, region_id, sector_id, stage, stage_reached_on, investment_wan, name, investor, version FROM project WHERE id = ?${lock}`,
-      [numeric],
-    );
+    // One round trip: the project row, locked first (a plain read after it sees what the writer before committed), and its milestones.
+    const [rows, milestones] = (await this.queries([
+      { sql: `SELECT id, region_id, sector_id, stage, stage_reached_on, investment_wan, name, investor, version FROM project WHERE id = ?${lock}`, params: [numeric] },
+      { sql: "SELECT id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id = ? ORDER BY stage", params: [numeric] },
+    ])) as [Array<Record<string, unknown>>, Array<Record<string, unknown>>];
     if (rows.length === 0) {
       problems.throwIfAny();
       throw new AppError(ErrorCode.NOT_FOUND, `${field}: no project "${numeric}"`, { field });
     }
     const row = rows[0];
-    const milestones: Array<Record<string, unknown>> = await this.query(
-      "SELECT id, stage, reached_on, meeting_id, venue_region_id FROM milestone WHERE project_id = ? ORDER BY stage",
-      [numeric],
-    );
     return {
       id: numeric,
       regionId: Number(row.region_id),
