@@ -22,6 +22,7 @@ import fs from "node:fs";
 
 import autocannon from "autocannon";
 
+import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
 import type { Measurement, Sample, ScenarioResult, Started } from "./run";
 
 /** What bench/run.ts hands over (the same tools as bench/writes.ts gets). */
@@ -192,29 +193,6 @@ function sampleProblem(sample: Sample): string | null {
 function runProblem(run: Measurement): string | null {
   const bad = [run.non2xx && `${run.non2xx} non-2xx`, run.withErrors && `${run.withErrors} responses with errors`, run.errors && `${run.errors} connection errors`].filter(Boolean);
   return bad.length ? `${run.connections} conn: ${bad.join(", ")}` : null;
-}
-
-// CPU time from /proc (Linux), as bench/run.ts reads it: a process's utime + stime, the machine's busy time, in ticks.
-const TICK_MS = 10;
-
-function processTicks(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return null;
-  }
-}
-
-function machineBusyTicks(): number | null {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    return user + nice + system + irq + softirq + steal;
-  } catch {
-    return null;
-  }
 }
 
 function percentile(sorted: number[], p: number): number {

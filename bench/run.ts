@@ -33,6 +33,7 @@ import ts from "typescript";
 import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
 import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
+import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
 import { measureInstances } from "./instances";
 import { measureWrites, renderWrites, writeChecks, type WritesResult } from "./writes";
 import {
@@ -334,28 +335,7 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
 
-// CPU time from /proc (Linux): a process's utime + stime, and the whole machine's busy time, in clock ticks.
-const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
 
-function processTicks(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-  } catch {
-    return null;
-  }
-}
-
-function machineBusyTicks(): number | null {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    return user + nice + system + irq + softirq + steal;
-  } catch {
-    return null;
-  }
-}
 
 /** The local MySQL/MariaDB server process, when the database runs on this machine (for its CPU time). */
 function findDatabasePid(): number | null {

@@ -14,22 +14,9 @@ import type { Limits } from "../../src/config";
 import { ErrorCode, LimitError } from "../../src/common/errors";
 import { costEstimators, type CostModel, GROUPED_QUERY_COST } from "../../src/server/cost";
 import { checkCost } from "../../src/server/limits";
+import { MODEL } from "../support/cost-model";
 import { buildAppSchema } from "../../src/server/schema";
 
-const MODEL: CostModel = {
-  regions: 175,
-  regionsByLevel: { PROVINCE: 1, CITY: 18, COUNTY: 156 },
-  maxRegionChildren: 20,
-  regionDepth: 3,
-  sectors: 12,
-  maxSectorChildren: 5,
-  meetings: 4,
-  maxVenues: 7,
-  maxMilestones: 3,
-  years: 3,
-  projects: 1337,
-  milestones: 2000,
-};
 
 let schema: GraphQLSchema;
 beforeAll(async () => {

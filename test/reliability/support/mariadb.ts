@@ -256,7 +256,7 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions): Promi
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const port = await freeTcpPort();
+  const port = await freePort();
   const args = [
     "--no-defaults",
     "--user=root",
@@ -413,8 +413,8 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
-function freeTcpPort(): Promise<number> {
+/** A free TCP port on 127.0.0.1: listen on port 0, read the port, close, and hand it to the child. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 
 import { send } from "./http";
-import { ROOT } from "./mariadb";
+import { freePort, ROOT } from "./mariadb";
 
 /** The V8 flags of `npm start` (package.json's start script is their one home), so the suite runs what production runs. */
 export const START_FLAGS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start as string)
@@ -26,18 +25,6 @@ export function safeKill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1: listen on port 0, read the port, close, and hand it to the child. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The child's stdout, line by line (pino's JSON lines and the start-up line). */
 export class LogLines {
