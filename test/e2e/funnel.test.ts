@@ -16,16 +16,16 @@ const FUNNEL = `query($signedAt: ID!, $startedAt: ID!) {
 const asMap = (rows: Array<{ stage: string; projectCount: number }>) => Object.fromEntries(rows.map((r) => [r.stage, r.projectCount]));
 
 describe.each(DB_KINDS)("signing funnel on %s", (kind) => {
+  // A fresh server on freshly seeded data for each test: the second test moves projects on, and the first must see
+  // them as seeded whichever runs first (or alone).
   let server: TestServer;
   let first: number;
-  let second: number;
-  let third: number;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     server = await startTestServer(kind, { DATA_VERSION_TTL_MS: "0" });
     first = Number((await server.db.query("SELECT id FROM meeting"))[0].id);
   });
-  afterAll(async () => server?.close());
+  afterEach(async () => server?.close());
 
   it("right after the first meeting every signed project is still only signed", async () => {
     const { data } = await server.gql(FUNNEL, { signedAt: String(first), startedAt: String(first) });
@@ -34,8 +34,8 @@ describe.each(DB_KINDS)("signing funnel on %s", (kind) => {
   });
 
   it("40 of them start at a second meeting and 10 of those go into production at a third", async () => {
-    second = await createMeeting(server.db, "第二期推进会", "2021-10-20", "410000");
-    third = await createMeeting(server.db, "第三期推进会", "2022-01-15", "410000");
+    const second = await createMeeting(server.db, "第二期推进会", "2021-10-20", "410000");
+    const third = await createMeeting(server.db, "第三期推进会", "2022-01-15", "410000");
     const signed: number[] = (await server.db.query("SELECT project_id FROM milestone WHERE meeting_id = ? AND stage = 1 ORDER BY project_id", [first])).map(
       (r: { project_id: number }) => Number(r.project_id),
     );
