@@ -7,6 +7,7 @@ import type { DataSource } from "typeorm";
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { createProjectPageLoader } from "../project/project.loaders";
+import type { RegionLevel } from "../region/region.type";
 import { type ContextSetup, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
@@ -62,7 +63,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
       }
       const ctx = createContext(db, options, requestOf(res));
       const computed = await computeBreakdown(ctx, request);
-      startCsv(res, "breakdown.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
+      startCsv(res, breakdownFilename(groupBy, request.regionLevel), readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
       res.write(csvRecord(breakdownColumns(groupBy)));
       res.end(computed.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
     } catch (error) {
@@ -171,10 +172,25 @@ function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownR
   return [...values, row.projectCount, row.totalInvestment(unit)];
 }
 
+/**
+ * The breakdown's file name says what it is grouped by, in groupBy order, the
+ * region dimension by its level: `breakdown-city-sector.csv`,
+ * `breakdown-county-stage.csv`, `breakdown.csv` for the total alone.
+ */
+function breakdownFilename(groupBy: readonly BreakdownDimension[], regionLevel: RegionLevel): string {
+  const parts = groupBy.map((d) => (d === BreakdownDimension.REGION ? regionLevel : d).toLowerCase());
+  return `${["breakdown", ...parts].join("-")}.csv`;
+}
+
+/**
+ * Status and headers of a CSV answer, then the BOM. It is an attachment with a
+ * file name, so a browser downloads it rather than showing it; names are plain
+ * ASCII (dimension names and fixed words), so `filename` needs no `filename*`.
+ */
 function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number): void {
   res.status(200);
   res.setHeader("Content-Type", "text/csv; charset=utf-8");
-  res.setHeader("Content-Disposition", `inline; filename="${filename}"`);
+  res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
   // Public data, cacheable briefly; the ETag changes with every write (it carries the data version).
   res.setHeader("Cache-Control", `public, max-age=${maxAgeSeconds}`);
   res.setHeader("ETag", etag);

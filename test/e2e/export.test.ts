@@ -29,10 +29,10 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
-async function getCsv(server: TestServer, path: string): Promise<{ status: number; type: string | null; raw: string; rows: string[][] }> {
+async function getCsv(server: TestServer, path: string): Promise<{ status: number; type: string | null; disposition: string | null; raw: string; rows: string[][] }> {
   const res = await fetch(server.url.replace(/\/graphql$/, path));
   const raw = Buffer.from(await res.arrayBuffer()).toString("utf8"); // keeps a BOM, which res.text() would drop
-  return { status: res.status, type: res.headers.get("content-type"), raw, rows: res.status === 200 ? parseCsv(raw.replace(/^\uFEFF/, "")) : [] };
+  return { status: res.status, type: res.headers.get("content-type"), disposition: res.headers.get("content-disposition"), raw, rows: res.status === 200 ? parseCsv(raw.replace(/^\uFEFF/, "")) : [] };
 }
 
 describe.each(DB_KINDS)("CSV export on %s", (kind) => {
@@ -46,6 +46,8 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     const csv = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR&regionLevel=CITY&unit=YI_YUAN");
     expect(csv.status).toBe(200);
     expect(csv.type).toBe("text/csv; charset=utf-8");
+    // An attachment with a file name, so a browser downloads it; the name says the grouping, the region by its level.
+    expect(csv.disposition).toBe('attachment; filename="breakdown-city-sector.csv"');
     expect(Buffer.from(csv.raw, "utf8").subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const [header, ...rows] = csv.rows;
     expect(header).toEqual(["region_code", "region_name", "sector_code", "sector_name", "project_count", "total_investment"]);
@@ -58,6 +60,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
 
   it("takes the filter and unit as parameters: signed projects by county in 万元", async () => {
     const csv = await getCsv(server, "/export/breakdown.csv?groupBy=REGION,SECTOR&regionLevel=COUNTY&stages=SIGNED&unit=WAN_YUAN");
+    expect(csv.disposition).toBe('attachment; filename="breakdown-county-sector.csv"');
     const [header, ...rows] = csv.rows;
     expect(header.slice(-2)).toEqual(["project_count", "total_investment"]);
     expect(rows.reduce((n, r) => n + Number(r[4]), 0)).toBe(258);
@@ -66,6 +69,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
 
   it("a meeting's batches and a quarterly series have stable columns", async () => {
     const batches = await getCsv(server, "/export/breakdown.csv?groupBy=MEETING,STAGE");
+    expect(batches.disposition).toBe('attachment; filename="breakdown-meeting-stage.csv"');
     expect(batches.rows[0]).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "project_count", "total_investment"]);
     expect(batches.rows.slice(1).map((r) => [r[3], r[4], r[5]])).toEqual([
       ["SIGNED", "258", "2860.5"],
@@ -73,7 +77,11 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
       ["IN_PRODUCTION", "524", "3621"],
     ]);
     const quarters = await getCsv(server, "/export/breakdown.csv?groupBy=QUARTER&milestone.stage=SIGNED");
+    expect(quarters.disposition).toBe('attachment; filename="breakdown-quarter.csv"');
     expect(quarters.rows[0]).toEqual(["year", "quarter", "project_count", "total_investment"]);
+    const total = await getCsv(server, "/export/breakdown.csv");
+    expect(total.disposition).toBe('attachment; filename="breakdown.csv"');
+    expect(total.rows[0]).toEqual(["project_count", "total_investment"]);
     expect(quarters.rows.slice(1).reduce((n, r) => n + Number(r[2]), 0)).toBe(1337);
   });
 
@@ -90,6 +98,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     const csv = await getCsv(server, path);
     expect(csv.status).toBe(400);
     expect(csv.type).toMatch(/^text\/plain/);
+    expect(csv.disposition).toBeNull(); // an error is read in place, not downloaded
     expect(csv.raw).toMatch(reason);
   });
 
@@ -106,6 +115,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     });
     const csv = await getCsv(server, "/export/projects.csv?orderBy=INVESTMENT&direction=DESC&unit=WAN_YUAN");
     expect(csv.status).toBe(200);
+    expect(csv.disposition).toBe('attachment; filename="projects.csv"');
     const [header, ...rows] = csv.rows;
     expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version"]);
     const { data } = await server.gql(`{ projects { totalCount } }`);
