@@ -139,9 +139,10 @@ export class CreateProjectInput {
   @Field(() => String, { nullable: true, description: "Investor (投资方), when known." })
   investor?: string | null;
 
+  @IsOptional()
   @IsIn([ProjectStage.SIGNED, ProjectStage.STARTED, ProjectStage.IN_PRODUCTION])
-  @Field(() => ProjectStage, { defaultValue: ProjectStage.SIGNED, description: "The first milestone: SIGNED unless the project enters the ledger later." })
-  stage: ProjectStage = ProjectStage.SIGNED;
+  @Field(() => ProjectStage, { nullable: true, defaultValue: ProjectStage.SIGNED, description: "The first milestone: SIGNED unless the project enters the ledger later (omitted or null: SIGNED)." })
+  stage?: ProjectStage | null = ProjectStage.SIGNED;
 
   @Field(() => DateScalar, { description: "Date the stage was reached: a real date, not before 1949, not more than LEDGER_FUTURE_DAYS ahead." })
   reachedOn: string;

@@ -162,6 +162,11 @@ describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
       expect(problemsOf(reply)).toEqual([{ field: "input.sectorCode", reason: 'no sector "MFGX"' }]);
     });
 
+    it("takes an explicit null stage as the default, SIGNED (the contract's `stage: ProjectStage = SIGNED`)", async () => {
+      const project = await newProject({ stage: null });
+      expect(project.stage).toBe("SIGNED");
+    });
+
     it("accepts a sub-sector code", async () => {
       const project = await newProject({ sectorCode: "SEI_BIO" });
       expect(project.sector).toEqual({ code: "SEI_BIO" });
