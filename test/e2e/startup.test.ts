@@ -4,17 +4,15 @@
  * first start and a MySQL start never seeds.
  */
 import { spawnSync } from "node:child_process";
-import path from "node:path";
 
 import { loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db/open-database";
+import { COMPILED_MAIN, ROOT } from "../support/compiled";
 import { createScratchDatabase } from "../support/databases";
 
-const ROOT = path.join(__dirname, "../..");
-
-/** Runs the real entry point with the given environment until it exits (it must, on a bad setting). */
+/** Runs the compiled entry point, as `npm start` does, with the given environment until it exits (it must, on a bad setting). */
 function start(env: Record<string, string>): { status: number | null; stderr: string; stdout: string } {
-  const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
+  const result = spawnSync(process.execPath, [COMPILED_MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", SQLITE_PATH: ":memory:", ...env },
     encoding: "utf8",

@@ -1,6 +1,6 @@
 /**
  * Many instances on one database: two server processes (the real entry
- * point, src/main.ts, each its own process with its own caches) on one
+ * point compiled, dist/src/main.js, each its own process with its own caches) on one
  * database, a write through one read through the other. The data version
  * lives in the database, so an instance sees another's write once the
  * versions it holds are older than DATA_VERSION_TTL_MS; before that it may
@@ -9,15 +9,14 @@
  * processes share (WAL; a writer that finds the file busy retries).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
 
 import { createToken } from "../../src/auth/tokens";
 import { loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db/open-database";
 import { seedDatabase } from "../../src/seed/seed";
+import { COMPILED_MAIN, ROOT } from "../support/compiled";
 import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
 
-const ROOT = path.join(__dirname, "../..");
 /** How long each instance trusts the data version it read (ms). */
 const TTL_MS = 200;
 
@@ -33,11 +32,11 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-/** Starts src/main.ts (ts-node, transpile only) with `env` on 127.0.0.1 and a free port; resolves once it logs its URL. */
+/** Starts the compiled server (dist/src/main.js, as `npm start` does) with `env` on 127.0.0.1 and a free port; resolves once it logs its URL. */
 async function startInstance(label: string, env: Record<string, string>): Promise<Instance> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", SQL_STATEMENTS_HEADER: "true", DATA_VERSION_TTL_MS: String(TTL_MS), ...env };
   for (const name of ["JEST_WORKER_ID", "NODE_OPTIONS", "MYSQL_URL", "DATABASE_URL", "SQLITE_PATH"]) if (!(name in env)) delete childEnv[name];
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [COMPILED_MAIN], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   if (!child.pid) throw new Error(`could not spawn ${label}`);
   children.add(child);
   const exited = new Promise<void>((resolve) =>
