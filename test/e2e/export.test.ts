@@ -3,30 +3,17 @@
  * list from a URL, UTF-8 with a BOM, RFC 4180 quoting, stable columns, exact
  * totals, and a 400 naming a bad parameter.
  */
+import { parse } from "csv-parse/sync";
+
 import { SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { systemLedger } from "../../src/ledger/system-ledger";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
 
-/** A strict RFC 4180 reader: records end in CRLF, quoted fields may hold commas, quotes (doubled) and line breaks. */
+/** Reads CSV as RFC 4180 says with csv-parse (quoted fields may hold commas, doubled quotes and line breaks), insisting that every record ends in CRLF. */
 function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = "";
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") record.push(field), (field = "");
-    else if (c === "\r" && text[i + 1] === "\n") record.push(field), records.push(record), (record = []), (field = ""), i++;
-    else field += c;
-  }
-  if (field !== "" || record.length) throw new Error("CSV does not end with CRLF");
-  return records;
+  if (text !== "" && !text.endsWith("\r\n")) throw new Error("CSV does not end with CRLF");
+  return parse(text, { record_delimiter: "\r\n", relax_column_count: false });
 }
 
 async function getCsv(server: TestServer, path: string): Promise<{ status: number; type: string | null; disposition: string | null; raw: string; rows: string[][] }> {
