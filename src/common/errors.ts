@@ -27,6 +27,8 @@ export enum ErrorCode {
   QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX",
   /** The answer would be larger than MAX_RESPONSE_BYTES. */
   RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE",
+  /** A valid document that cannot run on this schema (a mutation where there is none, an unknown operation name). */
+  GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED",
 }
 
 /** Base class of every error meant for the client: sets `extensions.code` and any detail. */
@@ -93,4 +95,17 @@ export function appErrorBehind(error: unknown): AppError | null {
     current = current.originalError as typeof current;
   }
   return null;
+}
+
+/** A broken assumption of the code itself (never of the input): an internal error naming what should have held. */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(`invariant: ${message}`);
+    this.name = "InvariantError";
+  }
+}
+
+/** Throws an `InvariantError` with `message` unless `condition` holds. */
+export function invariant(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new InvariantError(typeof message === "function" ? message() : message);
 }

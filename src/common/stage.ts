@@ -1,4 +1,5 @@
 import { registerEnumType } from "type-graphql";
+import { invariant } from "./errors";
 
 /** Project lifecycle stage; the numbers are what the database stores, in lifecycle order. */
 export enum ProjectStage {
@@ -28,6 +29,6 @@ export function stageToNumber(stage: ProjectStage): number {
 /** The stage of a stored number. */
 export function stageFromNumber(value: number): ProjectStage {
   const stage = STAGES[Number(value) - 1];
-  if (!stage) throw new Error(`invariant: no stage numbered ${value}`);
+  invariant(stage, () => `no stage numbered ${value}`);
   return stage;
 }

@@ -25,6 +25,7 @@ import {
 import { createResolversMap } from "type-graphql";
 
 import { ENTITY_KEYS, type EntityTypeName, REFERENCE_RESOLVERS } from "./entities";
+import { invariant } from "../common/errors";
 
 /**
  * The federation spec the subgraph links: v2.0, the first Federation 2 spec,
@@ -74,7 +75,7 @@ export function subgraphTypeDefs(schema: GraphQLSchema): DocumentNode {
     return { ...definition, directives: [...(definition.directives ?? []), keyDirective(ENTITY_KEYS[definition.name.value as EntityTypeName])] };
   });
   const missing = Object.keys(ENTITY_KEYS).filter((name) => !keyed.has(name));
-  if (missing.length) throw new Error(`invariant: no object type ${missing.join(", ")} to key`);
+  invariant(missing.length === 0, () => `no object type ${missing.join(", ")} to key`);
   return { kind: Kind.DOCUMENT, definitions: [...parse(LINK).definitions, ...definitions] };
 }
 
@@ -122,6 +123,6 @@ function describeFederation(schema: GraphQLSchema): void {
 export async function subgraphSdl(subgraph: GraphQLSchema): Promise<string> {
   const result = await graphql({ schema: subgraph, source: "{ _service { sdl } }" });
   const sdl = (result.data as { _service?: { sdl?: unknown } } | null | undefined)?._service?.sdl;
-  if (result.errors?.length || typeof sdl !== "string") throw new Error(`invariant: no subgraph SDL (${result.errors?.map((e) => e.message).join("; ")})`);
+  invariant(!result.errors?.length && typeof sdl === "string", () => `no subgraph SDL (${result.errors?.map((e) => e.message).join("; ")})`);
   return sdl;
 }

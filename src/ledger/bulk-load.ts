@@ -19,6 +19,7 @@ import { CHANGE_COLUMNS, type ChangeRecord, changeValues, fieldChange, type Fiel
 import { EARLIEST_DATE, type LedgerTx, MAJOR_STARTED_MIN_WAN, type MeetingFacts, readMeetingFacts } from "./ledger";
 import { Problems } from "./problems";
 import { rebuildRollups, ROLLUPS } from "../stats/rollups";
+import { invariant } from "../common/errors";
 
 /** A meeting with its id; its venues come as `BulkVenue`s (in the same load or an earlier one). */
 export interface BulkMeeting {
@@ -233,7 +234,7 @@ export async function emptyLedgerTables(qr: QueryRunner): Promise<void> {
   const definitions: Array<{ type: string; sql: string | null }> = await qr.query(
     "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'ledger_change' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END",
   );
-  if (!definitions.some((d) => d.type === "table")) throw new Error("invariant: no ledger_change table (migrations not run?)");
+  invariant(definitions.some((d) => d.type === "table"), "no ledger_change table (migrations not run?)");
   await qr.query("DROP TABLE ledger_change");
   // Automatic indexes (of PRIMARY KEY or UNIQUE) have no SQL: the table's own statement makes them.
   for (const { sql } of definitions) if (sql) await qr.query(sql);
@@ -395,7 +396,7 @@ function chunks<T>(rows: readonly T[], size: number): T[][] {
 /** A string literal: quotes doubled, and on MySQL (whose default sql_mode reads backslash escapes) backslashes too; a NUL is refused. */
 function text(value: string, mysql: boolean): string {
   if (!QUOTED.test(value)) return `'${value}'`;
-  if (value.includes("\0")) throw new Error("invariant: a NUL character in a bulk-loaded text");
+  invariant(!value.includes("\0"), "a NUL character in a bulk-loaded text");
   return `'${(mysql ? value.replace(/\\/g, "\\\\") : value).replace(/'/g, "''")}'`;
 }
 

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root
 
 import { ViewerInfo } from "../auth/viewer.type";
 import type { Context } from "../common/context";
-import { AppError, ErrorCode } from "../common/errors";
+import { AppError, ErrorCode, invariant } from "../common/errors";
 import { checkCalendarDate } from "../common/date.scalar";
 import { checkPageSize } from "../common/pagination";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
@@ -45,7 +45,7 @@ async function afterWrite<T>(ctx: Context, written: Written<T>): Promise<T> {
 
 async function project(ctx: Context, id: number): Promise<Project> {
   const found = await ctx.loader(createProjectLoader).load(id);
-  if (!found) throw new Error(`invariant: project ${id} written but not found`);
+  invariant(found, () => `project ${id} written but not found`);
   return found;
 }
 
@@ -85,7 +85,7 @@ export class LedgerResolver {
   async createMeeting(@Arg("input", () => CreateMeetingInput, { description: "The meeting and its venues." }) input: CreateMeetingInput, @Ctx() ctx: Context): Promise<Meeting> {
     const id = await afterWrite(ctx, await ctx.ledger().createMeeting(writer(ctx), input));
     const meeting = await ctx.loader(createMeetingLoader).load(id);
-    if (!meeting) throw new Error(`invariant: meeting ${id} written but not found`);
+    invariant(meeting, () => `meeting ${id} written but not found`);
     return meeting;
   }
 

@@ -8,7 +8,7 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 
-import { AppError, ErrorCode } from "../common/errors";
+import { AppError, ErrorCode, invariant } from "../common/errors";
 import { isIsoDate } from "../common/date.scalar";
 import { parseId } from "../common/ids";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
@@ -906,7 +906,7 @@ export class LedgerTx {
       subs.push(region);
     });
     problems.throwIfAny();
-    if (!host) throw new Error("invariant: host checked");
+    invariant(host, "host checked");
     if (!this.inScope(host.id)) throw new ForbiddenError(`${this.actor.office} may write in ${this.scopeName()} only, not a meeting hosted by ${host.name} (${host.code})`, `${path}.hostRegionCode`);
 
     const existing: Array<{ id: number }> = await this.query("SELECT id FROM meeting WHERE title = ? AND held_on = ? AND host_region_id = ?", [draft.title, draft.heldOn, host.id]);

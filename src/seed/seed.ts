@@ -11,6 +11,7 @@ import { generateMeeting20210710 } from "./meeting-2021-07-10";
 import type { MeetingSeed, RegionSeed, SectorSeed } from "./seed.types";
 import { SECTORS } from "./sectors";
 import HENAN_DIVISIONS from "./data/henan-divisions.json";
+import { invariant } from "../common/errors";
 
 /** What a seeding run wrote (zero everywhere on a second run). */
 export interface SeedReport {
@@ -108,7 +109,7 @@ async function upsertTree<T extends RegionSeed | SectorSeed>(
   let pending = rows.filter((row) => !ids.has(row.code));
   while (pending.length) {
     const ready = pending.filter((row) => row.parentCode === null || ids.has(row.parentCode));
-    if (ready.length === 0) throw new Error(`invariant: ${table} rows with unknown parents: ${pending.map((r) => r.code).join(", ")}`);
+    invariant(ready.length > 0, () => `${table} rows with unknown parents: ${pending.map((r) => r.code).join(", ")}`);
     await insertRows(em, table, [...columns, "parent_id"], ready.map((row) => [...values(row), row.parentCode === null ? null : ids.get(row.parentCode)]));
     inserted += ready.length;
     ids = await codeIds(em, table);

@@ -1,4 +1,5 @@
 import { type GraphQLFieldResolver, GraphQLObjectType, type GraphQLSchema } from "graphql";
+import { invariant } from "../common/errors";
 
 /**
  * Fields that are pure functions of their parent object, on the types a
@@ -52,11 +53,11 @@ const DIRECT: Record<string, Record<string, GraphQLFieldResolver<any, unknown, a
 export function installDirectResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const [typeName, fields] of Object.entries(DIRECT)) {
     const type = schema.getType(typeName);
-    if (!(type instanceof GraphQLObjectType)) throw new Error(`invariant: no object type ${typeName} for a direct resolver`);
+    invariant(type instanceof GraphQLObjectType, `no object type ${typeName} for a direct resolver`);
     const defined = type.getFields();
     for (const [fieldName, resolve] of Object.entries(fields)) {
       const field = defined[fieldName];
-      if (!field) throw new Error(`invariant: no field ${typeName}.${fieldName} for a direct resolver`);
+      invariant(field, `no field ${typeName}.${fieldName} for a direct resolver`);
       field.resolve = resolve === "property" ? undefined : resolve;
     }
   }

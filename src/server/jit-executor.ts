@@ -48,7 +48,7 @@ export function jitExecution(schema: GraphQLSchema, options: JitOptions): Gatewa
     if (!query) {
       const result = compileQuery(schema, request.document, operationName);
       // A valid document that cannot run here (a mutation on a schema without one, an unknown operation name).
-      if (!isCompiledQuery(result)) return { errors: (result.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } })) };
+      if (!isCompiledQuery(result)) return { errors: (result.errors ?? []).map((error) => new GraphQLError(error.message, { extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } } })) };
       query = result;
       compiled.set(key, query);
     }

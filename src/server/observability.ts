@@ -10,7 +10,7 @@ import type { DataSource } from "typeorm";
 import type { LogLevel } from "../config";
 import type { DatabaseGate } from "../db/availability";
 import type { RequestInfo } from "../common/context";
-import { appErrorBehind } from "../common/errors";
+import { appErrorBehind, ErrorCode } from "../common/errors";
 
 /** Header carrying the request id: taken from the client when it looks like one, else made; always sent back. */
 export const REQUEST_ID_HEADER = "x-request-id";
@@ -144,11 +144,11 @@ export function graphqlObservation(obs: Observability): ApolloServerPlugin<{ req
         async didEncounterErrors({ contextValue, errors, operationName }) {
           for (const error of errors) {
             const app = appErrorBehind(error);
-            const code = String(app?.extensions.code ?? error.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+            const code = String(app?.extensions.code ?? error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
             if (!contextValue.request.errorCodes.includes(code)) contextValue.request.errorCodes.push(code);
-            if (code === "INTERNAL_SERVER_ERROR") {
+            if (code === ErrorCode.INTERNAL_SERVER_ERROR) {
               obs.logger.error({ reqId: contextValue.request.id, operation: operationName, path: error.path?.join("."), code, err: error.originalError ?? error }, error.message);
-            } else if (code === "SERVICE_UNAVAILABLE") {
+            } else if (code === ErrorCode.SERVICE_UNAVAILABLE) {
               // The full cause (with its stack) is logged by the database gate once per failed attempt; here, which request it hit.
               const cause = (app?.cause ?? error.originalError) as { message?: string; code?: string; errno?: number } | undefined;
               obs.logger.warn({ reqId: contextValue.request.id, operation: operationName, code, cause: cause?.message, causeCode: cause?.code, causeErrno: cause?.errno }, error.message);
