@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+
 import type { CacheAccess } from "../common/context";
 import { changedProvinces, type DataVersions, readDataVersions } from "../db/data-version";
 import type { SqlClient } from "../db/sql-counter";
@@ -15,7 +17,6 @@ export interface SharedCacheOptions {
 
 interface Entry {
   value: unknown;
-  size: number;
   /** Provinces whose writes can change the value; null: any write. */
   provinces: readonly number[] | null;
 }
@@ -34,11 +35,15 @@ export class SharedCache {
   /** The versions the entries are valid for. */
   private current: DataVersions | undefined;
   private trees: Promise<Trees> | undefined;
-  /** Least recently used first. */
-  private readonly entries = new Map<string, Entry>();
-  private size = 0;
+  /**
+   * Bounded in grouped rows (a finished value counts its own size; rows still loading count 1), least recently used
+   * dropped first. A value larger than the whole bound is used by its request but not kept.
+   */
+  private readonly entries: LRUCache<string, Entry>;
 
-  constructor(readonly options: SharedCacheOptions) {}
+  constructor(readonly options: SharedCacheOptions) {
+    this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxRows) });
+  }
 
   /** The data versions to serve this request from (read through `db` when the last read is older than the TTL). */
   currentVersions(db: SqlClient): Promise<DataVersions> {
@@ -70,7 +75,7 @@ export class SharedCache {
   accessAt(versions: DataVersions): CacheAccess {
     return {
       rowsFor: (key, provinces, load) => this.rowsFor(versions, key, provinces, load),
-      dependsOn: (key) => this.entries.get(key)?.provinces ?? null,
+      dependsOn: (key) => this.entries.peek(key)?.provinces ?? null,
       kept: {
         get: (key) => this.valueFor(versions, key),
         keep: (key, value, size, provinces) => this.keepValue(versions, key, value, size, provinces),
@@ -80,52 +85,28 @@ export class SharedCache {
 
   private async rowsFor<T>(versions: DataVersions, key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]> {
     if (!this.adopt(versions) || this.options.aggregates === false) return load();
-    const hit = this.touch(key);
+    const hit = this.entries.get(key);
     if (hit) return hit.value as Promise<T[]>;
-    const entry: Entry = { value: load(), size: 0, provinces };
-    this.entries.set(key, entry);
+    const entry: Entry = { value: load(), provinces };
+    this.entries.set(key, entry, { size: 1 });
     try {
       const rows = await (entry.value as Promise<T[]>);
-      if (this.entries.get(key) === entry) this.grow(entry, rows.length);
+      // A new object: lru-cache keeps the old size when the same value is set again.
+      if (this.entries.peek(key) === entry) this.entries.set(key, { ...entry }, { size: Math.max(1, rows.length) });
       return rows;
     } catch (error) {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
+      if (this.entries.peek(key) === entry) this.entries.delete(key);
       throw error;
     }
   }
 
   private valueFor<T>(versions: DataVersions, key: string): T | undefined {
-    return this.current && versions.total === this.current.total ? (this.touch(key)?.value as T | undefined) : undefined;
+    return this.current && versions.total === this.current.total ? (this.entries.get(key)?.value as T | undefined) : undefined;
   }
 
   private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
     if (!this.adopt(versions) || this.options.aggregates === false || this.entries.has(key)) return;
-    const entry: Entry = { value, size: 0, provinces };
-    this.entries.set(key, entry);
-    this.grow(entry, size);
-  }
-
-  private touch(key: string): Entry | undefined {
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
-  }
-
-  private grow(entry: Entry, size: number): void {
-    entry.size = size;
-    this.size += size;
-    for (const [key, oldest] of this.entries) {
-      if (this.size <= this.options.maxRows || this.entries.size <= 1) break;
-      this.remove(key, oldest);
-    }
-  }
-
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.size -= entry.size;
+    this.entries.set(key, { value, provinces }, { size: Math.max(1, size) });
   }
 
   /**
@@ -143,13 +124,14 @@ export class SharedCache {
     if (changed === null || changed.includes(0)) {
       this.trees = undefined;
       this.entries.clear();
-      this.size = 0;
       return true;
     }
     const touched = new Set(changed);
-    for (const [key, entry] of this.entries) {
-      if (entry.provinces === null || entry.provinces.some((p) => touched.has(p))) this.remove(key, entry);
+    const stale: string[] = [];
+    for (const [key, entry] of this.entries.entries()) {
+      if (entry.provinces === null || entry.provinces.some((p) => touched.has(p))) stale.push(key);
     }
+    for (const key of stale) this.entries.delete(key);
     return true;
   }
 }
