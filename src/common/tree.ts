@@ -1,3 +1,5 @@
+import { getOrCreate } from "./maps";
+
 /** A node of a small code-keyed tree (regions, sectors), as loaded from its table. */
 export interface TreeRow {
   id: number;
@@ -16,6 +18,12 @@ export class CodeTree<N extends TreeRow> {
   private readonly codes = new Map<string, N>();
   private readonly kids = new Map<number | null, N[]>();
   private readonly lineage = new Map<number, N[]>();
+  /** The chain from the root to `id`, made once per node (a property, so that `lineageOf` allocates nothing). */
+  private readonly chainTo = (id: number): N[] => {
+    const chain: N[] = [];
+    for (let node = this.ids.get(id); node; node = this.byId(node.parentId)) chain.unshift(node);
+    return chain;
+  };
   private readonly subtrees = new Map<number, number[]>();
 
   constructor(rows: readonly N[]) {
@@ -52,13 +60,7 @@ export class CodeTree<N extends TreeRow> {
 
   /** From the root down to the node itself. */
   lineageOf(id: number): N[] {
-    let chain = this.lineage.get(id);
-    if (!chain) {
-      chain = [];
-      for (let node = this.ids.get(id); node; node = this.byId(node.parentId)) chain.unshift(node);
-      this.lineage.set(id, chain);
-    }
-    return chain;
+    return getOrCreate(this.lineage, id, this.chainTo);
   }
 
   /** The roots (for regions: the provinces) of these nodes' lineages, without repeats. */

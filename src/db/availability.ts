@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from "../common/errors";
+import { getOrCreate } from "../common/maps";
 
 /** The database could not be reached or refused the login: the client sees SERVICE_UNAVAILABLE (HTTP 503); the log sees `cause`. */
 export class DatabaseUnavailableError extends AppError {
@@ -132,10 +133,5 @@ const GATES = new WeakMap<object, DatabaseGate>();
 
 /** The one gate of a database (keyed by its DataSource): every reader of that database goes through it. */
 export function gateFor(db: object, options: BackoffOptions = { minMs: 250, maxMs: 2000 }): DatabaseGate {
-  let gate = GATES.get(db);
-  if (!gate) {
-    gate = new DatabaseGate(options);
-    GATES.set(db, gate);
-  }
-  return gate;
+  return getOrCreate(GATES, db, () => new DatabaseGate(options));
 }

@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { getOrCreate } from "../common/maps";
 
 /**
  * SQLite through TypeORM is one connection: a write transaction that awaits
@@ -48,9 +49,7 @@ const locks = new WeakMap<DataSource, ReadWriteLock>();
 function lockOf(db: DataSource): ReadWriteLock | null {
   const type = db.options.type;
   if (type !== "better-sqlite3") return null;
-  let lock = locks.get(db);
-  if (!lock) locks.set(db, (lock = new ReadWriteLock()));
-  return lock;
+  return getOrCreate(locks, db, () => new ReadWriteLock());
 }
 
 /** Runs a read statement: on SQLite, never inside another request's write. */

@@ -35,6 +35,7 @@ import {
 } from "./ledger.inputs";
 import { Problems } from "./problems";
 import { RollupDelta, type RollupShape } from "./rollup-delta";
+import { getOrCreate } from "../common/maps";
 
 /** Investment a major-project meeting's STARTED batch requires, in 万元 (5 亿元). */
 export const MAJOR_STARTED_MIN_WAN = 50_000;
@@ -139,8 +140,7 @@ export async function readMeetingFacts(db: { query<T>(sql: string, params?: unkn
     );
     for (const row of rows) {
       const id = Number(row.id);
-      let meeting = facts.get(id);
-      if (!meeting) facts.set(id, (meeting = { id, hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set() }));
+      const meeting = getOrCreate(facts, id, () => ({ id, hostRegionId: Number(row.host_region_id), majorProjects: Boolean(Number(row.major_projects)), venues: new Set<number>() }));
       if (row.region_id !== null) meeting.venues.add(Number(row.region_id));
     }
   }

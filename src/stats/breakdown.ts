@@ -11,6 +11,7 @@ import type { Sector } from "../sector/sector.type";
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
 import { dimensionConditions, type GroupedQuery, type GroupRow, plainQuery, readGroups, rollupPlan } from "./grouped-queries";
 import { Bucket } from "./tally";
+import { getOrCreate } from "../common/maps";
 
 /** What a breakdown asks for. */
 export interface BreakdownRequest {
@@ -63,9 +64,7 @@ export async function computeBreakdown(ctx: Context, request: BreakdownRequest):
     if (dated) keys.year = Number(String(row.ym).slice(0, 4));
     if (has(BreakdownDimension.QUARTER)) keys.quarter = Math.floor((Number(String(row.ym).slice(5, 7)) - 1) / 3) + 1;
     const key = [keys.region?.id, keys.sector?.id, keys.stage, keys.meeting?.id, keys.year, keys.quarter].join("|");
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { bucket: new Bucket(), keys }));
-    group.bucket.add(Number(row.c), Number(row.w));
+    getOrCreate(groups, key, () => ({ bucket: new Bucket(), keys })).bucket.add(Number(row.c), Number(row.w));
   }
   const out = [...groups.values()].filter((g) => g.bucket.count > 0).map((g) => new BreakdownRow(g.bucket, g.keys));
   return out.sort((a, b) => {

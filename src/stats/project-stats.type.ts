@@ -6,6 +6,9 @@ import { ProjectStage, STAGES } from "../common/stage";
 import { compareCodes } from "../common/tree";
 import { Sector, type SectorTree } from "../sector/sector.type";
 import { Bucket, type Tally } from "./tally";
+import { getOrCreate } from "../common/maps";
+
+const newBucket = () => new Bucket();
 
 
 /**
@@ -89,12 +92,7 @@ export class ProjectStats {
     @Arg("parentCode", () => ID, { nullable: true, description: "Break this sector down into its children instead of listing top-level sectors." })
     parentCode?: string | null,
   ): SectorStats[] {
-    let rows = this.sectorRows.get(parentCode ?? "");
-    if (!rows) {
-      rows = this.sectorBreakdown(parentCode ?? null);
-      this.sectorRows.set(parentCode ?? "", rows);
-    }
-    return rows;
+    return getOrCreate(this.sectorRows, parentCode ?? "", () => this.sectorBreakdown(parentCode ?? null));
   }
 
   @Field(() => [StageStats], { description: "One row per current stage, in lifecycle order." })
@@ -116,12 +114,7 @@ export class ProjectStats {
       if (parent && lineage[depth - 1] !== parent) continue;
       const group = lineage[depth] ?? lineage[depth - 1];
       if (!group || bucket.count === 0) continue;
-      let row = rows.get(group);
-      if (!row) {
-        row = new Bucket();
-        rows.set(group, row);
-      }
-      row.add(bucket.count, bucket.wan);
+      getOrCreate(rows, group, newBucket).add(bucket.count, bucket.wan);
     }
     return [...rows]
       .sort(([a], [b]) => compareCodes(a.code, b.code))

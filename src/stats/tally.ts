@@ -1,3 +1,7 @@
+import { getOrCreate } from "../common/maps";
+
+const newBucket = (): Bucket => new Bucket();
+
 /** A project count and an exact investment sum in 万元. */
 export class Bucket {
   count = 0;
@@ -23,12 +27,7 @@ export class Tally {
 
   add(sectorId: number, stage: number, count: number, wan: number): void {
     this.total.add(count, wan);
-    let sector = this.sectors.get(sectorId);
-    if (!sector) {
-      sector = new Bucket();
-      this.sectors.set(sectorId, sector);
-    }
-    sector.add(count, wan);
+    getOrCreate(this.sectors, sectorId, newBucket).add(count, wan);
     this.stages[stage].add(count, wan);
   }
 }
