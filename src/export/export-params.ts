@@ -1,7 +1,7 @@
 import { isIsoDate } from "../common/date.scalar";
 import { MoneyUnit } from "../common/money";
 import { ProjectStage } from "../common/stage";
-import { ProjectFilter } from "../project/project-filter.input";
+import { ProjectFilter } from "../filter/project-filter.input";
 import { OrderDirection, type ProjectOrder, ProjectOrderField } from "../project/project.type";
 import { RegionLevel } from "../region/region.type";
 import { BreakdownDimension } from "../stats/breakdown.type";

@@ -20,6 +20,7 @@ import { EARLIEST_DATE, type LedgerTx, MAJOR_STARTED_MIN_WAN, type MeetingFacts,
 import { Problems } from "./problems";
 import { rebuildRollups, ROLLUPS } from "../stats/rollups";
 import { invariant } from "../common/errors";
+import { getOrCreate } from "../common/maps";
 
 /** A meeting with its id; its venues come as `BulkVenue`s (in the same load or an earlier one). */
 export interface BulkMeeting {
@@ -459,11 +460,10 @@ function recordProjects(tx: LedgerTx, context: BulkContext, projects: readonly B
 
 /** `tx.touch` once per region, and once per meeting host with it, for the whole write (touch itself keeps every call). */
 function touch(tx: LedgerTx, context: BulkContext, regionId: number, hostRegionId: number | null): void {
-  let hosts = context.touched.get(regionId);
-  if (!hosts) {
-    context.touched.set(regionId, (hosts = new Set()));
+  const hosts = getOrCreate(context.touched, regionId, () => {
     tx.touch(regionId);
-  }
+    return new Set<number>();
+  });
   if (hostRegionId !== null && !hosts.has(hostRegionId)) {
     hosts.add(hostRegionId);
     tx.touch(regionId, [hostRegionId]);

@@ -5,7 +5,7 @@ import { checkCalendarDate, DateScalar } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { parseId } from "../common/ids";
 import { STAGES, stageToNumber } from "../common/stage";
-import { ProjectFilter } from "../project/project-filter.input";
+import { ProjectFilter } from "../filter/project-filter.input";
 import { createProjectPageLoader } from "../project/project.loaders";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
 import { Region } from "../region/region.type";

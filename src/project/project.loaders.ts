@@ -4,10 +4,10 @@ import { stageToNumber } from "../common/stage";
 import { checkPageSize, decodeCursor, encodeCursor, type CursorPosition } from "../common/pagination";
 import type { Context } from "../common/context";
 import { placeholders } from "../db/sql";
-import type { StatsScope } from "../stats/stats.scope";
-import { resolveFilter, type ResolvedFilter } from "./project-filter";
-import { projectConditions, whereSql } from "./project-filter.sql";
-import type { ProjectFilter } from "./project-filter.input";
+import type { ProjectScope } from "../filter/project-scope";
+import { scopedFilter } from "../filter/resolved-filter";
+import { projectConditions, whereSql } from "../filter/project-conditions";
+import type { ProjectFilter } from "../filter/project-filter.input";
 import {
   Milestone,
   type MilestoneRow,
@@ -22,7 +22,7 @@ import {
 
 /** One page of a project list a resolver asks for. */
 export interface PageRequest {
-  scope: StatsScope;
+  scope: ProjectScope;
   filter?: ProjectFilter | null;
   first?: number | null;
   after?: string | null;
@@ -124,37 +124,6 @@ async function planPage(ctx: Context, request: PageRequest, index: number): Prom
   }
   const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS k FROM project p${whereSql(where.clauses)} ORDER BY ${order.orderBy("p")} LIMIT ${size + 1}`;
   return { index, size, order, after, sql, params: where.params };
-}
-
-/** The client's filter narrowed to the list's scope (a region's or sector's subtree, a meeting batch). */
-export async function scopedFilter(ctx: Context, scope: StatsScope, filter?: ProjectFilter | null): Promise<ResolvedFilter> {
-  const resolved = await resolveFilter(filter, ctx);
-  switch (scope.kind) {
-    case "all":
-      return resolved;
-    case "region": {
-      const ids = (await ctx.regionTree()).subtreeIds(scope.regionId);
-      return { ...resolved, regionIds: intersect(resolved.regionIds, ids) };
-    }
-    case "sector": {
-      const ids = (await ctx.sectorTree()).subtreeIds(scope.sectorId);
-      return { ...resolved, sectorIds: intersect(resolved.sectorIds, ids) };
-    }
-    case "batch":
-      return {
-        ...resolved,
-        milestones: [
-          ...resolved.milestones,
-          { stage: scope.stage, meetingId: scope.meetingId, ...(scope.venueRegionId !== null ? { venueRegionId: scope.venueRegionId } : {}) },
-        ],
-      };
-  }
-}
-
-function intersect(a: number[] | undefined, b: number[]): number[] {
-  if (!a) return b;
-  const keep = new Set(b);
-  return a.filter((id) => keep.has(id));
 }
 
 interface Ordering {

@@ -9,7 +9,7 @@ import { Sector } from "../sector/sector.type";
 import { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader } from "../stats/stats.loader";
 
-import { ProjectFilter } from "./project-filter.input";
+import { ProjectFilter } from "../filter/project-filter.input";
 import { Milestone, Project, ProjectConnection, ProjectConnectionArgs } from "./project.type";
 import { createMilestonesLoader, createProjectLoader, createProjectPageLoader } from "./project.loaders";
 

@@ -4,8 +4,8 @@ import { DateScalar } from "../common/date.scalar";
 import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
 import { PageInfo } from "../common/pagination";
 import { ProjectStage, stageFromNumber } from "../common/stage";
-import type { StatsScope } from "../stats/stats.scope";
-import { ProjectFilter } from "./project-filter.input";
+import type { ProjectScope } from "../filter/project-scope";
+import { ProjectFilter } from "../filter/project-filter.input";
 
 /** A `project` row as the read queries select it. */
 export interface ProjectRow {
@@ -177,5 +177,5 @@ export class ProjectConnection {
   pageInfo: PageInfo;
 
   /** What the list is over, for totalCount. */
-  totalOf: { scope: StatsScope; filter?: ProjectFilter | null };
+  totalOf: { scope: ProjectScope; filter?: ProjectFilter | null };
 }

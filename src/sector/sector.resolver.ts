@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 
 import type { Context } from "../common/context";
-import { ProjectFilter } from "../project/project-filter.input";
+import { ProjectFilter } from "../filter/project-filter.input";
 import { createProjectPageLoader } from "../project/project.loaders";
 import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
 import { ProjectStats } from "../stats/project-stats.type";

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Query, Resolver } from "type-graphql";
 
-import { ProjectFilter } from "../project/project-filter.input";
+import { ProjectFilter } from "../filter/project-filter.input";
 import { RegionLevel } from "../region/region.type";
 import type { Context } from "../common/context";
 import { computeBreakdown } from "./breakdown";

@@ -1,18 +1,19 @@
 import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
+import { batchGroupsQuery, regionGroupsQuery } from "../filter/grouped-queries";
+import type { ProjectFilter } from "../filter/project-filter.input";
+import { batchKey, type ProjectScope, scopeKey } from "../filter/project-scope";
+import { resolveFilter, type ResolvedFilter } from "../filter/resolved-filter";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
-import { resolveFilter, type ResolvedFilter } from "../project/project-filter";
-import type { ProjectFilter } from "../project/project-filter.input";
 
-import { batchQuery, plainQuery, readGroups } from "./grouped-queries";
 import { ProjectStats } from "./project-stats.type";
-import { batchKey, scopeKey, type StatsScope } from "./stats.scope";
+import { readGroups } from "./read-groups";
 import { Tally } from "./tally";
 
 /** One set of aggregates a resolver asks for. */
 export interface StatsRequest {
-  scope: StatsScope;
+  scope: ProjectScope;
   filter?: ProjectFilter | null;
 }
 
@@ -68,7 +69,7 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
   return results;
 }
 
-type Scoped = Array<{ scope: StatsScope; tally: Tally }>;
+type Scoped = Array<{ scope: ProjectScope; tally: Tally }>;
 
 /**
  * Everything / region subtrees / sector subtrees: one query grouped by region
@@ -86,17 +87,17 @@ async function fillScopes(ctx: Context, filter: ResolvedFilter, scoped: Scoped):
     if (ids.size < regions.size()) restrict = [...ids].sort((a, b) => a - b);
   }
   const provinces = restrict ? regions.rootsOf(restrict) : null;
-  const rows = await readGroups(ctx, plainQuery(filter, restrict, ctx.options.useRollups), provinces);
+  const rows = await readGroups(ctx, regionGroupsQuery(filter, restrict, ctx.options.useRollups), provinces);
   const byRegion = indexBy(scoped, (scope) => (scope.kind === "region" ? scope.regionId : undefined));
   const bySector = indexBy(scoped, (scope) => (scope.kind === "sector" ? scope.sectorId : undefined));
   const everything = scoped.filter(({ scope }) => scope.kind === "all").map(({ tally }) => tally);
   for (const row of rows) {
-    const count = Number(row.c);
-    const wan = Number(row.w);
-    const sectorId = Number(row.s);
-    const stage = Number(row.st);
+    const count = Number(row.project_count);
+    const wan = Number(row.investment_wan);
+    const sectorId = Number(row.sector_id);
+    const stage = Number(row.stage);
     const add = (tally: Tally) => tally.add(sectorId, stage, count, wan);
-    if (byRegion.size) for (const node of regions.lineageOf(Number(row.r))) byRegion.get(node.id)?.forEach(add);
+    if (byRegion.size) for (const node of regions.lineageOf(Number(row.region_id))) byRegion.get(node.id)?.forEach(add);
     if (bySector.size) for (const node of sectors.lineageOf(sectorId)) bySector.get(node.id)?.forEach(add);
     everything.forEach(add);
   }
@@ -115,21 +116,23 @@ async function fillBatches(ctx: Context, filter: ResolvedFilter, scoped: Scoped)
   const [meetings, regions] = await Promise.all([ctx.loader(createMeetingLoader).loadMany(meetingIds), ctx.regionTree()]);
   const hosts = meetings.map((meeting) => (meeting && !(meeting instanceof Error) ? meeting.hostRegionId : null));
   const provinces = hosts.includes(null) ? null : regions.rootsOf(hosts as number[]);
-  const rows = await readGroups(ctx, batchQuery(filter, meetingIds, ctx.options.useRollups), provinces);
+  const rows = await readGroups(ctx, batchGroupsQuery(filter, meetingIds, ctx.options.useRollups), provinces);
   const byBatch = indexBy(scoped, scopeKey);
   for (const row of rows) {
-    const count = Number(row.c);
-    const wan = Number(row.w);
-    const add = (tally: Tally) => tally.add(Number(row.s), Number(row.st), count, wan);
-    byBatch.get(batchKey(Number(row.mt), Number(row.bs), null))?.forEach(add);
+    const count = Number(row.project_count);
+    const wan = Number(row.investment_wan);
+    const meetingId = Number(row.meeting_id);
+    const batchStage = Number(row.batch_stage);
+    const add = (tally: Tally) => tally.add(Number(row.sector_id), Number(row.stage), count, wan);
+    byBatch.get(batchKey(meetingId, batchStage, null))?.forEach(add);
     // Rollups store "no venue" as 0, the base tables as NULL.
-    if (row.v) byBatch.get(batchKey(Number(row.mt), Number(row.bs), Number(row.v)))?.forEach(add);
+    if (row.venue_region_id) byBatch.get(batchKey(meetingId, batchStage, Number(row.venue_region_id)))?.forEach(add);
   }
   return provinces;
 }
 
 /** The tallies of the scopes `keyOf` gives a key, grouped by that key. */
-function indexBy<K>(scoped: Scoped, keyOf: (scope: StatsScope) => K | undefined): Map<K, Tally[]> {
+function indexBy<K>(scoped: Scoped, keyOf: (scope: ProjectScope) => K | undefined): Map<K, Tally[]> {
   const index = new Map<K, Tally[]>();
   for (const { scope, tally } of scoped) {
     const key = keyOf(scope);

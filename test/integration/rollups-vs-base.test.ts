@@ -8,18 +8,18 @@ import type { DataSource } from "typeorm";
 import { ProjectStage } from "../../src/common/stage";
 import { SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { systemLedger } from "../../src/ledger/system-ledger";
-import { resolveFilter } from "../../src/project/project-filter";
-import type { ProjectFilter } from "../../src/project/project-filter.input";
+import { resolveFilter } from "../../src/filter/resolved-filter";
+import type { ProjectFilter } from "../../src/filter/project-filter.input";
 import { seedDatabase } from "../../src/seed/seed";
 import { createContext } from "../../src/server/context";
 import { ProjectStats } from "../../src/stats/project-stats.type";
 import { verifyRollups } from "../../src/stats/rollups";
 import { createStatsLoader } from "../../src/stats/stats.loader";
-import { rollupPlan } from "../../src/stats/grouped-queries";
+import { rollupPlan } from "../../src/filter/grouped-queries";
 import { computeBreakdown } from "../../src/stats/breakdown";
 import type { BreakdownDimension, BreakdownRow } from "../../src/stats/breakdown.type";
 import { RegionLevel } from "../../src/region/region.type";
-import type { StatsScope } from "../../src/stats/stats.scope";
+import type { ProjectScope } from "../../src/filter/project-scope";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 import { advanceProjects, createMeeting } from "../support/ledger";
 
@@ -102,7 +102,7 @@ describe.each(DB_KINDS)("rollups against base tables on %s", (kind) => {
     const rollups = createContext(db, { useRollups: true, shared: null });
     const base = createContext(db, { useRollups: false, shared: null });
     expect(rollupPlan(await resolveFilter(filter, rollups)) !== null).toBe(answeredByRollups);
-    const scopes: StatsScope[] = [
+    const scopes: ProjectScope[] = [
       { kind: "all" },
       { kind: "region", regionId: ids["410000"] },
       { kind: "region", regionId: ids["410100"] },

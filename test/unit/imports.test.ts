@@ -1,7 +1,8 @@
 /**
  * The import graph of src/ has no cycle: the request context is a low module
  * (src/common/context.ts) that features import and the server builds, so no
- * feature imports the server back.
+ * feature imports the server back; and a filter goes one way to its SQL
+ * (project lists and the stats engine call filter/, never the other way).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -70,6 +71,18 @@ function cycles(graph: Map<string, string[]>): string[][] {
 describe("the import graph of src/", () => {
   it("has no cycle", () => {
     expect(cycles(importGraph())).toEqual([]);
+  });
+
+  it("goes one way from filter to SQL: filter/ imports neither project/ nor stats/, and stats/ does not import project/", () => {
+    const folderOf = (file: string) => path.relative(SRC, file).split(path.sep)[0];
+    const upward = new Set(["filter>project", "filter>stats", "stats>project"]);
+    const found: string[] = [];
+    for (const [file, deps] of importGraph()) {
+      for (const dep of deps) if (upward.has(`${folderOf(file)}>${folderOf(dep)}`)) found.push(`${path.relative(SRC, file)} -> ${path.relative(SRC, dep)}`);
+    }
+    expect(found).toEqual([]);
+    // The folders exist, so the check above is not vacuous.
+    expect(["filter", "stats", "project"].every((dir) => fs.existsSync(path.join(SRC, dir)))).toBe(true);
   });
 
   it("the checker finds a cycle when there is one", () => {

@@ -1,16 +1,17 @@
 /**
- * What a set of aggregates is over, before the client's filter: everything, a
- * region's subtree, a sector's subtree, or one batch of a meeting (optionally
- * at one venue).
+ * What a set of projects is taken from before the client's filter narrows it:
+ * everything, a region's subtree, a sector's subtree, or one batch of a
+ * meeting (optionally at one venue). A list of projects and the aggregates over
+ * it (its `totalCount`, a region's `stats`) share one scope.
  */
-export type StatsScope =
+export type ProjectScope =
   | { kind: "all" }
   | { kind: "region"; regionId: number }
   | { kind: "sector"; sectorId: number }
   | { kind: "batch"; meetingId: number; stage: number; venueRegionId: number | null };
 
 /** A stable string for a scope, for cache keys and lookups. */
-export function scopeKey(scope: StatsScope): string {
+export function scopeKey(scope: ProjectScope): string {
   switch (scope.kind) {
     case "all":
       return "all";

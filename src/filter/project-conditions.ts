@@ -1,5 +1,11 @@
+/**
+ * A resolved filter as SQL conditions on `project` rows (and on the rollup
+ * tables, which share its stage, sector and region columns). The same SQL runs
+ * on MySQL and SQLite.
+ */
 import { placeholders } from "../db/sql";
-import type { MilestoneCondition, ResolvedFilter } from "./project-filter";
+
+import type { MilestoneCondition, ResolvedFilter } from "./resolved-filter";
 
 /** SQL conditions (to be joined with AND) and their parameters, in order. */
 export interface SqlConditions {
@@ -41,6 +47,11 @@ export function projectConditions(filter: ResolvedFilter, p = "p"): SqlCondition
     out.params.push(`%${filter.nameContains.replace(/[!%_]/g, (c) => `!${c}`)}%`);
   }
   return out;
+}
+
+/** Stage, sector and region conditions only (the columns every rollup table shares with `project`). */
+export function dimensionConditions(filter: ResolvedFilter, alias: string): SqlConditions {
+  return projectConditions({ stages: filter.stages, sectorIds: filter.sectorIds, regionIds: filter.regionIds, milestones: [] }, alias);
 }
 
 function milestoneExists(c: MilestoneCondition, m: string, p: string, out: SqlConditions): void {

@@ -8,6 +8,7 @@ import { stageToNumber } from "../common/stage";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
 
 import { type MilestoneFilter, ProjectFilter } from "./project-filter.input";
+import type { ProjectScope } from "./project-scope";
 
 /** A condition on a project's milestones: it reached `stage`, and where given, at this meeting / venue / in these dates. */
 export interface MilestoneCondition {
@@ -107,4 +108,36 @@ function checkAmount(value: number, path: string): number {
     throw new BadUserInputError(path, `must be a number of 亿元 from 0 to ${MAX_AMOUNT_YI} (got ${value})`);
   }
   return value;
+}
+
+/** The client's filter narrowed to a scope (a region's or sector's subtree, a meeting batch): what a project list reads. */
+export async function scopedFilter(ctx: Context, scope: ProjectScope, filter?: ProjectFilter | null): Promise<ResolvedFilter> {
+  const resolved = await resolveFilter(filter, ctx);
+  switch (scope.kind) {
+    case "all":
+      return resolved;
+    case "region": {
+      const ids = (await ctx.regionTree()).subtreeIds(scope.regionId);
+      return { ...resolved, regionIds: intersect(resolved.regionIds, ids) };
+    }
+    case "sector": {
+      const ids = (await ctx.sectorTree()).subtreeIds(scope.sectorId);
+      return { ...resolved, sectorIds: intersect(resolved.sectorIds, ids) };
+    }
+    case "batch":
+      return {
+        ...resolved,
+        milestones: [
+          ...resolved.milestones,
+          { stage: scope.stage, meetingId: scope.meetingId, ...(scope.venueRegionId !== null ? { venueRegionId: scope.venueRegionId } : {}) },
+        ],
+      };
+  }
+}
+
+/** The ids of `a` that are also in `b`; all of `b` when there is no `a`. */
+function intersect(a: number[] | undefined, b: number[]): number[] {
+  if (!a) return b;
+  const keep = new Set(b);
+  return a.filter((id) => keep.has(id));
 }
