@@ -445,13 +445,80 @@ interface Draft {
   investmentWan: number;
 }
 
+/** The region side of the inputs: lookups every step places projects with. */
+interface RegionInputs {
+  regionByCode: ReadonlyMap<string, RegionSeed>;
+  /** Cities of the province, by code. */
+  cities: readonly RegionSeed[];
+  /** Counties of each city, by code (empty for 济源). */
+  countiesOf: ReadonlyMap<string, readonly RegionSeed[]>;
+  /** `CITY_WEIGHTS` in `cities` order. */
+  cityWeights: readonly number[];
+  cityOf: (code: string) => string;
+}
+
+/** The sector side of the inputs. */
+interface SectorInputs {
+  sectorByCode: ReadonlyMap<string, SectorSeed>;
+  isUnder: (code: string, ancestor: string) => boolean;
+}
+
+/** Everything the steps read from the caller's regions and sectors, checked once up front. */
+type Inputs = RegionInputs & SectorInputs;
+
+/** Main-venue signings and how much of the signed MFG / other figures they already use. */
+interface MainVenueSignings {
+  drafts: Draft[];
+  mfgCount: number;
+  mfgWan: number;
+  otherCount: number;
+  otherWan: number;
+}
+
+/** Synthetic drafts of each batch, in ledger order. */
+interface Ledger {
+  signed: Draft[];
+  started: Draft[];
+  inProduction: Draft[];
+}
+
 export function generateMeeting20210710(
   regions: readonly RegionSeed[],
   sectors: readonly SectorSeed[],
 ): MeetingSeed {
+  // One PRNG threads through the steps in this order: reordering them changes every synthetic row.
   const rng = new Rng(SEED);
+  const inputs = readInputs(regions, sectors);
+  const main = allocateMainVenueSignings(rng, inputs);
+  const sub = allocateSubVenueSignings(rng, inputs, main);
+  const { started, inProduction } = allocateStartedAndInProduction(rng, inputs);
+  const ledger = orderLedger(main, sub, started, inProduction);
 
-  // ---- inputs
+  const meeting: MeetingSeed = {
+    title: MEETING_2021_07_10_TITLE,
+    heldOn: HELD_ON,
+    hostRegionCode: PROVINCE_CODE,
+    subVenueRegionCodes: inputs.cities.map((c) => c.code),
+    majorProjects: true,
+    projects: buildRows(rng, inputs, ledger),
+  };
+
+  verify(meeting, inputs.regionByCode, inputs.cityOf, inputs.isUnder);
+  return meeting;
+}
+
+// ---- inputs
+
+/** Reads and checks the caller's regions and sectors, so a bad tree fails before any project is drawn. */
+function readInputs(regions: readonly RegionSeed[], sectors: readonly SectorSeed[]): Inputs {
+  const regionInputs = readRegions(regions);
+  const sectorInputs = readSectors(sectors);
+  checkSectorTables(regionInputs, sectorInputs);
+  return { ...regionInputs, ...sectorInputs };
+}
+
+/** Indexes the region tree: the province must be there and have cities; counties sorted by code within each city. */
+function readRegions(regions: readonly RegionSeed[]): RegionInputs {
   const regionByCode = new Map<string, RegionSeed>();
   for (const r of regions) regionByCode.set(r.code, r);
   const province = regionByCode.get(PROVINCE_CODE);
@@ -471,6 +538,18 @@ export function generateMeeting20210710(
   for (const list of countiesOf.values()) list.sort((a, b) => a.code.localeCompare(b.code));
   const cityWeights = cities.map((c) => CITY_WEIGHTS[c.code] ?? DEFAULT_CITY_WEIGHT);
 
+  const cityOf = (code: string): string => {
+    const r = regionByCode.get(code);
+    if (!r) fail(`unknown region ${code}`);
+    if (r.level === "CITY") return r.code;
+    if (r.level === "COUNTY" && r.parentCode !== null) return r.parentCode;
+    return fail(`region ${code} is not inside a city`);
+  };
+  return { regionByCode, cities, countiesOf, cityWeights, cityOf };
+}
+
+/** Indexes the sector tree and answers "is this sector under that one". */
+function readSectors(sectors: readonly SectorSeed[]): SectorInputs {
   const sectorByCode = new Map<string, SectorSeed>();
   for (const s of sectors) sectorByCode.set(s.code, s);
   const isUnder = (code: string, ancestor: string): boolean => {
@@ -481,6 +560,11 @@ export function generateMeeting20210710(
     }
     return false;
   };
+  return { sectorByCode, isUnder };
+}
+
+/** The sector tables and real projects must fit the caller's trees, or the published splits cannot hold. */
+function checkSectorTables({ regionByCode }: RegionInputs, { sectorByCode, isUnder }: SectorInputs): void {
   const tables: Weighted[] = [
     MFG_SUBSECTORS,
     SEI_SUBSECTORS,
@@ -503,46 +587,48 @@ export function generateMeeting20210710(
     if (!regionByCode.has(real.regionCode)) fail(`region ${real.regionCode} missing from regions`);
     if (!sectorByCode.has(real.sectorCode)) fail(`sector ${real.sectorCode} missing from sectors`);
   }
+}
 
-  const cityOf = (code: string): string => {
-    const r = regionByCode.get(code);
-    if (!r) fail(`unknown region ${code}`);
-    if (r.level === "CITY") return r.code;
-    if (r.level === "COUNTY" && r.parentCode !== null) return r.parentCode;
-    return fail(`region ${code} is not inside a city`);
-  };
+/** Sector from a batch table; `@MFG` / `@SEI` stand for a draw from that family's subsectors. */
+function pickSector(rng: Rng, table: Weighted): string {
+  const code = rng.weighted(table);
+  if (code === "@MFG") return rng.weighted(MFG_SUBSECTORS);
+  if (code === "@SEI") return rng.weighted(SEI_SUBSECTORS);
+  return code;
+}
 
-  const pickSector = (table: Weighted): string => {
-    const code = rng.weighted(table);
-    if (code === "@MFG") return rng.weighted(MFG_SUBSECTORS);
-    if (code === "@SEI") return rng.weighted(SEI_SUBSECTORS);
-    return code;
-  };
+/** Location inside a city: one of its counties (济源, which has none, is its own location). */
+function locate(
+  rng: Rng,
+  { regionByCode, countiesOf }: RegionInputs,
+  cityCode: string,
+): { regionCode: string; placeName: string } {
+  const city = regionByCode.get(cityCode)!;
+  const counties = countiesOf.get(cityCode) ?? [];
+  if (counties.length === 0) {
+    // Only 济源 has no counties: its projects sit at the city. Elsewhere every project is in a county,
+    // so a city's figures are exactly the sum of its counties'.
+    return { regionCode: city.code, placeName: city.name };
+  }
+  const county = rng.pick(counties);
+  return { regionCode: county.code, placeName: county.name };
+}
 
-  /** Location inside a city: one of its counties (济源, which has none, is its own location). */
-  const locate = (cityCode: string): { regionCode: string; placeName: string } => {
-    const city = regionByCode.get(cityCode)!;
-    const counties = countiesOf.get(cityCode) ?? [];
-    if (counties.length === 0) {
-      // Only 济源 has no counties: its projects sit at the city. Elsewhere every project is in a county,
-      // so a city's figures are exactly the sum of its counties'.
-      return { regionCode: city.code, placeName: city.name };
-    }
-    const county = rng.pick(counties);
-    return { regionCode: county.code, placeName: county.name };
-  };
+/** Per-batch city list: every city at least twice, weighted, in random order. */
+function cityList(rng: Rng, { cities, cityWeights }: RegionInputs, n: number): string[] {
+  const counts = apportion(n, cityWeights, 2);
+  const list: string[] = [];
+  cities.forEach((c, i) => {
+    for (let j = 0; j < (counts[i] as number); j++) list.push(c.code);
+  });
+  return rng.shuffle(list);
+}
 
-  /** Per-batch city list: every city at least twice, weighted, in random order. */
-  const cityList = (n: number): string[] => {
-    const counts = apportion(n, cityWeights, 2);
-    const list: string[] = [];
-    cities.forEach((c, i) => {
-      for (let j = 0; j < (counts[i] as number); j++) list.push(c.code);
-    });
-    return rng.shuffle(list);
-  };
+// ---- signed batch: main venue
 
-  // ---- signed batch: main venue
+/** The 16 main-venue signings in the reported family mix; their MFG share is taken off the sub-venue MFG group. */
+function allocateMainVenueSignings(rng: Rng, inputs: Inputs): MainVenueSignings {
+  const { cities, cityWeights, isUnder } = inputs;
   const mainFamilies: string[] = [];
   for (const [family, count] of MAIN_VENUE_MIX) for (let i = 0; i < count; i++) mainFamilies.push(family);
   if (mainFamilies.length !== FIGURES.signedMain.count) fail("main-venue mix does not match 16 signings");
@@ -550,26 +636,36 @@ export function generateMeeting20210710(
   const mainAmounts = allocate(rng, mainFamilies.length, FIGURES.signedMain.wan, MIN_MAIN_WAN, 0.6);
   // big cities are more likely to bring their projects to the main venue
   const mainCityTable: Weighted = cities.map((c, i) => [c.code, (cityWeights[i] as number) ** 1.5] as const);
-  const mainDrafts: Draft[] = mainFamilies.map((family, i) => {
+  const drafts: Draft[] = mainFamilies.map((family, i) => {
     const cityCode = rng.weighted(mainCityTable);
     const sectorCode = family === "MFG" ? rng.weighted(MFG_SUBSECTORS) : family;
-    return { batch: "S", main: true, cityCode, ...locate(cityCode), sectorCode, investmentWan: mainAmounts[i] as number };
+    const investmentWan = mainAmounts[i] as number;
+    return { batch: "S", main: true, cityCode, ...locate(rng, inputs, cityCode), sectorCode, investmentWan };
   });
-  const mainMfgCount = mainDrafts.filter((d) => isUnder(d.sectorCode, "MFG")).length;
-  const mainMfgWan = mainDrafts.filter((d) => isUnder(d.sectorCode, "MFG")).reduce((s, d) => s + d.investmentWan, 0);
-  const mainOtherCount = mainDrafts.length - mainMfgCount;
-  const mainOtherWan = FIGURES.signedMain.wan - mainMfgWan;
+  const mfgCount = drafts.filter((d) => isUnder(d.sectorCode, "MFG")).length;
+  const mfgWan = drafts.filter((d) => isUnder(d.sectorCode, "MFG")).reduce((s, d) => s + d.investmentWan, 0);
+  return {
+    drafts,
+    mfgCount,
+    mfgWan,
+    otherCount: drafts.length - mfgCount,
+    otherWan: FIGURES.signedMain.wan - mfgWan,
+  };
+}
 
-  // ---- signed batch: sub-venues, three groups with fixed counts and totals
+// ---- signed batch: sub-venues, three groups with fixed counts and totals
+
+/** The rest of the signed batch, as MFG / SEI / other groups sized so the published splits hold with the main venue. */
+function allocateSubVenueSignings(rng: Rng, inputs: Inputs, main: MainVenueSignings): Draft[] {
   const otherCount = FIGURES.signed.count - FIGURES.signedMfg.count - FIGURES.signedSei.count; // 95
   const otherWan = FIGURES.signed.wan - FIGURES.signedMfg.wan - FIGURES.signedSei.wan; // 9,570,000
   const groups: Array<{ n: number; wan: number; table: Weighted }> = [
-    { n: FIGURES.signedMfg.count - mainMfgCount, wan: FIGURES.signedMfg.wan - mainMfgWan, table: MFG_SUBSECTORS },
+    { n: FIGURES.signedMfg.count - main.mfgCount, wan: FIGURES.signedMfg.wan - main.mfgWan, table: MFG_SUBSECTORS },
     { n: FIGURES.signedSei.count, wan: FIGURES.signedSei.wan, table: SEI_SUBSECTORS },
-    { n: otherCount - mainOtherCount, wan: otherWan - mainOtherWan, table: SIGNED_OTHER_SECTORS },
+    { n: otherCount - main.otherCount, wan: otherWan - main.otherWan, table: SIGNED_OTHER_SECTORS },
   ];
   const subSigned = groups.reduce((s, g) => s + g.n, 0);
-  const signedCities = cityList(subSigned);
+  const signedCities = cityList(rng, inputs, subSigned);
   const subDrafts: Draft[] = [];
   for (const g of groups) {
     const amounts = allocate(rng, g.n, g.wan, MIN_WAN, 1.0);
@@ -579,111 +675,85 @@ export function generateMeeting20210710(
         batch: "S",
         main: false,
         cityCode,
-        ...locate(cityCode),
+        ...locate(rng, inputs, cityCode),
         sectorCode: rng.weighted(g.table),
         investmentWan: amount,
       });
     }
   }
+  return subDrafts;
+}
 
-  // ---- started and in-production batches (one real project each)
-  const batchDrafts = (
-    batch: "K" | "P",
-    n: number,
-    totalWan: number,
-    minWan: number,
-    table: Weighted,
-  ): Draft[] => {
-    const cityCodes = cityList(n);
-    const amounts = allocate(rng, n, totalWan, minWan, 1.0);
-    return amounts.map((amount, i) => {
-      const cityCode = cityCodes[i] as string;
-      return { batch, main: false, cityCode, ...locate(cityCode), sectorCode: pickSector(table), investmentWan: amount };
-    });
-  };
-  const startedDrafts = batchDrafts(
+// ---- started and in-production batches (one real project each)
+
+/** The synthetic started and in-production drafts; each batch leaves room for its one real project. */
+function allocateStartedAndInProduction(rng: Rng, inputs: Inputs): { started: Draft[]; inProduction: Draft[] } {
+  const started = allocateBatch(
+    rng,
+    inputs,
     "K",
     FIGURES.started.count - 1,
     FIGURES.started.wan - REAL_AUTOBIO.investmentWan,
     FIGURES.started.minWan,
     STARTED_SECTORS,
   );
-  const productionDrafts = batchDrafts(
+  const inProduction = allocateBatch(
+    rng,
+    inputs,
     "P",
     FIGURES.inProduction.count - 1,
     FIGURES.inProduction.wan - REAL_HUARUI.investmentWan,
     MIN_WAN,
     IN_PRODUCTION_SECTORS,
   );
+  return { started, inProduction };
+}
 
-  // ---- rows
-  const investorFor = (sectorCode: string, cityCode: string): string | null => {
-    const top = sectorCode.split("_")[0] as string;
-    if (rng.next() < (NULL_INVESTOR[top] ?? DEFAULT_NULL_INVESTOR)) return null;
-    const cityName = regionByCode.get(cityCode)!.name.replace(/市$/, "");
-    const prefixRoll = rng.next();
-    const prefix = prefixRoll < 0.4 ? "河南" : prefixRoll < 0.85 ? cityName : "";
-    const first = rng.pick(BRAND_CHARS);
-    const second = rng.pick(BRAND_CHARS.filter((c) => c !== first));
-    const brand = first + second;
-    const industry = rng.pick(INVESTOR_INDUSTRY[sectorCode] ?? INVESTOR_INDUSTRY[top] ?? ["实业"]);
-    return `${prefix}${brand}${industry}${rng.pick(COMPANY_SUFFIXES)}`;
-  };
-
-  const atMeeting = (stage: StageName, venueRegionCode: string): MilestoneSeed => ({
-    stage,
-    reachedOn: HELD_ON,
-    atMeeting: true,
-    venueRegionCode,
+/** One batch of `n` drafts summing to `totalWan`, spread over every city. */
+function allocateBatch(
+  rng: Rng,
+  inputs: Inputs,
+  batch: "K" | "P",
+  n: number,
+  totalWan: number,
+  minWan: number,
+  table: Weighted,
+): Draft[] {
+  const cityCodes = cityList(rng, inputs, n);
+  const amounts = allocate(rng, n, totalWan, minWan, 1.0);
+  return amounts.map((amount, i) => {
+    const cityCode = cityCodes[i] as string;
+    const place = locate(rng, inputs, cityCode);
+    return { batch, main: false, cityCode, ...place, sectorCode: pickSector(rng, table), investmentWan: amount };
   });
-  const earlier = (stage: StageName, reachedOn: string): MilestoneSeed => ({
-    stage,
-    reachedOn,
-    atMeeting: false,
-    venueRegionCode: null,
-  });
+}
 
-  const startedSignFrom = toDay("2019-06-01");
-  const startedSignTo = toDay("2021-06-30");
-  const prodSignFrom = toDay("2017-01-01");
-  const prodSignTo = toDay("2019-12-31");
-  const prodStartLast = toDay("2021-06-29"); // strictly before 2021-06-30
+// ---- ledger order: main-venue signings first, then by region code (stable)
 
-  const milestonesFor = (d: Draft): MilestoneSeed[] => {
-    const venue = d.main ? PROVINCE_CODE : d.cityCode;
-    if (d.batch === "S") return [atMeeting("SIGNED", venue)];
-    if (d.batch === "K") {
-      return [earlier("SIGNED", fromDay(rng.int(startedSignFrom, startedSignTo))), atMeeting("STARTED", venue)];
-    }
-    const signed = rng.int(prodSignFrom, prodSignTo);
-    const started = rng.int(signed + 30, Math.min(signed + 900, prodStartLast));
-    return [earlier("SIGNED", fromDay(signed)), earlier("STARTED", fromDay(started)), atMeeting("IN_PRODUCTION", venue)];
-  };
-
-  const toRows = (drafts: Draft[], letter: "S" | "K" | "P"): ProjectSeed[] =>
-    drafts.map((d, i) => {
-      const n = i + 1;
-      const phrase = rng.pick(PHRASES[d.sectorCode] ?? [sectorByCode.get(d.sectorCode)!.name]);
-      const phase = rng.pick(PHASE_WORDS);
-      return {
-        ref: `${HELD_ON}/${letter}/${pad(n, 3)}`,
-        name: `${d.placeName}${phrase}${phase}项目（${letter}-${pad(n, 4)}）`,
-        regionCode: d.regionCode,
-        sectorCode: d.sectorCode,
-        investmentWan: d.investmentWan,
-        investor: investorFor(d.sectorCode, d.cityCode),
-        synthetic: true,
-        milestones: milestonesFor(d),
-      };
-    });
-
-  // ledger order: main-venue signings first, then by region code (stable)
+/** Sorts the drafts into ledger order; draws nothing, so it only decides which row gets which number and name. */
+function orderLedger(main: MainVenueSignings, sub: Draft[], started: Draft[], inProduction: Draft[]): Ledger {
   const byRegion = (a: Draft, b: Draft): number => a.regionCode.localeCompare(b.regionCode);
-  const signedRows = toRows([...mainDrafts, ...subDrafts.slice().sort(byRegion)], "S");
-  const startedRows = toRows(startedDrafts.slice().sort(byRegion), "K");
-  const productionRows = toRows(productionDrafts.slice().sort(byRegion), "P");
+  return {
+    signed: [...main.drafts, ...sub.slice().sort(byRegion)],
+    started: started.slice().sort(byRegion),
+    inProduction: inProduction.slice().sort(byRegion),
+  };
+}
 
-  startedRows.push({
+// ---- rows
+
+/** Every project row: each batch's synthetic rows in ledger order, then its real project. */
+function buildRows(rng: Rng, inputs: Inputs, ledger: Ledger): ProjectSeed[] {
+  const signedRows = toRows(rng, inputs, ledger.signed, "S");
+  const startedRows = toRows(rng, inputs, ledger.started, "K");
+  const productionRows = toRows(rng, inputs, ledger.inProduction, "P");
+  const { autobio, huarui } = realRows(inputs.cityOf);
+  return [...signedRows, ...startedRows, autobio, ...productionRows, huarui];
+}
+
+/** The two projects the report names, as rows; they draw nothing from the PRNG. */
+function realRows(cityOf: (code: string) => string): { autobio: ProjectSeed; huarui: ProjectSeed } {
+  const autobio: ProjectSeed = {
     ref: REAL_AUTOBIO.ref,
     name: REAL_AUTOBIO.name,
     regionCode: REAL_AUTOBIO.regionCode,
@@ -692,8 +762,8 @@ export function generateMeeting20210710(
     investor: REAL_AUTOBIO.investor,
     synthetic: false,
     milestones: [earlier("SIGNED", REAL_AUTOBIO.signedOn), atMeeting("STARTED", cityOf(REAL_AUTOBIO.regionCode))],
-  });
-  productionRows.push({
+  };
+  const huarui: ProjectSeed = {
     ref: REAL_HUARUI.ref,
     name: REAL_HUARUI.name,
     regionCode: REAL_HUARUI.regionCode,
@@ -706,19 +776,69 @@ export function generateMeeting20210710(
       earlier("STARTED", REAL_HUARUI.startedOn),
       atMeeting("IN_PRODUCTION", cityOf(REAL_HUARUI.regionCode)),
     ],
-  });
-
-  const meeting: MeetingSeed = {
-    title: MEETING_2021_07_10_TITLE,
-    heldOn: HELD_ON,
-    hostRegionCode: PROVINCE_CODE,
-    subVenueRegionCodes: cities.map((c) => c.code),
-    majorProjects: true,
-    projects: [...signedRows, ...startedRows, ...productionRows],
   };
+  return { autobio, huarui };
+}
 
-  verify(meeting, regionByCode, cityOf, isUnder);
-  return meeting;
+/** Numbered rows of one batch, with a synthetic name, investor and milestone history each. */
+function toRows(rng: Rng, inputs: Inputs, drafts: Draft[], letter: "S" | "K" | "P"): ProjectSeed[] {
+  return drafts.map((d, i) => {
+    const n = i + 1;
+    const phrase = rng.pick(PHRASES[d.sectorCode] ?? [inputs.sectorByCode.get(d.sectorCode)!.name]);
+    const phase = rng.pick(PHASE_WORDS);
+    return {
+      ref: `${HELD_ON}/${letter}/${pad(n, 3)}`,
+      name: `${d.placeName}${phrase}${phase}项目（${letter}-${pad(n, 4)}）`,
+      regionCode: d.regionCode,
+      sectorCode: d.sectorCode,
+      investmentWan: d.investmentWan,
+      investor: investorFor(rng, inputs, d.sectorCode, d.cityCode),
+      synthetic: true,
+      milestones: milestonesFor(rng, d),
+    };
+  });
+}
+
+/** A plausible investor name for the sector and city, or null as often as such projects have none. */
+function investorFor(rng: Rng, { regionByCode }: RegionInputs, sectorCode: string, cityCode: string): string | null {
+  const top = sectorCode.split("_")[0] as string;
+  if (rng.next() < (NULL_INVESTOR[top] ?? DEFAULT_NULL_INVESTOR)) return null;
+  const cityName = regionByCode.get(cityCode)!.name.replace(/市$/, "");
+  const prefixRoll = rng.next();
+  const prefix = prefixRoll < 0.4 ? "河南" : prefixRoll < 0.85 ? cityName : "";
+  const first = rng.pick(BRAND_CHARS);
+  const second = rng.pick(BRAND_CHARS.filter((c) => c !== first));
+  const brand = first + second;
+  const industry = rng.pick(INVESTOR_INDUSTRY[sectorCode] ?? INVESTOR_INDUSTRY[top] ?? ["实业"]);
+  return `${prefix}${brand}${industry}${rng.pick(COMPANY_SUFFIXES)}`;
+}
+
+/** The milestone presented at the meeting, at the given venue. */
+function atMeeting(stage: StageName, venueRegionCode: string): MilestoneSeed {
+  return { stage, reachedOn: HELD_ON, atMeeting: true, venueRegionCode };
+}
+
+/** A milestone reached before the meeting, so with no venue. */
+function earlier(stage: StageName, reachedOn: string): MilestoneSeed {
+  return { stage, reachedOn, atMeeting: false, venueRegionCode: null };
+}
+
+const STARTED_SIGN_FROM = toDay("2019-06-01");
+const STARTED_SIGN_TO = toDay("2021-06-30");
+const PROD_SIGN_FROM = toDay("2017-01-01");
+const PROD_SIGN_TO = toDay("2019-12-31");
+const PROD_START_LAST = toDay("2021-06-29"); // strictly before 2021-06-30
+
+/** A draft's history: earlier stages on random past dates, then its batch's stage at the meeting's venue. */
+function milestonesFor(rng: Rng, d: Draft): MilestoneSeed[] {
+  const venue = d.main ? PROVINCE_CODE : d.cityCode;
+  if (d.batch === "S") return [atMeeting("SIGNED", venue)];
+  if (d.batch === "K") {
+    return [earlier("SIGNED", fromDay(rng.int(STARTED_SIGN_FROM, STARTED_SIGN_TO))), atMeeting("STARTED", venue)];
+  }
+  const signed = rng.int(PROD_SIGN_FROM, PROD_SIGN_TO);
+  const started = rng.int(signed + 30, Math.min(signed + 900, PROD_START_LAST));
+  return [earlier("SIGNED", fromDay(signed)), earlier("STARTED", fromDay(started)), atMeeting("IN_PRODUCTION", venue)];
 }
 
 // ---------------------------------------------------------------- assertion
