@@ -19,6 +19,7 @@ import { bumpTreeVersion } from "../src/db/data-version";
 import { SYSTEM_ACTOR } from "../src/ledger/actor";
 import { type BulkBatch, type BulkMeeting, type BulkMilestone, type BulkProject, type BulkVenue, bulkLoad, emptyLedgerTables } from "../src/ledger/bulk-load";
 import { systemLedger } from "../src/ledger/system-ledger";
+import { RegionLevel } from "../src/region/region-level";
 import { SECTORS } from "../src/seed/sectors";
 import { ROLLUPS } from "../src/stats/rollups";
 import DIVISIONS from "./data/china-divisions.json";
@@ -78,13 +79,13 @@ const MEETINGS_PER_PROVINCE = 12;
 interface DivisionRow {
   code: string;
   name: string;
-  level: "PROVINCE" | "CITY" | "COUNTY";
+  level: RegionLevel;
   parentCode: string | null;
 }
 
 /** The fixed part of the data set (everything but the projects), with the lookups project generation needs. */
 interface Frame {
-  regions: Array<{ id: number; code: string; name: string; level: string; parentId: number | null }>;
+  regions: Array<{ id: number; code: string; name: string; level: RegionLevel; parentId: number | null }>;
   sectors: Array<{ id: number; code: string; name: string; parentId: number | null }>;
   meetings: BulkMeeting[];
   venues: BulkVenue[];
@@ -272,7 +273,7 @@ function buildFrame(): Frame {
   };
   const cityOf = (id: number): number => {
     for (let region = byId(id); ; region = byId(region.parentId!)) {
-      if (region.level === "CITY") return region.id;
+      if (region.level === RegionLevel.CITY) return region.id;
       if (region.parentId === null) return region.id;
     }
   };
@@ -287,7 +288,7 @@ function buildFrame(): Frame {
   const provinces: ProvinceFrame[] = [];
   const roots = regions.filter((region) => region.parentId === null);
   roots.forEach((province, k) => {
-    const cities = regions.filter((region) => region.parentId === province.id && region.level === "CITY").map((region) => region.id);
+    const cities = regions.filter((region) => region.parentId === province.id && region.level === RegionLevel.CITY).map((region) => region.id);
     const leaves = regions.filter((region) => !children.has(region.id) && provinceOf(region.id) === province.id).map((region) => region.id);
     const meetingIds: number[] = [];
     const meetingDays: number[] = [];

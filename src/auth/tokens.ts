@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from "typeorm";
 
 import { AppError, BadUserInputError, ErrorCode, shortenQuote } from "../common/errors";
 import type { SqlClient } from "../db/sql-counter";
-import type { RegionLevelName } from "../region/region.entity";
+import type { RegionLevel } from "../region/region-level";
 
 /** Who is writing: the token a request presented, the office holding it and the region whose subtree it may write to. */
 export interface Viewer {
@@ -13,7 +13,7 @@ export interface Viewer {
   regionId: number;
   regionCode: string;
   regionName: string;
-  level: RegionLevelName;
+  level: RegionLevel;
 }
 
 /** A token as `createToken` returns it: the only time `token` is ever seen. */
@@ -127,7 +127,7 @@ export async function authenticate(db: SqlClient, authorization: string | undefi
   if (!match) throw unauthenticated(MALFORMED);
   const token = match[1];
   if (!TOKEN_SHAPE.test(token)) throw unauthenticated(REJECTED);
-  const rows: Array<{ token_id: number; office: string; region_id: number; region_code: string; region_name: string; region_level: RegionLevelName }> =
+  const rows: Array<{ token_id: number; office: string; region_id: number; region_code: string; region_name: string; region_level: RegionLevel }> =
     await db.query(LOOKUP_SQL, [hashToken(token)]);
   if (rows.length === 0) throw unauthenticated(REJECTED);
   const [row] = rows;

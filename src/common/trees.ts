@@ -1,7 +1,8 @@
 
 import { CodeTree } from "./tree";
 import type { SqlClient } from "../db/sql-counter";
-import { Region, RegionLevel, type RegionTree } from "../region/region.type";
+import { RegionLevel } from "../region/region-level";
+import { Region, type RegionTree } from "../region/region.type";
 import { Sector, type SectorTree } from "../sector/sector.type";
 
 /** The two small trees every request works on. */

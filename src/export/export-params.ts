@@ -3,7 +3,7 @@ import { MoneyUnit } from "../common/money";
 import { ProjectStage } from "../common/stage";
 import { ProjectFilter } from "../filter/project-filter.input";
 import { OrderDirection, type ProjectOrder, ProjectOrderField } from "../project/project.type";
-import { RegionLevel } from "../region/region.type";
+import { RegionLevel } from "../region/region-level";
 import { BreakdownDimension } from "../stats/breakdown.type";
 
 /** A query parameter that cannot be used; the message names it and says why. */

@@ -7,7 +7,7 @@ import type { DataSource } from "typeorm";
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { createProjectPageLoader } from "../project/project.loaders";
-import type { RegionLevel } from "../region/region.type";
+import { RegionLevel } from "../region/region-level";
 import { type ContextSetup, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
@@ -92,7 +92,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
         const chunk = page.nodes
           .map((p) => {
             const lineage = regions.lineageOf(p.regionId);
-            const city = lineage.find((r) => r.level === "CITY");
+            const city = lineage.find((r) => r.level === RegionLevel.CITY);
             const sector = sectors.byId(p.sectorId)!;
             const top = sectors.lineageOf(p.sectorId)[0];
             const region = regions.byId(p.regionId)!;

@@ -1,7 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 
-/** Administrative level as stored: PROVINCE, CITY or COUNTY. */
-export type RegionLevelName = "PROVINCE" | "CITY" | "COUNTY";
+import { RegionLevel } from "./region-level";
 
 /** A row of `region`: one administrative division (行政区划) with its GB/T 2260 code. */
 @Entity("region")
@@ -18,7 +17,7 @@ export class RegionEntity {
   name: string;
 
   @Column({ type: "varchar", length: 16 })
-  level: RegionLevelName;
+  level: RegionLevel;
 
   @Column({ type: "int", name: "parent_id", nullable: true })
   parentId: number | null;

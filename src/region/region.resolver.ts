@@ -8,7 +8,8 @@ import { ProjectConnection, ProjectConnectionArgs } from "../project/project.typ
 import { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader } from "../stats/stats.loader";
 
-import { Region, RegionLevel } from "./region.type";
+import { RegionLevel } from "./region-level";
+import { Region } from "./region.type";
 
 const FILTER_ARG = { nullable: true, description: "Only projects matching all these conditions." } as const;
 

@@ -17,6 +17,8 @@
  * investment is an estimate chosen inside the published totals. Every other
  * row is synthetic.
  */
+import { RegionLevel } from "../region/region-level";
+
 import type {
   MeetingSeed,
   MilestoneSeed,
@@ -524,14 +526,14 @@ function readRegions(regions: readonly RegionSeed[]): RegionInputs {
   const province = regionByCode.get(PROVINCE_CODE);
   if (!province || province.level !== "PROVINCE") fail(`province ${PROVINCE_CODE} missing from regions`);
   const cities = regions
-    .filter((r) => r.level === "CITY" && r.parentCode === PROVINCE_CODE)
+    .filter((r) => r.level === RegionLevel.CITY && r.parentCode === PROVINCE_CODE)
     .slice()
     .sort((a, b) => a.code.localeCompare(b.code));
   if (cities.length === 0) fail("no city-level regions");
   const countiesOf = new Map<string, RegionSeed[]>();
   for (const c of cities) countiesOf.set(c.code, []);
   for (const r of regions) {
-    if (r.level === "COUNTY" && r.parentCode !== null && countiesOf.has(r.parentCode)) {
+    if (r.level === RegionLevel.COUNTY && r.parentCode !== null && countiesOf.has(r.parentCode)) {
       countiesOf.get(r.parentCode)!.push(r);
     }
   }
@@ -541,8 +543,8 @@ function readRegions(regions: readonly RegionSeed[]): RegionInputs {
   const cityOf = (code: string): string => {
     const r = regionByCode.get(code);
     if (!r) fail(`unknown region ${code}`);
-    if (r.level === "CITY") return r.code;
-    if (r.level === "COUNTY" && r.parentCode !== null) return r.parentCode;
+    if (r.level === RegionLevel.CITY) return r.code;
+    if (r.level === RegionLevel.COUNTY && r.parentCode !== null) return r.parentCode;
     return fail(`region ${code} is not inside a city`);
   };
   return { regionByCode, cities, countiesOf, cityWeights, cityOf };
@@ -875,7 +877,7 @@ function verify(
       fail(`${p.ref}: bad investment ${p.investmentWan}`);
     }
     const region = regionByCode.get(p.regionCode);
-    if (!region || region.level === "PROVINCE") fail(`${p.ref}: bad region ${p.regionCode}`);
+    if (!region || region.level === RegionLevel.PROVINCE) fail(`${p.ref}: bad region ${p.regionCode}`);
     const m = meetingStage(p);
     const expectedVenue = m.venueRegionCode === PROVINCE_CODE && m.stage === "SIGNED" ? PROVINCE_CODE : cityOf(p.regionCode);
     if (m.venueRegionCode !== expectedVenue) fail(`${p.ref}: venue ${m.venueRegionCode}, expected ${expectedVenue}`);

@@ -1,13 +1,13 @@
 /** Plain rows the seeding code writes; shared by the generators and the loader. */
+import type { RegionLevel } from "../region/region-level";
 
-export type RegionLevelName = "PROVINCE" | "CITY" | "COUNTY";
 export type StageName = "SIGNED" | "STARTED" | "IN_PRODUCTION";
 
 /** One administrative division, as in `data/henan-divisions.json`. */
 export interface RegionSeed {
   code: string;
   name: string;
-  level: RegionLevelName;
+  level: RegionLevel;
   parentCode: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Query, Resolver } from "type-graphql";
 
 import { ProjectFilter } from "../filter/project-filter.input";
-import { RegionLevel } from "../region/region.type";
+import { RegionLevel } from "../region/region-level";
 import type { Context } from "../common/context";
 import { computeBreakdown } from "./breakdown";
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";

@@ -6,7 +6,8 @@ import type { ProjectFilter } from "../filter/project-filter.input";
 import { resolveFilter } from "../filter/resolved-filter";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
 import type { Meeting } from "../meeting/meeting.type";
-import { type Region, RegionLevel } from "../region/region.type";
+import { RegionLevel } from "../region/region-level";
+import type { Region } from "../region/region.type";
 import type { Sector } from "../sector/sector.type";
 
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
@@ -20,7 +21,7 @@ export interface BreakdownRequest {
   regionLevel: RegionLevel;
 }
 
-const LEVEL_RANK: Record<string, number> = { PROVINCE: 0, CITY: 1, COUNTY: 2 };
+const LEVEL_RANK: Record<RegionLevel, number> = { [RegionLevel.PROVINCE]: 0, [RegionLevel.CITY]: 1, [RegionLevel.COUNTY]: 2 };
 
 /**
  * Flat rows grouped by the requested dimensions, ordered by them. One grouped

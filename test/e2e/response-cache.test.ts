@@ -4,6 +4,7 @@
  * a write on this instance at once, a write in another province never.
  */
 import { createToken } from "../../src/auth/tokens";
+import { RegionLevel } from "../../src/region/region-level";
 import { SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { systemLedger } from "../../src/ledger/system-ledger";
 import { seedDatabase } from "../../src/seed/seed";
@@ -22,9 +23,9 @@ describe.each(DB_KINDS)("response cache on %s", (kind) => {
     // A second province, so that writes outside Henan can be made.
     await seedDatabase(server.db, {
       regions: [
-        { code: "440000", name: "广东省", level: "PROVINCE", parentCode: null },
-        { code: "440100", name: "广州市", level: "CITY", parentCode: "440000" },
-        { code: "440103", name: "荔湾区", level: "COUNTY", parentCode: "440100" },
+        { code: "440000", name: "广东省", level: RegionLevel.PROVINCE, parentCode: null },
+        { code: "440100", name: "广州市", level: RegionLevel.CITY, parentCode: "440000" },
+        { code: "440103", name: "荔湾区", level: RegionLevel.COUNTY, parentCode: "440100" },
       ],
       sectors: [],
       meetings: [],

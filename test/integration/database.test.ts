@@ -7,6 +7,7 @@ import type { DataSource } from "typeorm";
 
 import { seedDatabase, shippedSeedData } from "../../src/seed/seed";
 import { ProjectStage } from "../../src/common/stage";
+import { RegionLevel } from "../../src/region/region-level";
 import { SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { systemLedger } from "../../src/ledger/system-ledger";
 import { rebuildRollups, verifyRollups } from "../../src/stats/rollups";
@@ -69,7 +70,7 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     const [meeting] = shipped.meetings;
     const broken = {
       ...shipped,
-      regions: [...shipped.regions, { code: "419900", name: "测试区", level: "COUNTY" as const, parentCode: "419001" }],
+      regions: [...shipped.regions, { code: "419900", name: "测试区", level: RegionLevel.COUNTY, parentCode: "419001" }],
       meetings: [
         {
           ...meeting,

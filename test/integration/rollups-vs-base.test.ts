@@ -18,7 +18,7 @@ import { createStatsLoader } from "../../src/stats/stats.loader";
 import { rollupPlan } from "../../src/filter/grouped-queries";
 import { computeBreakdown } from "../../src/stats/breakdown";
 import type { BreakdownDimension, BreakdownRow } from "../../src/stats/breakdown.type";
-import { RegionLevel } from "../../src/region/region.type";
+import { RegionLevel } from "../../src/region/region-level";
 import type { ProjectScope } from "../../src/filter/project-scope";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
 import { advanceProjects, createMeeting } from "../support/ledger";
