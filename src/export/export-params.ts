@@ -2,7 +2,7 @@ import { isIsoDate } from "../common/date.scalar";
 import { MoneyUnit } from "../common/money";
 import { ProjectStage } from "../common/stage";
 import { ProjectFilter } from "../filter/project-filter.input";
-import { OrderDirection, type ProjectOrder, ProjectOrderField } from "../project/project.type";
+import { OrderDirection, type ProjectOrder, ProjectOrderField } from "../project/project-order.input";
 import { RegionLevel } from "../region/region-level";
 import { BreakdownDimension } from "../stats/breakdown.type";
 

@@ -8,17 +8,10 @@ import type { ProjectScope } from "../filter/project-scope";
 import { scopedFilter } from "../filter/resolved-filter";
 import { projectConditions, whereSql } from "../filter/project-conditions";
 import type { ProjectFilter } from "../filter/project-filter.input";
-import {
-  Milestone,
-  type MilestoneRow,
-  OrderDirection,
-  Project,
-  PROJECT_COLUMNS,
-  ProjectConnection,
-  type ProjectOrder,
-  ProjectOrderField,
-  type ProjectRow,
-} from "./project.type";
+import { Milestone, type MilestoneRow } from "./milestone.type";
+import { ProjectConnection } from "./project-connection.type";
+import { OrderDirection, type ProjectOrder, ProjectOrderField } from "./project-order.input";
+import { Project, PROJECT_COLUMNS, type ProjectRow } from "./project.type";
 
 /** One page of a project list a resolver asks for. */
 export interface PageRequest {

@@ -10,7 +10,10 @@ import { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader } from "../stats/stats.loader";
 
 import { ProjectFilter } from "../filter/project-filter.input";
-import { Milestone, Project, ProjectConnection, ProjectConnectionArgs } from "./project.type";
+import { Milestone } from "./milestone.type";
+import { ProjectConnectionArgs } from "./project-connection.args";
+import { ProjectConnection } from "./project-connection.type";
+import { Project } from "./project.type";
 import { createMilestonesLoader, createProjectLoader, createProjectPageLoader } from "./project.loaders";
 
 @Resolver(() => Project)

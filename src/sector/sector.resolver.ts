@@ -3,7 +3,8 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-g
 import type { Context } from "../common/context";
 import { ProjectFilter } from "../filter/project-filter.input";
 import { createProjectPageLoader } from "../project/project.loaders";
-import { ProjectConnection, ProjectConnectionArgs } from "../project/project.type";
+import { ProjectConnectionArgs } from "../project/project-connection.args";
+import { ProjectConnection } from "../project/project-connection.type";
 import { ProjectStats } from "../stats/project-stats.type";
 import { createStatsLoader } from "../stats/stats.loader";
 
