@@ -13,13 +13,13 @@ export interface Trees {
 
 /** Reads the whole region tree and the whole sector tree in one statement. */
 export async function loadTrees(db: SqlClient): Promise<Trees> {
-  const rows: Array<{ t: string; id: number; code: string; name: string; level: string | null; parent_id: number | null }> = await db.query(
-    "SELECT 'r' AS t, id, code, name, level, parent_id FROM region UNION ALL SELECT 's' AS t, id, code, name, NULL AS level, parent_id FROM sector",
+  const rows: Array<{ tree: string; id: number; code: string; name: string; level: string | null; parent_id: number | null }> = await db.query(
+    "SELECT 'region' AS tree, id, code, name, level, parent_id FROM region UNION ALL SELECT 'sector' AS tree, id, code, name, NULL AS level, parent_id FROM sector",
   );
   const regions: Region[] = [];
   const sectors: Sector[] = [];
   for (const row of rows) {
-    const node = row.t === "r" ? new Region() : new Sector();
+    const node = row.tree === "region" ? new Region() : new Sector();
     node.id = Number(row.id);
     node.code = row.code;
     node.name = row.name;

@@ -22,12 +22,14 @@ export interface DataVersions {
 
 /** The current versions (one statement). */
 export async function readDataVersions(db: SqlClient): Promise<DataVersions> {
-  const rows: Array<{ p: number | string; v: number | string }> = await db.query("SELECT province_id AS p, SUM(version) AS v FROM data_version GROUP BY province_id");
+  const rows: Array<{ province_id: number | string; version: number | string }> = await db.query(
+    "SELECT province_id AS province_id, SUM(version) AS version FROM data_version GROUP BY province_id",
+  );
   const byProvince = new Map<number, number>();
   let total = 0;
   for (const row of rows) {
-    byProvince.set(Number(row.p), Number(row.v));
-    total += Number(row.v);
+    byProvince.set(Number(row.province_id), Number(row.version));
+    total += Number(row.version);
   }
   return { total, byProvince };
 }

@@ -27,6 +27,6 @@ export async function openDatabase(config: Config): Promise<DataSource> {
 }
 
 async function isEmpty(db: DataSource): Promise<boolean> {
-  const rows: Array<{ n: number }> = await db.query("SELECT COUNT(*) AS n FROM region");
-  return Number(rows[0].n) === 0;
+  const rows: Array<{ region_count: number | string }> = await db.query("SELECT COUNT(*) AS region_count FROM region");
+  return Number(rows[0].region_count) === 0;
 }

@@ -45,15 +45,15 @@ export function createChangesLoader(ctx: Context): DataLoader<ChangesRequest, Pr
           }
           params.push(pages[i].size + 1);
           parts.push(
-            `SELECT * FROM (SELECT ${i} AS k, id, changed_at, office, operation, project_id, meeting_id, project_version, region_id, fields, reason FROM ledger_change WHERE ${clauses.join(" AND ")} ORDER BY id DESC LIMIT ?) t${parts.length}`,
+            `SELECT * FROM (SELECT ${i} AS request_index, id, changed_at, office, operation, project_id, meeting_id, project_version, region_id, fields, reason FROM ledger_change WHERE ${clauses.join(" AND ")} ORDER BY id DESC LIMIT ?) t${parts.length}`,
           );
         }
       });
-      const rows: Array<ChangeRow & { k: number }> = await ctx.db.query(parts.join(" UNION ALL "), params);
+      const rows: Array<ChangeRow & { request_index: number }> = await ctx.db.query(parts.join(" UNION ALL "), params);
       const lists: ChangeRow[][] = requests.map(() => []);
       const seen = requests.map(() => new Set<number>());
       for (const row of rows) {
-        const k = Number(row.k);
+        const k = Number(row.request_index);
         if (seen[k].has(Number(row.id))) continue; // a move inside the region is in both ranges
         seen[k].add(Number(row.id));
         lists[k].push(row);

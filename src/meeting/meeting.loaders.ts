@@ -46,14 +46,14 @@ export function createMeetingListLoader(ctx: Context): DataLoader<MeetingListReq
         if (request.hostRegionId !== null) clauses.push("host_region_id = ?"), params.push(request.hostRegionId);
         if (request.from !== null) clauses.push("held_on >= ?"), params.push(request.from);
         if (request.to !== null) clauses.push("held_on <= ?"), params.push(request.to);
-        return `SELECT ${k} AS k, id, title, held_on, host_region_id FROM meeting${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""}`;
+        return `SELECT ${k} AS request_index, id, title, held_on, host_region_id FROM meeting${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""}`;
       });
-      const rows: Array<MeetingRow & { k: number }> = await ctx.db.query(`${selects.join(" UNION ALL ")} ORDER BY held_on DESC, id DESC`, params);
+      const rows: Array<MeetingRow & { request_index: number }> = await ctx.db.query(`${selects.join(" UNION ALL ")} ORDER BY held_on DESC, id DESC`, params);
       const lists: Meeting[][] = requests.map(() => []);
       for (const row of rows) {
         const meeting = Meeting.fromRow(row);
         ctx.loader(createMeetingLoader).prime(row.id, meeting);
-        lists[Number(row.k)].push(meeting);
+        lists[Number(row.request_index)].push(meeting);
       }
       return lists;
     },

@@ -85,15 +85,15 @@ async function loadPages(ctx: Context, requests: readonly PageRequest[]): Promis
   const sql =
     planned.length === 1
       ? planned[0].sql
-      : planned.map((page, i) => `SELECT t${i}.*, ROW_NUMBER() OVER (ORDER BY ${page.order.orderBy(`t${i}`)}) AS rn FROM (${page.sql}) t${i}`).join(" UNION ALL ");
-  const rows: Array<ProjectRow & { k: number; rn?: number }> = await ctx.db.query(
+      : planned.map((page, i) => `SELECT t${i}.*, ROW_NUMBER() OVER (ORDER BY ${page.order.orderBy(`t${i}`)}) AS row_in_page FROM (${page.sql}) t${i}`).join(" UNION ALL ");
+  const rows: Array<ProjectRow & { request_index: number; row_in_page?: number }> = await ctx.db.query(
     sql,
     planned.flatMap((page) => page.params),
   );
-  const byPage = new Map<number, Array<ProjectRow & { rn?: number }>>(planned.map((page) => [page.index, []]));
-  for (const row of rows) byPage.get(Number(row.k))?.push(row);
+  const byPage = new Map<number, Array<ProjectRow & { row_in_page?: number }>>(planned.map((page) => [page.index, []]));
+  for (const row of rows) byPage.get(Number(row.request_index))?.push(row);
   for (const page of planned) {
-    const pageRows = planned.length === 1 ? byPage.get(page.index)! : byPage.get(page.index)!.sort((a, b) => Number(a.rn) - Number(b.rn));
+    const pageRows = planned.length === 1 ? byPage.get(page.index)! : byPage.get(page.index)!.sort((a, b) => Number(a.row_in_page) - Number(b.row_in_page));
     results[page.index] = toConnection(requests[page.index], page, pageRows.map(Project.fromRow));
   }
   return results;
@@ -115,7 +115,7 @@ async function planPage(ctx: Context, request: PageRequest, index: number): Prom
       where.params.push(after.id);
     }
   }
-  const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS k FROM project p${whereSql(where.clauses)} ORDER BY ${order.orderBy("p")} LIMIT ${size + 1}`;
+  const sql = `SELECT ${PROJECT_COLUMNS}, ${index} AS request_index FROM project p${whereSql(where.clauses)} ORDER BY ${order.orderBy("p")} LIMIT ${size + 1}`;
   return { index, size, order, after, sql, params: where.params };
 }
 

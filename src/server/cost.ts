@@ -59,11 +59,11 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
   const num = (rows: Array<Record<string, unknown>>, key: string) => Number(rows[0]?.[key] ?? 0);
   const { regions, sectors } = await loadTrees(db);
   const meetings = await db.query(
-    "SELECT (SELECT COUNT(*) FROM meeting) AS n, (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM venue GROUP BY meeting_id) t) AS v",
+    "SELECT (SELECT COUNT(*) FROM meeting) AS meeting_count, (SELECT COALESCE(MAX(venue_count), 0) FROM (SELECT COUNT(*) AS venue_count FROM venue GROUP BY meeting_id) t) AS max_venues",
   );
   const projects = await db.query(
-    `SELECT (SELECT COUNT(*) FROM project) AS p, (SELECT COUNT(*) FROM milestone) AS m,
-            (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM milestone GROUP BY project_id) t) AS pm,
+    `SELECT (SELECT COUNT(*) FROM project) AS project_count, (SELECT COUNT(*) FROM milestone) AS milestone_count,
+            (SELECT COALESCE(MAX(milestone_count), 0) FROM (SELECT COUNT(*) AS milestone_count FROM milestone GROUP BY project_id) t) AS max_milestones,
             (SELECT MIN(reached_on) FROM milestone) AS first_on, (SELECT MAX(reached_on) FROM milestone) AS last_on`,
   );
   const year = (value: unknown) => (value ? Number(String(value).slice(0, 4)) : 0);
@@ -86,12 +86,12 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
     regionDepth: Math.max(1, most(regions.all(), (r) => regions.lineageOf(r.id).length)),
     sectors: Math.max(1, sectors.size()),
     maxSectorChildren: Math.max(1, most(sectors.all(), (s) => sectors.children(s.id).length)),
-    meetings: Math.max(1, num(meetings, "n")),
-    maxVenues: Math.max(1, num(meetings, "v")),
-    maxMilestones: Math.max(3, num(projects, "pm")),
+    meetings: Math.max(1, num(meetings, "meeting_count")),
+    maxVenues: Math.max(1, num(meetings, "max_venues")),
+    maxMilestones: Math.max(3, num(projects, "max_milestones")),
     years: Math.max(1, year(projects[0]?.last_on) - year(projects[0]?.first_on) + 1),
-    projects: Math.max(1, num(projects, "p")),
-    milestones: Math.max(1, num(projects, "m")),
+    projects: Math.max(1, num(projects, "project_count")),
+    milestones: Math.max(1, num(projects, "milestone_count")),
   };
 }
 
