@@ -8,85 +8,15 @@
  * that. On MySQL (MYSQL_URL) and on the embedded SQLite file, which two
  * processes share (WAL; a writer that finds the file busy retries).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-
 import { createToken } from "../../src/auth/tokens";
 import { loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db/open-database";
 import { seedDatabase } from "../../src/seed/seed";
-import { COMPILED_MAIN, ROOT } from "../support/compiled";
 import { createScratchDatabase, DB_KINDS, type ScratchDatabase } from "../support/databases";
+import { type ServerProcess as Instance, startServerProcess } from "../support/server-process";
 
 /** How long each instance trusts the data version it read (ms). */
 const TTL_MS = 200;
-
-/** Every child this file started: none outlives it. */
-const children = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, "SIGKILL");
-});
-
-interface Instance {
-  pid: number;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts the compiled server (dist/src/main.js, as `npm start` does) with `env` on 127.0.0.1 and a free port; resolves once it logs its URL. */
-async function startInstance(label: string, env: Record<string, string>): Promise<Instance> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", SQL_STATEMENTS_HEADER: "true", DATA_VERSION_TTL_MS: String(TTL_MS), ...env };
-  for (const name of ["JEST_WORKER_ID", "NODE_OPTIONS", "MYSQL_URL", "DATABASE_URL", "SQLITE_PATH"]) if (!(name in env)) delete childEnv[name];
-  const child = spawn(process.execPath, [COMPILED_MAIN], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  if (!child.pid) throw new Error(`could not spawn ${label}`);
-  children.add(child);
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      children.delete(child);
-      resolve();
-    }),
-  );
-  let output = "";
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => (output = (output + chunk).slice(-20_000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${label} did not start within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: string) => {
-      output = (output + chunk).slice(-20_000);
-      const m = /Server ready at (http:\/\/\S+?\/graphql)/.exec(output);
-      if (m) {
-        cleanup();
-        resolve(m[1]);
-      }
-    };
-    const onExit = () => fail(new Error(`${label} exited during start-up:\n${output}`));
-    const fail = (error: Error) => {
-      cleanup();
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      reject(error);
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout!.off("data", onData);
-      child.off("exit", onExit);
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", onExit);
-  });
-  // The request log goes on; drained so that the pipe never fills.
-  child.stdout!.resume();
-  return {
-    pid: child.pid,
-    url,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, "SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 async function gql(instance: Instance, query: string, variables?: Record<string, unknown>, token?: string): Promise<{ data: any; errors?: unknown[] }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -119,7 +49,8 @@ describe.each(DB_KINDS)("two server processes on one %s database", (kind) => {
       await db.destroy();
     }
     const env: Record<string, string> = scratch.config.type === "mysql" ? { DATABASE_URL: scratch.config.url, DB_POOL_SIZE: "4" } : { SQLITE_PATH: scratch.config.path };
-    const started = await Promise.allSettled([startInstance("instance A", env), startInstance("instance B", env)]);
+    const settings = { DATA_VERSION_TTL_MS: String(TTL_MS), ...env };
+    const started = await Promise.allSettled([startServerProcess("instance A", settings), startServerProcess("instance B", settings)]);
     if (started[0].status === "fulfilled") a = started[0].value;
     if (started[1].status === "fulfilled") b = started[1].value;
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");

@@ -18,44 +18,7 @@ import { seedDatabase } from "../../src/seed/seed";
 import { loadTrees } from "../../src/common/trees";
 import { verifyRollups } from "../../src/stats/rollups";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
-
-/** Every table a write may change, each with the columns that order its rows. */
-const TABLES: ReadonlyArray<[string, string]> = [
-  ["project", "id"],
-  ["milestone", "id"],
-  ["meeting", "id"],
-  ["venue", "id"],
-  ["rollup_region", "region_id, sector_id, stage"],
-  ["rollup_meeting", "meeting_id, region_id, sector_id, stage"],
-  ["rollup_batch", "meeting_id, batch_stage, venue_region_id, region_id, sector_id, stage"],
-  ["ledger_change", "id"],
-  ["data_version", "id"],
-];
-
-type Snapshot = Map<string, string[]>;
-
-/** Every row of every table the ledger writes, as comparable text. */
-async function snapshot(db: DataSource): Promise<Snapshot> {
-  const tables: Snapshot = new Map();
-  for (const [table, order] of TABLES) {
-    const rows: Array<Record<string, unknown>> = await db.query(`SELECT * FROM ${table} ORDER BY ${order}`);
-    tables.set(table, rows.map((row) => JSON.stringify(row, (_key, value) => (typeof value === "bigint" ? String(value) : value))));
-  }
-  return tables;
-}
-
-/** The tables whose rows differ, with a few of the rows gone and added. */
-function differences(before: Snapshot, after: Snapshot): Array<{ table: string; gone: string[]; added: string[] }> {
-  const out: Array<{ table: string; gone: string[]; added: string[] }> = [];
-  for (const [table] of TABLES) {
-    const a = new Set(before.get(table));
-    const b = new Set(after.get(table));
-    const gone = [...a].filter((row) => !b.has(row));
-    const added = [...b].filter((row) => !a.has(row));
-    if (gone.length || added.length) out.push({ table, gone: gone.slice(0, 3), added: added.slice(0, 3) });
-  }
-  return out;
-}
+import { differences, snapshot } from "../support/ledger-snapshot";
 
 function codeOf(error: unknown): unknown {
   return error instanceof AppError ? error.extensions.code : `not an AppError: ${String(error)}`;

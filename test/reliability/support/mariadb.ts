@@ -250,8 +250,15 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions): Promi
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-${options.label}-`));
   const dbDir = path.join(dataDir, "data");
   const errorLogFile = path.join(dataDir, "error.log");
+  // Temporary tables of its own too: two installs at once sharing /tmp have failed on each other's temporary tables.
+  const tmpDir = path.join(dataDir, "tmp");
+  fs.mkdirSync(tmpDir);
   try {
-    await run(MARIADB_INSTALL_DB, ["--no-defaults", "--user=root", `--datadir=${dbDir}`, "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"], 120_000);
+    await run(
+      MARIADB_INSTALL_DB,
+      ["--no-defaults", "--user=root", `--datadir=${dbDir}`, `--tmpdir=${tmpDir}`, "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
+      120_000,
+    );
   } catch (error) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw error;
@@ -261,6 +268,7 @@ export async function startPrivateMariadb(options: PrivateMariadbOptions): Promi
     "--no-defaults",
     "--user=root",
     `--datadir=${dbDir}`,
+    `--tmpdir=${tmpDir}`,
     `--port=${port}`,
     "--bind-address=127.0.0.1",
     `--socket=${path.join(dataDir, "mariadbd.sock")}`,
