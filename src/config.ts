@@ -85,7 +85,7 @@ export interface Limits {
   directives: number;
   /** Fragment spreads once every fragment is expanded where it is spread (MAX_FRAGMENT_SPREADS, default 200). */
   fragmentSpreads: number;
-  /** The cost of an operation (MAX_COST, default 100000): see src/server/limits/cost.ts. */
+  /** The cost of an operation (MAX_COST, default 100000): see src/server/cost.ts. */
   cost: number;
   /** Bytes of a JSON answer (MAX_RESPONSE_BYTES, default 5000000). */
   responseBytes: number;

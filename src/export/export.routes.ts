@@ -36,7 +36,8 @@ export interface ExportOptions {
   maxAgeSeconds: number;
   logger: Logger;
   /** List sizes, to bound a breakdown's rows before it is computed (its rows are held in memory). */
-  costModel: CostModel;
+  /** The cost model in use (read again after writes): it bounds a breakdown export's rows. */
+  costs: { readonly current: CostModel };
   /** MAX_EXPORT_ROWS. */
   maxBreakdownRows: number;
 }
@@ -47,7 +48,7 @@ export interface ExportOptions {
  * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
  * and a 400 naming the parameter when one is wrong.
  */
-export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger, costModel, maxBreakdownRows }: ExportOptions): Router {
+export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger, costs, maxBreakdownRows }: ExportOptions): Router {
   const router = Router();
   router.use("/export", conditionalGet(db, options.shared, maxAgeSeconds));
 
@@ -57,7 +58,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
       const groupBy = [...new Set(groupByParam(get))];
       const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
       const unit = unitParam(get);
-      const rows = breakdownRows(costModel, groupBy, request.regionLevel, request.filter);
+      const rows = breakdownRows(costs.current, groupBy, request.regionLevel, request.filter);
       if (rows > maxBreakdownRows) {
         throw new ExportParamError("groupBy", `these dimensions can have up to ${rows} rows, more than the limit of ${maxBreakdownRows} (MAX_EXPORT_ROWS); group by fewer dimensions or narrow the filter (regionCodes, stages, meetingId)`);
       }

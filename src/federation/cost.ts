@@ -55,13 +55,13 @@ export function entitiesCost(schema: GraphQLSchema, model: CostModel, limits: Li
 }
 
 /** Runs after the server's cost plugin: an operation selecting `_entities` is costed again with its representations counted. */
-export function entitiesCostPlugin(schema: GraphQLSchema, model: CostModel, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
+export function entitiesCostPlugin(schema: GraphQLSchema, costs: { readonly current: CostModel }, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
           if (!selectsEntities(operation, document)) return;
-          contextValue.request.cost = entitiesCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
+          contextValue.request.cost = entitiesCost(schema, costs.current, limits, document, operationName ?? undefined, request.variables ?? {});
         },
       };
     },

@@ -1,8 +1,8 @@
 import { print } from "graphql";
 import { type ComplexityEstimator, simpleEstimator } from "graphql-query-complexity";
-import type { DataSource } from "typeorm";
-
 import { MAX_PAGE_SIZE } from "../common/pagination";
+import { STAGES } from "../common/stage";
+import type { SqlClient } from "../db/sql-counter";
 import { BreakdownDimension } from "../stats/breakdown.type";
 import { loadTrees } from "../common/trees";
 
@@ -54,18 +54,26 @@ export interface CostModel {
   milestones: number;
 }
 
-/** Reads the list sizes the cost model needs (three statements, once at start-up: the trees every request uses, then meetings and projects). */
-export async function readCostModel(db: DataSource): Promise<CostModel> {
+/**
+ * Reads the list sizes the cost model needs (three statements, each a lookup on an index or a small table, so that
+ * re-reading it after writes costs little at any size: the trees every request uses, then meetings, then bounds on
+ * projects, milestones and their dates). Project and milestone counts are the largest ids, which only grow (the
+ * ledger deletes no project), so they bound the counts from above; a project has at most one milestone per stage.
+ */
+export async function readCostModel(db: SqlClient): Promise<CostModel> {
   const num = (rows: Array<Record<string, unknown>>, key: string) => Number(rows[0]?.[key] ?? 0);
   const { regions, sectors } = await loadTrees(db);
-  const meetings = await db.query(
+  const meetings: Array<Record<string, unknown>> = await db.query(
     "SELECT (SELECT COUNT(*) FROM meeting) AS meeting_count, (SELECT COALESCE(MAX(venue_count), 0) FROM (SELECT COUNT(*) AS venue_count FROM venue GROUP BY meeting_id) t) AS max_venues",
   );
-  const projects = await db.query(
-    `SELECT (SELECT COUNT(*) FROM project) AS project_count, (SELECT COUNT(*) FROM milestone) AS milestone_count,
-            (SELECT COALESCE(MAX(milestone_count), 0) FROM (SELECT COUNT(*) AS milestone_count FROM milestone GROUP BY project_id) t) AS max_milestones,
-            (SELECT MIN(reached_on) FROM milestone) AS first_on, (SELECT MAX(reached_on) FROM milestone) AS last_on`,
+  // The first and last date of each stage: each one step on idx_milestone_stage_date (stage, reached_on).
+  const datesOf = (fn: "MIN" | "MAX") => STAGES.map((_, i) => `(SELECT ${fn}(reached_on) FROM milestone WHERE stage = ${i + 1}) AS ${fn.toLowerCase()}_on_${i + 1}`);
+  const projects: Array<Record<string, unknown>> = await db.query(
+    `SELECT (SELECT COALESCE(MAX(id), 0) FROM project) AS project_count, (SELECT COALESCE(MAX(id), 0) FROM milestone) AS milestone_count, ${[...datesOf("MIN"), ...datesOf("MAX")].join(", ")}`,
   );
+  const dates = (fn: "min" | "max") => STAGES.map((_, i) => projects[0]?.[`${fn}_on_${i + 1}`]).filter(Boolean).map(String).sort();
+  const firstOn = dates("min")[0];
+  const lastOn = dates("max").pop();
   const year = (value: unknown) => (value ? Number(String(value).slice(0, 4)) : 0);
   const regionsByLevel: Record<string, number> = {};
   // For each region, how many regions of each level its subtree holds (itself included): each region counts in its lineage.
@@ -88,11 +96,60 @@ export async function readCostModel(db: DataSource): Promise<CostModel> {
     maxSectorChildren: Math.max(1, most(sectors.all(), (s) => sectors.children(s.id).length)),
     meetings: Math.max(1, num(meetings, "meeting_count")),
     maxVenues: Math.max(1, num(meetings, "max_venues")),
-    maxMilestones: Math.max(3, num(projects, "max_milestones")),
-    years: Math.max(1, year(projects[0]?.last_on) - year(projects[0]?.first_on) + 1),
+    maxMilestones: STAGES.length,
+    years: Math.max(1, year(lastOn) - year(firstOn) + 1),
     projects: Math.max(1, num(projects, "project_count")),
     milestones: Math.max(1, num(projects, "milestone_count")),
   };
+}
+
+/** How long after the data versions move the cost model is read again (any number of writes meanwhile cost one read). */
+export const COST_MODEL_REFRESH_DELAY_MS = 1000;
+
+/**
+ * The cost model in use. Writes grow the lists it sizes (meetings and their
+ * venues, projects, the years milestones span), so when the data versions
+ * move it is read again in the background, a second later, the old model
+ * serving until then: a query that the data has made costlier is then
+ * refused as it would be after a restart.
+ */
+export class LiveCostModel {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: SqlClient,
+    private model: CostModel,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  get current(): CostModel {
+    return this.model;
+  }
+
+  /** The data changed: read the model again after COST_MODEL_REFRESH_DELAY_MS, unless a read is already due. */
+  dataChanged(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => void this.refresh(), COST_MODEL_REFRESH_DELAY_MS);
+    this.timer.unref();
+  }
+
+  private async refresh(): Promise<void> {
+    // Cleared before the read, so that a change during it schedules another.
+    this.timer = undefined;
+    try {
+      this.model = await readCostModel(this.db);
+    } catch (error) {
+      // The previous model serves on; the next change tries again.
+      this.onError(error);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** The size of each list field that does not take `first`, by "Type.field". */

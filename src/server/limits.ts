@@ -195,14 +195,20 @@ export function checkCost(schema: GraphQLSchema, model: CostModel, limits: Limit
 }
 
 /** Computes each operation's cost before execution (and before graphql-jit compiles it), refusing it over MAX_COST. */
-export function costPlugin(schema: GraphQLSchema, model: CostModel, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
-  // The cost of an operation without variables depends on its document alone; Apollo hands repeats of a document
-  // the same parsed object (its document store), so those are costed once.
-  const accepted = new WeakMap<DocumentNode, Map<string, number>>();
+export function costPlugin(schema: GraphQLSchema, costs: { readonly current: CostModel }, limits: Limits): ApolloServerPlugin<{ request: { cost?: number } }> {
+  // The cost of an operation without variables depends on its document alone (and the model); Apollo hands repeats
+  // of a document the same parsed object (its document store), so those are costed once per model.
+  let accepted = new WeakMap<DocumentNode, Map<string, number>>();
+  let costedWith = costs.current;
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
+          const model = costs.current;
+          if (model !== costedWith) {
+            accepted = new WeakMap();
+            costedWith = model;
+          }
           const constant = !operation?.variableDefinitions?.length;
           const known = constant ? accepted.get(document)?.get(operationName ?? "") : undefined;
           if (known !== undefined) {

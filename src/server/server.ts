@@ -25,7 +25,7 @@ import { entitiesCostPlugin } from "../federation/cost";
 
 import { authentication, viewerOf } from "./authentication";
 import { createContext } from "./context";
-import { readCostModel } from "./cost";
+import { LiveCostModel, readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
@@ -69,10 +69,15 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   const schema = await buildAppSchema({ federation: config.federation });
   const gate = gateFor(db);
   watchDatabase(obs, db, gate);
-  const costModel = await readCostModel(db);
+  const costs = new LiveCostModel(db, await readCostModel(db), (error) => obs.logger.warn({ cause: (error as Error).message }, "could not read the cost model again; the previous one serves on"));
   const documentCache = () => new InMemoryLRUCache<any>({ max: config.documentCache.maxEntries, maxSize: config.documentCache.maxBytes });
   // The trees are kept even with AGGREGATE_CACHE=false: they change only with the region and sector tables.
-  const shared = new SharedCache({ versionTtlMs: config.dataVersionTtlMs, maxRows: config.aggregateCacheMaxRows, aggregates: config.aggregateCache });
+  const shared = new SharedCache({
+    versionTtlMs: config.dataVersionTtlMs,
+    maxRows: config.aggregateCacheMaxRows,
+    aggregates: config.aggregateCache,
+    onNewVersions: () => costs.dataChanged(),
+  });
   const responses =
     config.aggregateCache && config.responseCacheMaxBytes > 0
       ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
@@ -101,9 +106,9 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
       landingPage(config.production),
-      costPlugin(schema, costModel, config.limits),
+      costPlugin(schema, costs, config.limits),
       // `_entities` counts its selection once per representation (FEDERATION=true only).
-      ...(config.federation ? [entitiesCostPlugin(schema, costModel, config.limits)] : []),
+      ...(config.federation ? [entitiesCostPlugin(schema, costs, config.limits)] : []),
       graphqlObservation(obs),
       errorStatus(),
       deadline(config.timeouts.requestMs),
@@ -146,7 +151,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.get("/metrics", metricsRoute(obs));
   app.use(EXPLORER_PATH, explorerRoutes());
   app.use("/export", authenticated);
-  app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costModel, maxBreakdownRows: config.limits.exportRows }));
+  app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costs, maxBreakdownRows: config.limits.exportRows }));
   app.use(
     "/graphql",
     authenticated,
@@ -169,7 +174,10 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     url: `http://${host}:${port}/graphql`,
     port,
     logger: obs.logger,
-    close: () => apollo.stop(),
+    close: async () => {
+      costs.stop();
+      await apollo.stop();
+    },
   };
 }
 

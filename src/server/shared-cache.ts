@@ -13,6 +13,8 @@ export interface SharedCacheOptions {
   maxRows: number;
   /** Keep aggregates (AGGREGATE_CACHE); false keeps only the trees, so every aggregate is computed afresh. */
   aggregates?: boolean;
+  /** Called when a read of the versions finds them newer than any read before (a write here or on another instance). */
+  onNewVersions?: () => void;
 }
 
 interface Entry {
@@ -34,6 +36,8 @@ export class SharedCache {
   private versions: { value: Promise<DataVersions>; readAt: number } | undefined;
   /** The versions the entries are valid for. */
   private current: DataVersions | undefined;
+  /** The largest total of the versions read so far. */
+  private newestTotal: number | undefined;
   private trees: Promise<Trees> | undefined;
   /**
    * Bounded in grouped rows (a finished value counts its own size; rows still loading count 1), least recently used
@@ -51,7 +55,13 @@ export class SharedCache {
     if (!this.versions || now - this.versions.readAt >= this.options.versionTtlMs) {
       const value = readDataVersions(db);
       this.versions = { value, readAt: now };
-      value.catch(() => (this.versions = undefined));
+      value.then(
+        (read) => {
+          if (this.newestTotal !== undefined && read.total > this.newestTotal) this.options.onNewVersions?.();
+          this.newestTotal = Math.max(this.newestTotal ?? read.total, read.total);
+        },
+        () => (this.versions = undefined),
+      );
     }
     return this.versions.value;
   }
