@@ -56,7 +56,18 @@ export interface LedgerSettings {
    * in its place (which the database refuses, after it ran those before it).
    */
   onStatement?: (sql: string, index: number) => string | void;
+  /** Largest SQL text one round trip of a MySQL write carries, in bytes (default MAX_ROUND_TRIP_BYTES; tests make it small). */
+  maxRoundTripBytes?: number;
 }
+
+/**
+ * Largest SQL text (with its values) one round trip of a MySQL write carries:
+ * a large write (a 100,000-row ledger file is ~40 MB of SQL) goes in as many
+ * round trips as it needs, each well under the server's max_allowed_packet
+ * (16 MiB by default on MariaDB, 4 MiB on MySQL 5.7, 64 MiB on 8.0), which
+ * would otherwise refuse the packet and drop the connection.
+ */
+export const MAX_ROUND_TRIP_BYTES = 1024 * 1024;
 
 /** What a write did, for the caller's caches: the provinces whose versions moved. */
 export interface Written<T> {
@@ -302,6 +313,35 @@ export function refKey(ref: string): string {
   return ref.normalize("NFKC").toLowerCase();
 }
 
+/**
+ * Statements in order, cut into round trips of at most `maxBytes` of SQL text
+ * and values (estimated from above: a string value at most doubles when
+ * escaped); a statement larger than that alone goes alone.
+ */
+export function roundTrips<S extends { sql: string; params: readonly unknown[] }>(statements: readonly S[], maxBytes: number): S[][] {
+  const trips: S[][] = [];
+  let trip: S[] = [];
+  let bytes = 0;
+  for (const statement of statements) {
+    const size = estimatedBytes(statement);
+    if (trip.length > 0 && bytes + size > maxBytes) {
+      trips.push(trip);
+      trip = [];
+      bytes = 0;
+    }
+    trip.push(statement);
+    bytes += size;
+  }
+  if (trip.length > 0) trips.push(trip);
+  return trips;
+}
+
+function estimatedBytes(statement: { sql: string; params: readonly unknown[] }): number {
+  let bytes = Buffer.byteLength(statement.sql) + 2;
+  for (const value of statement.params) bytes += typeof value === "string" ? 2 * Buffer.byteLength(value) + 2 : 32;
+  return bytes;
+}
+
 function insertedId(result: unknown): number {
   if (result && typeof result === "object" && "insertId" in result) return Number((result as { insertId: number }).insertId);
   return Number(result);
@@ -383,13 +423,18 @@ export class LedgerTx {
     else await this.em.query(sql, params);
   }
 
-  /** Sends what is batched followed by `more` as one multi-statement round trip; returns the answer of each. */
+  /** Sends what is batched followed by `more`, in order, as few multi-statement round trips as the size bound allows; returns the answer of each. */
   private async send(more: Array<{ sql: string; params: unknown[] }>): Promise<unknown[]> {
     const all = [...this.pending.splice(0), ...more];
     if (all.length === 0) return [];
     if (all[0].sql === "START TRANSACTION") this.began = true;
-    const raw = await this.em.query(all.map((s) => s.sql).join(";\n"), all.flatMap((s) => s.params));
-    return all.length === 1 ? [raw] : (raw as unknown[]);
+    const answers: unknown[] = [];
+    for (const trip of roundTrips(all, this.settings.maxRoundTripBytes ?? MAX_ROUND_TRIP_BYTES)) {
+      const raw = await this.em.query(trip.map((s) => s.sql).join(";\n"), trip.flatMap((s) => s.params));
+      if (trip.length === 1) answers.push(raw);
+      else answers.push(...(raw as unknown[]));
+    }
+    return answers;
   }
 
   /** A read inside the write's transaction (e.g. which ledger references exist already). */
