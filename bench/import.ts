@@ -35,7 +35,7 @@ import type { DataSource } from "typeorm";
 import { authenticate, createToken } from "../src/auth/tokens";
 import { loadTrees } from "../src/common/trees";
 import { createDataSource } from "../src/db/data-source";
-import { type ImportReport, importLedger } from "../src/import/import-ledger";
+import { importLedger } from "../src/import/import-ledger";
 import { type Actor, actorOf } from "../src/ledger/actor";
 import { Ledger } from "../src/ledger/ledger";
 import { henanRegions, seedDatabase } from "../src/seed/seed";
@@ -59,64 +59,122 @@ interface Row {
   date: string;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { rows: { type: "string", default: "100000" }, advance: { type: "string", default: "10000" }, mysql: { type: "string", default: "mysql://root@127.0.0.1:3306" }, cli: { type: "boolean" }, keep: { type: "boolean" } },
-    strict: true,
-  });
-  const count = Number(values.rows);
-  const advanceCount = Math.min(count, Number(values.advance));
-  const server = values.mysql!.replace(/\/+$/, "");
+/** What one import step measured. */
+export interface ImportStep {
+  step: string;
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  created?: number;
+  advanced?: number;
+  unchanged?: number;
+  problems: number;
+  /** Where the time went, by kind of statement. */
+  profile: string;
+}
+
+/** The import benchmark's result (also a part of `npm run bench`'s report). */
+export interface ImportResult {
+  rows: number;
+  fileBytes: number;
+  steps: ImportStep[];
+  /** Rows per second of the first import against TARGET_ROWS_PER_SECOND. */
+  target: number;
+  met: boolean;
+  rollupsMatch: boolean;
+}
+
+export interface ImportOptions {
+  rows: number;
+  advance: number;
+  mysql: string;
+  cli?: boolean;
+  keep?: boolean;
+  say?: (what: string) => void;
+}
+
+/** Seeds a scratch database, then imports a generated file, the same file again, and a file advancing some of it. */
+export async function measureImport(options: ImportOptions): Promise<ImportResult> {
+  const count = options.rows;
+  const advanceCount = Math.min(count, options.advance);
+  const server = options.mysql.replace(/\/+$/, "");
   await admin(server, `DROP DATABASE IF EXISTS \`${DATABASE}\``);
   await admin(server, `CREATE DATABASE \`${DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   const url = `${server}/${DATABASE}`;
   const db = await createDataSource({ type: "mysql", url, poolSize: 5 });
   await db.initialize();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-import-bench-"));
   try {
     await db.runMigrations({ transaction: "each" });
     await seedDatabase(db);
     const { token } = await createToken(db, { regionCode: "410000", name: "河南省发展和改革委员会" });
     const actor = actorOf((await authenticate(db, `Bearer ${token}`))!);
     const rows = generateRows(count);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-import-bench-"));
     const file = path.join(dir, "ledger.csv");
     fs.writeFileSync(file, toCsv(rows));
     const advanced = rows.slice(0, advanceCount).filter((r) => r.stage < 3).map((r) => ({ ...r, stage: r.stage + 1, date: "2025-01-15" }));
     const advanceFile = path.join(dir, "advance.csv");
     fs.writeFileSync(advanceFile, toCsv(advanced));
-    process.stderr.write(`${count} rows, ${(fs.statSync(file).size / 1e6).toFixed(1)} MB; MariaDB/MySQL at ${server}, database ${DATABASE}; ${os.cpus().length} CPUs\n`);
+    const fileBytes = fs.statSync(file).size;
+    options.say?.(`${count} rows, ${(fileBytes / 1e6).toFixed(1)} MB; MariaDB/MySQL at ${server}, database ${DATABASE}; ${os.cpus().length} CPUs`);
 
-    const results: Array<{ step: string; rows: number; seconds: number; report: Partial<ImportReport>; profile: string }> = [];
-    if (values.cli) {
+    const steps: ImportStep[] = [];
+    if (options.cli) {
       const started = performance.now();
       const out = execFileSync(process.execPath, ["dist/src/import/import.cli.js", file, "--token", token], { cwd: path.join(__dirname, ".."), env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
-      results.push({ step: "first import (npm run import)", rows: count, seconds: (performance.now() - started) / 1000, report: {}, profile: out.trim() });
+      const seconds = (performance.now() - started) / 1000;
+      steps.push({ step: "first import (npm run import)", rows: count, seconds, rowsPerSecond: Math.round(count / seconds), problems: 0, profile: out.trim() });
     } else {
-      results.push(await timed(db, actor, "first import (all created)", file));
+      steps.push(await timed(db, actor, "first import (all created)", file));
     }
-    results.push(await timed(db, actor, "same file again (all unchanged)", file));
-    results.push(await timed(db, actor, `advance ${advanced.length} of them`, advanceFile));
-
-    for (const r of results) {
-      const perSecond = Math.round(r.rows / r.seconds);
-      process.stdout.write(
-        `${r.step}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${perSecond.toLocaleString("en")} rows/s` +
-          `${r.report.problems?.length ? ` (${r.report.problems.length} PROBLEMS)` : ""} ${JSON.stringify({ created: r.report.created, advanced: r.report.advanced, unchanged: r.report.unchanged })}\n    ${r.profile}\n`,
-      );
-    }
-    const first = results[0];
-    process.stdout.write(`target ≥ ${TARGET_ROWS_PER_SECOND} rows/s for the first import: ${first.rows / first.seconds >= TARGET_ROWS_PER_SECOND ? "met" : "MISSED"}\n`);
-    const differences = await verifyRollups(db);
-    process.stdout.write(differences.length ? `rollups: ${differences.length} DIFFERENCES from the base tables\n` : "rollups match the base tables\n");
-    fs.rmSync(dir, { recursive: true, force: true });
+    steps.push(await timed(db, actor, "same file again (all unchanged)", file));
+    steps.push(await timed(db, actor, `advance ${advanced.length} of them`, advanceFile));
+    const first = steps[0];
+    return {
+      rows: count,
+      fileBytes,
+      steps,
+      target: TARGET_ROWS_PER_SECOND,
+      met: first.problems === 0 && first.rowsPerSecond >= TARGET_ROWS_PER_SECOND,
+      rollupsMatch: (await verifyRollups(db)).length === 0,
+    };
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
     await db.destroy();
-    if (!values.keep) await admin(server, `DROP DATABASE IF EXISTS \`${DATABASE}\``);
+    if (!options.keep) await admin(server, `DROP DATABASE IF EXISTS \`${DATABASE}\``);
   }
 }
 
+/** The result as lines of text. */
+export function renderImport(result: ImportResult): string[] {
+  const lines = result.steps.map(
+    (r) =>
+      `${r.step}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${r.rowsPerSecond.toLocaleString("en")} rows/s` +
+      `${r.problems ? ` (${r.problems} PROBLEMS)` : ""} ${JSON.stringify({ created: r.created, advanced: r.advanced, unchanged: r.unchanged })}\n    ${r.profile}`,
+  );
+  lines.push(result.rollupsMatch ? "rollups match the base tables" : "rollups DIFFER from the base tables");
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { rows: { type: "string", default: "100000" }, advance: { type: "string", default: "10000" }, mysql: { type: "string", default: "mysql://root@127.0.0.1:3306" }, cli: { type: "boolean" }, keep: { type: "boolean" } },
+    strict: true,
+  });
+  const result = await measureImport({
+    rows: Number(values.rows),
+    advance: Number(values.advance),
+    mysql: values.mysql!,
+    cli: values.cli,
+    keep: values.keep,
+    say: (what) => process.stderr.write(`${what}\n`),
+  });
+  const target = `target ≥ ${result.target} rows/s for the first import: ${result.met ? "met" : "MISSED"}`;
+  process.stdout.write(`${[...renderImport(result), target].join("\n")}\n`);
+}
+
 /** One import of `file` through the function, with the time of each kind of statement. */
-async function timed(db: DataSource, actor: Actor, step: string, file: string) {
+async function timed(db: DataSource, actor: Actor, step: string, file: string): Promise<ImportStep> {
   const kinds = new Map<string, { statements: number; ms: number }>();
   let last: { kind: string; at: number } | null = null;
   const mark = (kind: string) => {
@@ -142,7 +200,17 @@ async function timed(db: DataSource, actor: Actor, step: string, file: string) {
     .map(([kind, k]) => `${kind} ${k.statements}× ${(k.ms / 1000).toFixed(2)} s`)
     .concat(`js before/after the statements and the commit ${(seconds - inStatements / 1000).toFixed(2)} s`)
     .join("; ");
-  return { step, rows: report.rows, seconds, report, profile };
+  return {
+    step,
+    rows: report.rows,
+    seconds,
+    rowsPerSecond: Math.round(report.rows / seconds),
+    created: report.created,
+    advanced: report.advanced,
+    unchanged: report.unchanged,
+    problems: report.problems.length,
+    profile,
+  };
 }
 
 /** A statement's kind for the profile: its verb and table. */
@@ -193,7 +261,9 @@ async function admin(serverUrl: string, sql: string): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`import benchmark failed: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`import benchmark failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
