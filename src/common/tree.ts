@@ -34,9 +34,7 @@ export class CodeTree<N extends TreeRow> {
     }
     for (const row of sorted) {
       const parentKey = row.parentId !== null && this.ids.has(row.parentId) ? row.parentId : null;
-      const list = this.kids.get(parentKey);
-      if (list) list.push(row);
-      else this.kids.set(parentKey, [row]);
+      getOrCreate(this.kids, parentKey, () => []).push(row);
     }
   }
 

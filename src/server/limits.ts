@@ -23,6 +23,7 @@ import { getComplexity } from "graphql-query-complexity";
 
 import type { Limits } from "../config";
 import { AppError, ErrorCode, LimitError } from "../common/errors";
+import { getOrCreate } from "../common/maps";
 import { costEstimators, type CostModel, GROUPED_QUERY_COST } from "./cost";
 import { sendJsonError } from "./observability";
 
@@ -218,9 +219,7 @@ export function costPlugin(schema: GraphQLSchema, costs: { readonly current: Cos
           const cost = checkCost(schema, model, limits, document, operationName ?? undefined, request.variables ?? {});
           contextValue.request.cost = cost;
           if (constant) {
-            const byName = accepted.get(document) ?? new Map<string, number>();
-            byName.set(operationName ?? "", cost);
-            accepted.set(document, byName);
+            getOrCreate(accepted, document, () => new Map<string, number>()).set(operationName ?? "", cost);
           }
         },
       };

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
+import { getOrCreate } from "../common/maps";
 import { batchGroupsQuery, regionGroupsQuery } from "../filter/grouped-queries";
 import type { ProjectFilter } from "../filter/project-filter.input";
 import { batchKey, type ProjectScope, scopeKey } from "../filter/project-scope";
@@ -36,9 +37,7 @@ async function loadStats(ctx: Context, requests: readonly StatsRequest[]): Promi
   const groups = new Map<string, number[]>();
   requests.forEach((request, i) => {
     const key = `${request.scope.kind === "batch" ? "batch" : "plain"}|${JSON.stringify(request.filter ?? null)}`;
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
+    getOrCreate(groups, key, () => []).push(i);
   });
   const [sectors, kept] = await Promise.all([ctx.sectorTree(), ctx.kept()]);
   const keyOf = (group: string, i: number) => `stats|${group}|${scopeKey(requests[i].scope)}`;
@@ -137,9 +136,7 @@ function indexBy<K>(scoped: Scoped, keyOf: (scope: ProjectScope) => K | undefine
   for (const { scope, tally } of scoped) {
     const key = keyOf(scope);
     if (key === undefined) continue;
-    const list = index.get(key);
-    if (list) list.push(tally);
-    else index.set(key, [tally]);
+    getOrCreate(index, key, () => []).push(tally);
   }
   return index;
 }
