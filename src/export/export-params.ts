@@ -5,6 +5,7 @@ import { ProjectFilter } from "../filter/project-filter.input";
 import { OrderDirection, type ProjectOrder, ProjectOrderField } from "../project/project-order.input";
 import { RegionLevel } from "../region/region-level";
 import { BreakdownDimension } from "../stats/breakdown.type";
+import { CsvEncoding } from "./csv";
 
 /** A query parameter that cannot be used; the message names it and says why. */
 export class ExportParamError extends Error {
@@ -106,6 +107,15 @@ export function filterParams(get: (n: string) => string | undefined): ProjectFil
 /** The money unit of the amounts (亿元 unless asked). */
 export function unitParam(get: (n: string) => string | undefined): MoneyUnit {
   return enumParam(get, "unit", MoneyUnit, MoneyUnit.YI_YUAN);
+}
+
+/** encoding: `utf-8` (the default, with a BOM) or `gb18030` (for spreadsheets that ignore the BOM); either case. */
+export function encodingParam(get: (n: string) => string | undefined): CsvEncoding {
+  const raw = get("encoding");
+  if (raw === undefined) return CsvEncoding.UTF8;
+  const encoding = Object.values(CsvEncoding).find((e) => e === raw.toLowerCase());
+  if (!encoding) throw new ExportParamError("encoding", `must be one of ${Object.values(CsvEncoding).join(", ")} (got "${raw}")`);
+  return encoding;
 }
 
 /** groupBy: a comma-separated list of dimensions, in the order rows are sorted. */

@@ -15,8 +15,9 @@ import { requestOf } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
 
-import { csvRecord, UTF8_BOM } from "./csv";
+import { type CsvColumn, CsvEncoding, csvEncoder, csvHeader, CsvKind, csvRecord, type CsvValue, UTF8_BOM } from "./csv";
 import {
+  encodingParam,
   ExportParamError,
   FILTER_PARAMS,
   filterParams,
@@ -45,8 +46,10 @@ export interface ExportOptions {
 /**
  * CSV for spreadsheets and BI tools that read a URL: the breakdown and the
  * project list, taking the GraphQL arguments as query parameters. UTF-8 with a
- * BOM (Excel shows the Chinese names), RFC 4180 quoting, stable column names,
- * and a 400 naming the parameter when one is wrong.
+ * BOM (Excel shows the Chinese names), or GB18030 when `encoding=gb18030` asks
+ * (for spreadsheets that ignore the BOM), RFC 4180 quoting, text cells that
+ * start like a formula behind a `'` (csv.ts), stable column names, and a 400
+ * naming the parameter when one is wrong.
  */
 export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger, costs, maxBreakdownRows }: ExportOptions): Router {
   const router = Router();
@@ -54,19 +57,24 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
 
   router.get("/export/breakdown.csv", async (req, res) => {
     try {
-      const get = readQuery(req.originalUrl, ["groupBy", "regionLevel", ...FILTER_PARAMS]);
+      const get = readQuery(req.originalUrl, ["groupBy", "regionLevel", "encoding", ...FILTER_PARAMS]);
       const groupBy = [...new Set(groupByParam(get))];
       const request = { groupBy, filter: filterParams(get), regionLevel: regionLevelParam(get) };
       const unit = unitParam(get);
+      const encoding = encodingParam(get);
       const rows = breakdownRows(costs.current, groupBy, request.regionLevel, request.filter);
       if (rows > maxBreakdownRows) {
         throw new ExportParamError("groupBy", `these dimensions can have up to ${rows} rows, more than the limit of ${maxBreakdownRows} (MAX_EXPORT_ROWS); group by fewer dimensions or narrow the filter (regionCodes, stages, meetingId)`);
       }
       const ctx = createContext(db, options, requestOf(res));
       const computed = await computeBreakdown(ctx, request);
-      startCsv(res, breakdownFilename(groupBy, request.regionLevel), readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
-      res.write(csvRecord(breakdownColumns(groupBy)));
-      res.end(computed.map((row) => csvRecord(breakdownRecord(groupBy, row, unit))).join(""));
+      const columns = breakdownColumns(groupBy);
+      // The ETag is made of the whole query string, so each encoding (and unit, and filter) has its own.
+      startCsv(res, breakdownFilename(groupBy, request.regionLevel), readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds, encoding);
+      const out = csvEncoder(encoding);
+      res.write(out.write(csvHeader(columns)));
+      res.write(out.write(computed.map((row) => csvRecord(columns, breakdownRecord(groupBy, row, unit))).join("")));
+      res.end(out.end());
     } catch (error) {
       sendError(res, error, logger);
     }
@@ -75,10 +83,12 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
   router.get("/export/projects.csv", async (req, res) => {
     let started = false;
     try {
-      const get = readQuery(req.originalUrl, ["orderBy", "direction", ...FILTER_PARAMS]);
+      const get = readQuery(req.originalUrl, ["orderBy", "direction", "encoding", ...FILTER_PARAMS]);
       const filter = filterParams(get);
       const orderBy = orderParam(get);
       const unit = unitParam(get);
+      const encoding = encodingParam(get);
+      const out = csvEncoder(encoding);
       const ctx = createContext(db, options, requestOf(res));
       const [regions, sectors] = await Promise.all([ctx.regionTree(), ctx.sectorTree()]);
       let after: string | null = null;
@@ -86,8 +96,8 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
         const page = await ctx.loader(createProjectPageLoader).load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
         ctx.loader(createProjectPageLoader).clearAll(); // pages are not kept: memory stays flat however long the export
         if (!started) {
-          startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds);
-          res.write(csvRecord(PROJECT_COLUMNS));
+          startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds, encoding);
+          res.write(out.write(csvHeader(PROJECT_COLUMNS)));
           started = true;
         }
         const chunk = page.nodes
@@ -97,14 +107,15 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
             const sector = sectors.byId(p.sectorId)!;
             const top = sectors.lineageOf(p.sectorId)[0];
             const region = regions.byId(p.regionId)!;
-            return csvRecord([p.id, p.name, region.code, region.name, city?.code, city?.name, sector.code, sector.name, top.code, p.stage, fromWan(p.investmentWan, unit), p.investor, p.synthetic, p.version]);
+            return csvRecord(PROJECT_COLUMNS, [p.id, p.name, region.code, region.name, city?.code, city?.name, sector.code, sector.name, top.code, p.stage, fromWan(p.investmentWan, unit), p.investor, p.synthetic, p.version]);
           })
           .join("");
-        if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
+        // Whole records, encoded page by page (GB18030 is a character at a time; the encoder keeps a split surrogate pair whole).
+        if (!res.write(out.write(chunk))) await Promise.race([once(res, "drain"), once(res, "close")]);
         if (res.destroyed || !page.pageInfo.hasNextPage) break;
         after = page.pageInfo.endCursor;
       }
-      res.end();
+      res.end(out.end());
     } catch (error) {
       if (started) res.destroy(error as Error);
       else sendError(res, error, logger);
@@ -114,47 +125,51 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
   return router;
 }
 
-const PROJECT_COLUMNS = [
-  "id",
-  "name",
-  "region_code",
-  "region_name",
-  "city_code",
-  "city_name",
-  "sector_code",
-  "sector_name",
-  "top_sector_code",
-  "stage",
-  "investment",
-  "investor",
-  "synthetic",
-  "version",
+const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
+const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
+
+const PROJECT_COLUMNS: CsvColumn[] = [
+  number("id"),
+  text("name"),
+  text("region_code"),
+  text("region_name"),
+  text("city_code"),
+  text("city_name"),
+  text("sector_code"),
+  text("sector_name"),
+  text("top_sector_code"),
+  text("stage"),
+  number("investment"),
+  text("investor"),
+  { name: "synthetic", kind: CsvKind.BOOLEAN },
+  number("version"),
 ];
 
 /** Column names of a breakdown: each grouped dimension's, in groupBy order, then the measures. */
-function breakdownColumns(groupBy: readonly BreakdownDimension[]): string[] {
-  return [...groupBy.flatMap((d) => dimensionColumns(d, groupBy)), "project_count", "total_investment"];
+function breakdownColumns(groupBy: readonly BreakdownDimension[]): CsvColumn[] {
+  return [...groupBy.flatMap((d) => dimensionColumns(d, groupBy)), number("project_count"), number("total_investment")];
 }
 
-function dimensionColumns(dimension: BreakdownDimension, groupBy: readonly BreakdownDimension[]): string[] {
+function dimensionColumns(dimension: BreakdownDimension, groupBy: readonly BreakdownDimension[]): CsvColumn[] {
   switch (dimension) {
     case BreakdownDimension.REGION:
-      return ["region_code", "region_name"];
+      return [text("region_code"), text("region_name")];
     case BreakdownDimension.SECTOR:
-      return ["sector_code", "sector_name"];
+      return [text("sector_code"), text("sector_name")];
     case BreakdownDimension.STAGE:
-      return ["stage"];
+      return [text("stage")];
     case BreakdownDimension.MEETING:
-      return ["meeting_id", "meeting_title", "meeting_held_on"];
+      return [number("meeting_id"), text("meeting_title"), text("meeting_held_on")];
     case BreakdownDimension.YEAR:
-      return ["year"];
+      return [number("year")];
     case BreakdownDimension.QUARTER:
-      return groupBy.includes(BreakdownDimension.YEAR) ? ["quarter"] : ["year", "quarter"];
+      return groupBy.includes(BreakdownDimension.YEAR) ? [number("quarter")] : [number("year"), number("quarter")];
   }
 }
 
-function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownRow, unit: MoneyUnit): Array<string | number | null | undefined> {
-  const values = groupBy.flatMap((d): Array<string | number | null | undefined> => {
+/** A breakdown row's values, in breakdownColumns' order. */
+function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownRow, unit: MoneyUnit): CsvValue[] {
+  const values = groupBy.flatMap((d): CsvValue[] => {
     switch (d) {
       case BreakdownDimension.REGION:
         return [row.region?.code, row.region?.name];
@@ -184,18 +199,19 @@ function breakdownFilename(groupBy: readonly BreakdownDimension[], regionLevel: 
 }
 
 /**
- * Status and headers of a CSV answer, then the BOM. It is an attachment with a
- * file name, so a browser downloads it rather than showing it; names are plain
- * ASCII (dimension names and fixed words), so `filename` needs no `filename*`.
+ * Status and headers of a CSV answer, then the BOM when it is UTF-8 (GB18030
+ * has none). It is an attachment with a file name, so a browser downloads it
+ * rather than showing it; names are plain ASCII (dimension names and fixed
+ * words), so `filename` needs no `filename*`.
  */
-function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number): void {
+function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number, encoding: CsvEncoding): void {
   res.status(200);
-  res.setHeader("Content-Type", "text/csv; charset=utf-8");
+  res.setHeader("Content-Type", `text/csv; charset=${encoding}`);
   res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
   // Public data, cacheable briefly; the ETag changes with every write (it carries the data version).
   res.setHeader("Cache-Control", `public, max-age=${maxAgeSeconds}`);
   res.setHeader("ETag", etag);
-  res.write(UTF8_BOM);
+  if (encoding === CsvEncoding.UTF8) res.write(UTF8_BOM);
 }
 
 /**
