@@ -18,12 +18,12 @@
  * two machines would.
  */
 import type { ChildProcess } from "node:child_process";
-import fs from "node:fs";
 
 import autocannon from "autocannon";
 
+import { type Measurement, percentile, round, runProblem, type Sample, type ScenarioResult } from "./measurement";
 import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
-import type { Measurement, Sample, ScenarioResult, Started } from "./run";
+import type { Started } from "./servers";
 
 /** What bench/run.ts hands over (the same tools as bench/writes.ts gets). */
 export interface InstanceBenchTools {
@@ -189,15 +189,3 @@ function sampleProblem(sample: Sample): string | null {
     return `body is not JSON: ${sample.body.slice(0, 200)}`;
   }
 }
-
-function runProblem(run: Measurement): string | null {
-  const bad = [run.non2xx && `${run.non2xx} non-2xx`, run.withErrors && `${run.withErrors} responses with errors`, run.errors && `${run.errors} connection errors`].filter(Boolean);
-  return bad.length ? `${run.connections} conn: ${bad.join(", ")}` : null;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);

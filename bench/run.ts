@@ -20,12 +20,11 @@
  */
 import "reflect-metadata";
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import autocannon from "autocannon";
 import cliProgress from "cli-progress";
 import { createConnection } from "mysql2/promise";
 import ts from "typescript";
@@ -33,9 +32,11 @@ import ts from "typescript";
 import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
 import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
-import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
 import { type ImportResult, measureImport, renderImport } from "./import";
 import { measureInstances } from "./instances";
+import { cannon, findDatabasePid, post, waitForDatabaseIdle } from "./load";
+import { type Check, type Measurement, type Pids, round, runProblem, type Sample, type ScenarioResult } from "./measurement";
+import { peakRssKiB, startChild, stopChild } from "./servers";
 import { measureWrites, renderWrites, writeChecks, type WritesResult } from "./writes";
 import {
   breakdownQuery,
@@ -52,7 +53,6 @@ const START_FLAGS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, "packa
   .split(/\s+/)
   .filter((token) => token.startsWith("--"));
 const RESULTS_DIR = path.join(__dirname, "results");
-const SQL_HEADER = "x-sql-statements";
 
 // ---------------------------------------------------------------------------
 // Options
@@ -129,110 +129,6 @@ function parseOptions(argv: string[]): Options {
 class UsageError extends Error {}
 
 // ---------------------------------------------------------------------------
-// Child processes: every one is killed when this process ends, however it ends.
-
-const children = new Set<ChildProcess>();
-
-function alive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-process.on("exit", () => {
-  for (const child of children) if (alive(child)) child.kill("SIGKILL");
-});
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the benchmark and its servers\n`);
-    for (const child of children) if (alive(child)) child.kill("SIGTERM");
-    setTimeout(() => process.exit(130), 300).unref();
-  });
-}
-
-export interface Started {
-  child: ChildProcess;
-  /** Base URL, e.g. http://127.0.0.1:41234 */
-  origin: string;
-  /** URL printed by the child (GraphQL endpoint or floor root). */
-  url: string;
-  startSeconds: number;
-}
-
-/**
- * Spawns `node <args>` and waits for the line "… ready at <url>" on its stdout and for GET /health to answer 200.
- * Its stdout (the server's JSON log, a line per request) goes to a file, as a server in service logs to a file or
- * journald: piped into this process, it would be read by the same event loop that drives the load.
- */
-async function startChild(label: string, args: string[], env: Record<string, string>, stdin?: string): Promise<Started> {
-  const t0 = performance.now();
-  const logFile = path.join(os.tmpdir(), `mp-bench-${label.replace(/\W+/g, "-")}-${process.pid}.log`);
-  const log = fs.openSync(logFile, "w");
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: [stdin === undefined ? "ignore" : "pipe", log, "pipe"],
-  });
-  fs.closeSync(log);
-  child.on("exit", () => fs.rmSync(logFile, { force: true }));
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-8000);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${label} did not start within 180 s\n${stderr}`)), 180_000);
-    const poll = setInterval(() => {
-      const m = /ready at (http:\/\/[^\s"]+)/.exec(fs.readFileSync(logFile, "utf8").slice(0, 100_000));
-      if (m) finish(null, m[1]);
-    }, 100);
-    const onExit = (code: number | null, signal: string | null) => finish(new Error(`${label} exited during start-up (${signal ?? `code ${code}`}):\n${stderr.trim()}`));
-    child.once("exit", onExit);
-    function finish(error: Error | null, found?: string) {
-      clearTimeout(timer);
-      clearInterval(poll);
-      child.off("exit", onExit);
-      if (error) reject(error);
-      else resolve(found!);
-    }
-  });
-  const origin = new URL(url).origin;
-  for (let i = 0; ; i++) {
-    try {
-      const response = await fetch(`${origin}/health`);
-      await response.arrayBuffer();
-      if (response.ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 600 || !alive(child)) throw new Error(`${label} does not answer GET /health\n${stderr}`);
-    await sleep(100);
-  }
-  return { child, origin, url, startSeconds: (performance.now() - t0) / 1000 };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (!alive(child)) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Peak resident set size (VmHWM) of a live process, in KiB. */
-function peakRssKiB(pid: number): number | null {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------
 // Data
 
 interface DataReport {
@@ -298,165 +194,6 @@ async function ensureData(options: Options, size: number): Promise<DataReport> {
 // ---------------------------------------------------------------------------
 // Measuring
 
-/** Who used the CPU during a run, in ms of CPU per completed request (and the rest of the machine, in % of one core). */
-export interface CpuShare {
-  serverMsPerRequest: number | null;
-  databaseMsPerRequest: number | null;
-  clientMsPerRequest: number;
-  /** Everything else on the machine during the run, in % of one core: other people's work skews the figures. */
-  otherPercentOfCore: number | null;
-}
-
-export interface Measurement {
-  connections: number;
-  seconds: number;
-  /** Completed 200 responses. */
-  requests: number;
-  requestsPerSecond: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
-  non2xx: number;
-  /** Connection errors other than timeouts. */
-  errors: number;
-  timeouts: number;
-  /** 200 responses whose body has an `errors` member. */
-  withErrors: number;
-  /** Requests still running when the run ended (their time is in no percentile). */
-  unfinished: number;
-  cpu: CpuShare;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
-
-
-
-/** The local MySQL/MariaDB server process, when the database runs on this machine (for its CPU time). */
-function findDatabasePid(): number | null {
-  try {
-    for (const entry of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const comm = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
-        if (comm === "mariadbd" || comm === "mysqld") return Number(entry);
-      } catch {
-        // gone
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return null;
-}
-
-export interface Pids {
-  server: number;
-  database: number | null;
-}
-
-/** One autocannon run; latencies come from autocannon's per-response timings (µs precision, its histogram keeps whole ms). */
-function cannon(url: string, body: string, connections: number, seconds: number, pids: Pids): Promise<Measurement> {
-  const before = { server: processTicks(pids.server), db: processTicks(pids.database), client: process.cpuUsage(), machine: machineBusyTicks() };
-  return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const instance = autocannon(
-      {
-        url,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-        connections,
-        duration: seconds,
-        timeout: 30,
-        // A GraphQL error can come with status 200: any body naming `errors` counts as a failure.
-        verifyBody: (text) => !String(text).includes('"errors"'),
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        const after = { server: processTicks(pids.server), db: processTicks(pids.database), client: process.cpuUsage(before.client), machine: machineBusyTicks() };
-        latencies.sort((a, b) => a - b);
-        const ok = result["2xx"];
-        const perRequest = (ms: number | null) => (ms === null || ok === 0 ? null : round(ms / ok));
-        const ticks = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) * TICK_MS);
-        const serverMs = ticks(before.server, after.server);
-        const dbMs = ticks(before.db, after.db);
-        const clientMs = (after.client.user + after.client.system) / 1000;
-        const machineMs = ticks(before.machine, after.machine);
-        const otherMs = machineMs === null ? null : Math.max(0, machineMs - (serverMs ?? 0) - (dbMs ?? 0) - clientMs);
-        resolve({
-          connections,
-          seconds: result.duration,
-          requests: ok,
-          requestsPerSecond: round(ok / result.duration, 1),
-          p50: round(percentile(latencies, 50)),
-          p90: round(percentile(latencies, 90)),
-          p99: round(percentile(latencies, 99)),
-          mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
-          max: round(latencies[latencies.length - 1]),
-          non2xx: result.non2xx,
-          errors: result.errors - result.timeouts,
-          timeouts: result.timeouts,
-          withErrors: result.mismatches,
-          unfinished: Math.max(0, result.requests.sent - result.non2xx - ok - result.errors),
-          cpu: {
-            serverMsPerRequest: perRequest(serverMs),
-            databaseMsPerRequest: perRequest(dbMs),
-            clientMsPerRequest: perRequest(clientMs)!,
-            otherPercentOfCore: otherMs === null ? null : round((100 * otherMs) / (result.duration * 1000), 0),
-          },
-        });
-      },
-    );
-    instance.on("response", (_client, status, _bytes, responseTime) => {
-      if (status >= 200 && status < 300) latencies.push(responseTime);
-    });
-  });
-}
-
-/**
- * Waits until no statement runs on `database` (requests a run cut off at its end keep running in the
- * database), so that one measurement never overlaps the next.
- */
-async function waitForDatabaseIdle(serverUrl: string, database: string): Promise<void> {
-  const connection = await createConnection({ uri: serverUrl, connectTimeout: 5000 });
-  try {
-    const deadline = Date.now() + 180_000;
-    for (let first = true; Date.now() < deadline; first = false) {
-      const [rows] = await connection.query(
-        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND NOT IN ('Sleep', 'Daemon') AND ID <> CONNECTION_ID()",
-        [database],
-      );
-      if (Number((rows as Array<{ n: number }>)[0].n) === 0) return;
-      if (first) process.stderr.write(`    (waiting for the statements still running on ${database})\n`);
-      await sleep(200);
-    }
-  } finally {
-    await connection.end();
-  }
-}
-
-export interface Sample {
-  status: number;
-  body: string;
-  sqlStatements: number | null;
-  ms: number;
-}
-
-async function post(url: string, body: string): Promise<Sample> {
-  const t0 = performance.now();
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
-  const text = await response.text();
-  const header = response.headers.get(SQL_HEADER);
-  return { status: response.status, body: text, sqlStatements: header === null ? null : Number(header), ms: round(performance.now() - t0) };
-}
-
 /** Why a sampled response is not a clean answer, or null when it is. */
 function sampleProblem(sample: Sample): string | null {
   if (sample.status !== 200) return `status ${sample.status}: ${sample.body.slice(0, 500)}`;
@@ -473,16 +210,6 @@ function sampleProblem(sample: Sample): string | null {
   return null;
 }
 
-/** Wrong answers: a status other than 200, a body with errors, a broken connection. */
-function runProblem(run: Measurement): string | null {
-  const bad = [
-    run.non2xx && `${run.non2xx} non-2xx`,
-    run.withErrors && `${run.withErrors} responses with errors`,
-    run.errors && `${run.errors} connection errors`,
-  ].filter(Boolean);
-  return bad.length ? `${run.connections} conn: ${bad.join(", ")}` : null;
-}
-
 /** Slowness, which is reported but is not a failure: timeouts (30 s), requests cut off at the end of the run. */
 function runSlowness(run: Measurement): string | null {
   const slow = [
@@ -491,24 +218,6 @@ function runSlowness(run: Measurement): string | null {
     run.unfinished && run.requests < 10 * run.connections && `${run.unfinished} requests cut off at the end`,
   ].filter(Boolean);
   return slow.length ? `${run.connections} conn: ${slow.join(", ")}` : null;
-}
-
-export interface ScenarioResult {
-  key: string;
-  name: string;
-  status: "ok" | "failed" | "n/a";
-  problem?: string;
-  /** Too slow to measure well (too few requests completed): the figures are bounds at best. */
-  slow?: string;
-  query?: string;
-  responseBytes?: number;
-  sql?: { cold: number | null; warm: number | null };
-  /** Time of the first request and of the warm sample request, ms. */
-  sampleMs?: { cold: number; warm: number };
-  latency?: Measurement;
-  throughput?: Measurement;
-  /** Peak RSS of the server that answered, when it is not the size's main server (aggregate cache off). */
-  serverPeakRssKiB?: number | null;
 }
 
 /** Cold request, warm-up, warm request, latency (1 connection), throughput (10 connections). */
@@ -736,13 +445,6 @@ function firstDifference(a: string, b: string): string {
 
 // ---------------------------------------------------------------------------
 // Targets
-
-export interface Check {
-  target: string;
-  value: string;
-  pass: boolean | null;
-  note?: string;
-}
 
 const MB = (kib: number | null) => (kib === null ? null : round((kib * 1024) / 1e6, 1));
 const fmtSize = (n: number) => n.toLocaleString("en-US");

@@ -37,11 +37,11 @@
  * projects earlier runs added).
  */
 import { type ChildProcess, fork } from "node:child_process";
-import fs from "node:fs";
 
 import { createConnection } from "mysql2/promise";
 
-import type { Check, Measurement, Pids, Sample, ScenarioResult, Started } from "./run";
+import { type Check, type Measurement, percentile, type Pids, round, type Sample, type ScenarioResult } from "./measurement";
+import { processTicks, TICK_MS } from "./proc";
 import {
   ADVANCE_STAGE,
   CREATE_PROJECT,
@@ -51,6 +51,7 @@ import {
   PROVINCE_CODE,
   provinceToCounty,
 } from "./scenarios";
+import type { Started } from "./servers";
 
 const READ_CONNECTIONS = 10;
 /** Writes a writer leaves open at most; at the issue's rates one or two are. */
@@ -59,7 +60,7 @@ const MAX_IN_FLIGHT = 32;
 const WRITE_TIMEOUT_MS = 30_000;
 
 // ---------------------------------------------------------------------------
-// What bench/run.ts hands over
+// What bench/run.ts hands over (bench/load.ts and bench/servers.ts do the work)
 
 export interface WriteBenchTools {
   /** MySQL server URL without a database. */
@@ -261,7 +262,7 @@ const NEXT_STAGE: Record<string, string | undefined> = { SIGNED: "STARTED", STAR
 
 function summarise(latencies: number[], failed: number): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length ? round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]) : null);
+  const at = (p: number) => (sorted.length ? round(percentile(sorted, p)) : null);
   return {
     ok: sorted.length,
     failed,
@@ -273,7 +274,6 @@ function summarise(latencies: number[], failed: number): LatencySummary {
   };
 }
 
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends `rate × seconds` writes on a fixed schedule, then waits for the last answers; never longer than the schedule plus WRITE_TIMEOUT_MS. */
@@ -548,14 +548,8 @@ function readProblem(run: Measurement): string | null {
 
 /** CPU time (user + system) a live process has used so far, in ms; null when it cannot be read (not Linux, gone). */
 function cpuMs(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return null;
-  }
+  const ticks = processTicks(pid);
+  return ticks === null ? null : ticks * TICK_MS;
 }
 
 function isoToday(): string {

@@ -3,11 +3,16 @@
  * (src/common/context.ts) that features import and the server builds, so no
  * feature imports the server back; and a filter goes one way to its SQL
  * (project lists and the stats engine call filter/, never the other way).
+ *
+ * Nor has bench/'s: bench/run.ts drives the scenarios of bench/writes.ts and
+ * bench/instances.ts, and what the three share (the result types, the load
+ * helpers, the server processes) lives below them, so nothing imports run.ts.
  */
 import fs from "node:fs";
 import path from "node:path";
 
 const SRC = path.resolve(__dirname, "../../src");
+const BENCH = path.resolve(__dirname, "../../bench");
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -17,15 +22,24 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import (type-only ones too) of each file, resolved to a file of src/. */
-function importGraph(): Map<string, string[]> {
-  const files = new Set(sourceFiles(SRC));
+/**
+ * The relative modules a file's text names: `import … from` and `export … from` (type-only ones too, which a
+ * cycle of files counts as much as any), `import "./x"`, `import("./x")` and `require("./x")`.
+ */
+function relativeImports(text: string): string[] {
+  const patterns = [/(?:import|export)[^;]*?from\s+["'](\.[^"']+)["']/gs, /^\s*import\s+["'](\.[^"']+)["']/gm, /\b(?:import|require)\s*\(\s*["'](\.[^"']+)["']\s*\)/g];
+  return patterns.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1]));
+}
+
+/** Every relative import of each file of `root`, resolved to a file of `root` (imports that leave it are left out). */
+function importGraph(root = SRC): Map<string, string[]> {
+  const files = new Set(sourceFiles(root));
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const text = fs.readFileSync(file, "utf8");
     const deps: string[] = [];
-    for (const match of text.matchAll(/(?:import|export)[^;]*?from\s+"(\.[^"]+)"/gs)) {
-      const target = path.resolve(path.dirname(file), match[1]);
+    for (const specifier of relativeImports(text)) {
+      const target = path.resolve(path.dirname(file), specifier);
       const resolved = [`${target}.ts`, path.join(target, "index.ts")].find((candidate) => files.has(candidate));
       if (resolved) deps.push(resolved);
     }
@@ -34,8 +48,8 @@ function importGraph(): Map<string, string[]> {
   return graph;
 }
 
-/** The strongly connected components of more than one file (Tarjan). */
-function cycles(graph: Map<string, string[]>): string[][] {
+/** The strongly connected components of more than one file (Tarjan), their files named from `root`. */
+function cycles(graph: Map<string, string[]>, root = SRC): string[][] {
   let next = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -59,7 +73,7 @@ function cycles(graph: Map<string, string[]>): string[][] {
       do {
         w = stack.pop()!;
         onStack.delete(w);
-        component.push(path.relative(SRC, w));
+        component.push(path.relative(root, w));
       } while (w !== v);
       if (component.length > 1) found.push(component.sort());
     }
@@ -93,5 +107,36 @@ describe("the import graph of src/", () => {
       ["/d.ts", ["/a.ts"]],
     ]);
     expect(cycles(graph).map((c) => c.length)).toEqual([3]);
+  });
+});
+
+describe("the import graph of bench/", () => {
+  const graph = importGraph(BENCH);
+  const file = (name: string) => path.join(BENCH, name);
+
+  it("has no cycle", () => {
+    expect(cycles(graph, BENCH)).toEqual([]);
+  });
+
+  it("has bench/run.ts on top: it imports the write and the two-instance scenarios, and no file of bench/ imports it", () => {
+    expect(graph.get(file("run.ts"))).toEqual(expect.arrayContaining([file("writes.ts"), file("instances.ts")]));
+    const importers = [...graph].filter(([, deps]) => deps.includes(file("run.ts"))).map(([from]) => path.relative(BENCH, from));
+    expect(importers).toEqual([]);
+  });
+});
+
+describe("reading the imports", () => {
+  it("sees type-only, multi-line, side-effect and dynamic imports and re-exports, and no package", () => {
+    const text = [
+      'import type { Measurement, Sample } from "./run";',
+      "import {\n  type Check,\n  round,\n} from './measurement';",
+      'import "./setup";',
+      'export { post } from "./load";',
+      'const later = await import("./writes");',
+      'const old = require("./instances");',
+      'import autocannon from "autocannon";',
+      'import { loadConfig } from "../src/config";',
+    ].join("\n");
+    expect(relativeImports(text).sort()).toEqual(["../src/config", "./instances", "./load", "./measurement", "./run", "./setup", "./writes"]);
   });
 });
