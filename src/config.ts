@@ -93,6 +93,8 @@ export interface Limits {
   exportRows: number;
   /** Bytes of a ledger file POSTed to /import/projects.csv (IMPORT_MAX_BYTES, default 20000000); larger is a 413. */
   importBytes: number;
+  /** Data rows of a ledger file, by the route and the command line (IMPORT_MAX_ROWS, default 200000); more is a 413 (exit 1), nothing written. */
+  importRows: number;
 }
 
 /** A setting that cannot be used; its message names the setting and the value. */
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
     limits: {
       importBytes: readInt(env, "IMPORT_MAX_BYTES", 20_000_000, 1_000, 1_000_000_000),
+      importRows: readInt(env, "IMPORT_MAX_ROWS", 200_000, 1, 100_000_000),
       bodyBytes: readInt(env, "MAX_BODY_BYTES", 1_000_000, 1_000, 100_000_000),
       documentBytes: readInt(env, "MAX_DOCUMENT_BYTES", 100_000, 100, 10_000_000),
       tokens: readInt(env, "MAX_TOKENS", 5_000, 10, 1_000_000),

@@ -3,6 +3,7 @@ import { Field, Float, ID, InputType } from "type-graphql";
 
 import { DateScalar } from "../common/date.scalar";
 import { ProjectStage } from "../common/stage";
+import { IsPlainText } from "../common/text";
 
 /** Lists in a filter are capped so that a request cannot carry an unbounded IN list. */
 const MAX_CODES = 500;
@@ -58,5 +59,6 @@ export class ProjectFilter {
   @Field(() => String, { nullable: true, description: "Name contains this text (case-insensitive for Latin letters)." })
   @IsOptional()
   @MaxLength(100)
+  @IsPlainText()
   nameContains?: string | null;
 }

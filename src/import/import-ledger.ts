@@ -10,29 +10,36 @@ import type { SqlClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import { stageFromNumber, stageToNumber } from "../common/stage";
 import type { Actor } from "../ledger/actor";
-import { ForbiddenError, type Ledger, type LedgerTx, refKey } from "../ledger/ledger";
+import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
+import { refKeyColumn } from "../ledger/ref-key";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, type ImportProblem, type LedgerFile, pathOf, problemOf, readLedgerCsv, sortProblems } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
 
-/** New rows per `addProjects` call: the progress bar moves between calls; the transaction is one whatever the size. */
+/** Rows read, checked and written per step: the file is never held whole, and other requests run between steps. */
 const CHUNK = 1000;
 /** References per `IN (...)` read of the stored projects. */
 const READ_CHUNK = 500;
+/** Problems listed in a report; more are counted (`problemsNotListed`), so that a report's size is bounded whatever the file. */
+export const MAX_LISTED_PROBLEMS = 1000;
 
 export interface ImportOptions {
   /** Check everything, the ledger's rules and scope included, then roll back: the report says what the import would do. */
   dryRun?: boolean;
-  /** Rows handled so far, of `total`, called as the transaction goes (the commit comes after the last call). */
-  onProgress?: (done: number, total: number) => void;
+  /** Called after each step: data rows handled so far, and the share of the file read (0 to 1; 1 once every row is in, before the commit). */
+  onProgress?: (rows: number, fractionRead: number) => void;
   /** Aborted (the HTTP client went away, the answer timed out): the transaction is rolled back instead of committed. */
   signal?: AbortSignal;
+  /** Most data rows a file may have (IMPORT_MAX_ROWS); a file with more is refused (PAYLOAD_TOO_LARGE) and nothing is written. */
+  maxRows?: number;
 }
 
 /** What an import did, or (dry run) would do. Rows = created + advanced + updated + unchanged when the file went in. */
 export interface ImportReport {
-  /** Data rows of the file (blank lines not counted). */
+  /** Data rows of the file (blank lines not counted); when a malformed line stopped the reading, the rows read before it. */
   rows: number;
+  /** How the file's bytes were read: UTF-8 (with or without a BOM), or GB18030 (what Excel on Chinese Windows saves as "CSV (逗号分隔)"). */
+  encoding: LedgerEncoding;
   /** New references: projects added with their milestone. */
   created: number;
   /** Known references at a later stage: the project moved on (its own fields updated too where they differ). */
@@ -41,8 +48,10 @@ export interface ImportReport {
   updated: number;
   /** Known references the file describes as they are stored. */
   unchanged: number;
-  /** Every problem of every bad row; when there is any, nothing was written and the counts are 0. */
+  /** Every problem of every bad row, in file order, up to MAX_LISTED_PROBLEMS; when there is any, nothing was written and the counts are 0. */
   problems: ImportProblem[];
+  /** Problems found beyond those listed (0 unless the file has more than MAX_LISTED_PROBLEMS). */
+  problemsNotListed: number;
   dryRun: boolean;
   /** The provinces whose data versions moved (for the caller's caches); empty when nothing was written. */
   provinces: number[];
@@ -67,37 +76,73 @@ interface StoredProject {
 /** Thrown inside the transaction to roll it back (bad rows, a dry run, an aborted request); never leaves this module. */
 class Rollback extends Error {}
 
+/** The problems of an import: the first MAX_LISTED_PROBLEMS in file order, and how many more. */
+class ProblemList {
+  readonly listed: ImportProblem[] = [];
+  notListed = 0;
+
+  /** Adds one step's problems (in file order: steps come in file order). */
+  add(problems: readonly ImportProblem[]): void {
+    const room = Math.max(0, MAX_LISTED_PROBLEMS - this.listed.length);
+    this.listed.push(...problems.slice(0, room));
+    this.notListed += Math.max(0, problems.length - room);
+  }
+
+  get empty(): boolean {
+    return this.listed.length === 0;
+  }
+}
+
+/** What the import did inside its transaction. */
+interface Outcome {
+  counts: Counts;
+  problems: ProblemList;
+  rows: number;
+}
+
 /**
- * Imports a ledger file as `actor`. Bad rows are not thrown but reported
- * (every one, with line, column and reason) and nothing is written. Throws
- * AppError FORBIDDEN (with `line` and `column`) when a row lies outside the
- * actor's region, CONFLICT when another write changed one of the file's
- * projects meanwhile, and BAD_REQUEST when `signal` was aborted; nothing is
- * written then either.
+ * Imports a ledger file as `actor`, in bounded memory: the file is read,
+ * checked and written a step of CHUNK rows at a time inside one transaction,
+ * and committed only when every row is good. Bad rows are not thrown but
+ * reported (every problem of every row, with line, column and reason) and
+ * nothing is written. Throws AppError FORBIDDEN (with `line` and `column`)
+ * when a row lies outside the actor's region, CONFLICT when another write
+ * changed one of the file's projects meanwhile, PAYLOAD_TOO_LARGE above
+ * `maxRows`, and BAD_REQUEST when `signal` was aborted; nothing is written
+ * then either.
  */
 export async function importLedger(ledger: Ledger, actor: Actor, csv: string | Buffer, options: ImportOptions = {}): Promise<ImportReport> {
   const dryRun = options.dryRun ?? false;
-  const file = readLedgerCsv(csv);
-  const refused = (problems: ImportProblem[]): ImportReport => ({ rows: file.rows.length, created: 0, advanced: 0, updated: 0, unchanged: 0, problems: sortProblems(file, problems), dryRun, provinces: [] });
-  if (file.problems.length) return refused(file.problems);
-  const fieldProblems: ImportProblem[] = [];
-  const rows = checkRows(file, fieldProblems);
+  // The header first, before any transaction: a file whose shape is wrong is refused without touching the database.
+  const head = await openLedgerCsv(csv);
+  await head.close();
+  const report = (outcome: Outcome | undefined, written: Counts | null, provinces: number[]): ImportReport => {
+    const problems = outcome?.problems ?? Object.assign(new ProblemList(), { listed: head.problems });
+    const counts = written ?? { created: 0, advanced: 0, updated: 0, unchanged: 0 };
+    return { rows: outcome?.rows ?? 0, encoding: head.encoding, ...counts, problems: problems.listed, problemsNotListed: problems.notListed, dryRun, provinces };
+  };
+  if (head.problems.length) return report(undefined, null, []);
 
-  let outcome: { counts: Counts; problems: ImportProblem[] } | undefined;
+  let outcome: Outcome | undefined;
   try {
     const written = await ledger.write(actor, async (tx) => {
       // Reset on every attempt: the ledger runs this again after a deadlock.
-      outcome = await applyRows(tx, actor, file, rows, [...fieldProblems], options);
+      outcome = await importRows(tx, actor, csv, options);
       if (options.signal?.aborted) throw new Rollback("aborted");
-      if (outcome.problems.length || dryRun) throw new Rollback("not to be committed");
+      if (!outcome.problems.empty || dryRun) throw new Rollback("not to be committed");
       return outcome.counts;
     });
-    return { rows: file.rows.length, ...written.value, problems: [], dryRun, provinces: written.provinces };
+    return report(outcome, written.value, written.provinces);
   } catch (error) {
+    if (error instanceof TooManyRows) {
+      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the file has more than ${error.maxRows} rows (IMPORT_MAX_ROWS): split it into files of at most ${error.maxRows} rows; nothing was imported`, {
+        limit: error.maxRows,
+        setting: "IMPORT_MAX_ROWS",
+      });
+    }
     if (!(error instanceof Rollback)) throw error;
     if (options.signal?.aborted) throw new AppError(ErrorCode.BAD_REQUEST, "the import was abandoned before it was committed (the request went away or timed out): nothing was written");
-    if (outcome!.problems.length) return refused(outcome!.problems);
-    return { rows: file.rows.length, ...outcome!.counts, problems: [], dryRun, provinces: [] };
+    return report(outcome, outcome!.problems.empty ? outcome!.counts : null, []);
   }
 }
 
@@ -109,11 +154,60 @@ interface Counts {
 }
 
 /**
- * Applies the checked rows in the write's transaction: known references
- * first, one operation each, then the new ones in chunks. A row the ledger
- * refuses is recorded and the rest go on, so that one answer lists every bad
- * row; a row outside the actor's region is kept aside and thrown (as
- * FORBIDDEN) only when no row is bad.
+ * Reads the file a step at a time and applies each step's good rows in the
+ * write's transaction, collecting every problem. After each step the
+ * history recorded so far is written out and other requests get their turn,
+ * so that what the import holds in memory does not grow with the file (but
+ * for one number per reference, to find a reference given twice).
+ */
+async function importRows(tx: LedgerTx, actor: Actor, csv: string | Buffer, options: ImportOptions): Promise<Outcome> {
+  const reader = await openLedgerCsv(csv, options.maxRows);
+  const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
+  const listed = new ProblemList();
+  const seen = new Map<string, number>();
+  const scope: ScopeCheck = { forbidden: undefined, regions: undefined };
+  try {
+    for await (const chunk of reader.chunks(CHUNK)) {
+      const problems: ImportProblem[] = [];
+      const { checked, bad } = checkRows(reader, chunk, seen, problems);
+      for (const row of bad) {
+        const found = new Problems();
+        tx.checkPlace(found, pathOf(row), row);
+        for (const p of found.list) {
+          const problem = problemOf(reader, p.field, p.reason, row.line);
+          if (!(problem.column !== null && [...row.reported].some((key) => columnName(reader, key) === problem.column))) problems.push(problem);
+        }
+      }
+      await applyRows(tx, actor, reader, checked, problems, counts, scope, options);
+      listed.add(sortProblems(reader, problems));
+      // The history of this step goes out now, not at the commit: memory stays bounded whatever the file's size.
+      await tx.appendRecorded();
+      if (options.signal?.aborted) throw new Rollback("aborted");
+      options.onProgress?.(reader.rowsRead, reader.fractionRead);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    if (!(error instanceof FileProblem)) throw error;
+    listed.add([error.problem]);
+  } finally {
+    await reader.close();
+  }
+  options.onProgress?.(reader.rowsRead, 1);
+  if (scope.forbidden && listed.empty) throw scope.forbidden;
+  return { counts, problems: listed, rows: reader.rowsRead };
+}
+
+/** The first row found outside the actor's region (thrown as FORBIDDEN only when no row is bad), and the region tree it was checked with. */
+interface ScopeCheck {
+  forbidden: AppError | undefined;
+  regions: RegionTree | undefined;
+}
+
+/**
+ * Applies one step's checked rows in the write's transaction: known
+ * references first, one operation each, then the new ones in one call. A row
+ * the ledger refuses is recorded and the rest go on, so that one answer lists
+ * every bad row; a row outside the actor's region is kept aside in `scope`.
  */
 async function applyRows(
   tx: LedgerTx,
@@ -121,18 +215,13 @@ async function applyRows(
   file: LedgerFile,
   rows: readonly CheckedRow[],
   problems: ImportProblem[],
+  counts: Counts,
+  scope: ScopeCheck,
   options: ImportOptions,
-): Promise<{ counts: Counts; problems: ImportProblem[] }> {
-  const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
+): Promise<void> {
   const stored = await readStored(tx, rows.map((r) => r.ref));
-  const known = rows.filter((r) => stored.has(refKey(r.ref)));
-  const fresh = rows.filter((r) => !stored.has(refKey(r.ref)));
-  let forbidden: AppError | undefined;
-  let done = 0;
-  const progress = (n: number) => {
-    done += n;
-    options.onProgress?.(done, rows.length);
-  };
+  const known = rows.filter((r) => stored.has(refKeyColumn(r.ref)));
+  const fresh = rows.filter((r) => !stored.has(refKeyColumn(r.ref)));
   /** Runs one ledger call for `line` (undefined: the paths name their lines), recording what it refuses; true when it went through. */
   const attempt = async (line: number | undefined, work: () => Promise<unknown>): Promise<boolean> => {
     try {
@@ -144,34 +233,25 @@ async function applyRows(
         return false;
       }
       if (error instanceof ForbiddenError) {
-        forbidden ??= forbiddenAt(file, error, line);
+        scope.forbidden ??= forbiddenAt(file, error, line);
         return false;
       }
       throw error;
     }
   };
 
-  let regions: RegionTree | undefined;
   for (const row of known) {
-    const project = stored.get(refKey(row.ref))!;
+    const project = stored.get(refKeyColumn(row.ref))!;
     const kind = await applyKnown(tx, file, row, project, problems, attempt);
     if (kind) counts[kind] += 1;
-    if (kind === "unchanged" && actor.scopeRegionId !== null && !forbidden) {
+    if (kind === "unchanged" && actor.scopeRegionId !== null && !scope.forbidden) {
       // The ledger checks scope on a write; a row that writes nothing is checked here, so that a file holds only rows the token may write.
-      regions ??= (await loadTrees({ query: (sql: string, params?: unknown[]) => tx.read(sql, params ?? []) } as SqlClient)).regions;
-      forbidden = outsideScope(file, actor, regions, row, project.regionCode);
+      scope.regions ??= (await loadTrees({ query: (sql: string, params?: unknown[]) => tx.read(sql, params ?? []) } as SqlClient)).regions;
+      scope.forbidden = outsideScope(file, actor, scope.regions, row, project.regionCode);
     }
     if (options.signal?.aborted) throw new Rollback("aborted");
-    progress(1);
   }
-  for (let i = 0; i < fresh.length; i += CHUNK) {
-    const chunk = fresh.slice(i, i + CHUNK);
-    if (await attempt(undefined, () => tx.addProjects(chunk.map(draftOf), chunk.map(pathOf), new Problems(), { single: false }))) counts.created += chunk.length;
-    if (options.signal?.aborted) throw new Rollback("aborted");
-    progress(chunk.length);
-  }
-  if (forbidden && problems.length === 0) throw forbidden;
-  return { counts, problems };
+  if (fresh.length && (await attempt(undefined, () => tx.addProjects(fresh.map(draftOf), fresh.map(pathOf), new Problems(), { single: false })))) counts.created += fresh.length;
 }
 
 /**
@@ -193,7 +273,7 @@ async function applyKnown(
   const stage = stageToNumber(row.stage);
   const storedStage = stageFromNumber(project.stage);
   if (project.ref !== row.ref) {
-    at("ref", `the database holds this reference as "${project.ref}" (project ${project.id}), letter case and width aside: write it as stored`);
+    at("ref", `the database holds this reference as "${project.ref}" (project ${project.id}), letter case, width and accents aside: write it as stored`);
     return null;
   }
   if (stage < project.stage) {
@@ -244,8 +324,8 @@ function ownFieldChanges(row: CheckedRow, project: StoredProject): Partial<Updat
 }
 
 /**
- * The stored projects of these references (by `refKey`: the database may
- * answer "AB-1" for "ab-1"), with the codes and the current
+ * The stored projects of these references, by their keys (`refKeyColumn`:
+ * the database may answer "AB-1" for "ab-1"), with the codes and the current
  * milestone's meeting and venue a row is compared with. Every join is a LEFT
  * JOIN so that the read starts from the references: with inner joins and
  * 500 references MariaDB 10.11 chose to start from `sector` and walk each
@@ -254,17 +334,18 @@ function ownFieldChanges(row: CheckedRow, project: StoredProject): Partial<Updat
  */
 async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<string, StoredProject>> {
   const stored = new Map<string, StoredProject>();
-  for (let i = 0; i < refs.length; i += READ_CHUNK) {
-    const chunk = refs.slice(i, i + READ_CHUNK);
+  const keys = refs.map(refKeyColumn);
+  for (let i = 0; i < keys.length; i += READ_CHUNK) {
+    const chunk = keys.slice(i, i + READ_CHUNK);
     const rows = await tx.read<Record<string, unknown>>(
-      "SELECT p.id, p.ref, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
+      "SELECT p.id, p.ref, p.ref_key, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
         "FROM project p LEFT JOIN region r ON r.id = p.region_id LEFT JOIN sector s ON s.id = p.sector_id " +
         "LEFT JOIN milestone m ON m.project_id = p.id AND m.stage = p.stage LEFT JOIN region v ON v.id = m.venue_region_id " +
-        `WHERE p.ref IN (${placeholders(chunk.length)})`,
+        `WHERE p.ref_key IN (${placeholders(chunk.length)})`,
       chunk,
     );
     for (const row of rows) {
-      stored.set(refKey(String(row.ref)), {
+      stored.set(String(row.ref_key), {
         id: Number(row.id),
         ref: String(row.ref),
         stage: Number(row.stage),

@@ -16,8 +16,8 @@ import { type ImportReport, importLedger } from "./import-ledger";
 import type { ImportProblem } from "./ledger-csv";
 
 const USAGE = "usage: npm run import -- <ledger.csv> --token <token> [--dry-run]";
-/** Rows from which the progress bar is shown (on a terminal only): smaller files are done before it would be read. */
-const PROGRESS_FROM_ROWS = 2000;
+/** File size from which the progress bar is shown (on a terminal only; about 2,000 rows): smaller files are done before it would be read. */
+const PROGRESS_FROM_BYTES = 128 * 1024;
 
 /**
  * `npm run import -- ledger.csv --token mpg_… [--dry-run]`: imports a region's
@@ -44,18 +44,21 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const ledger = systemLedger(db, config.ledgerFutureDays);
-    const bar = process.stderr.isTTY ? new SingleBar({ format: "importing [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
+    const bar = process.stderr.isTTY && csv.length >= PROGRESS_FROM_BYTES ? new SingleBar({ format: "importing [{bar}] {percentage}% of the file | {rows} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
     let barShown = false;
+    let barDone = false;
     let report: ImportReport;
     try {
       report = await importLedger(ledger, actorOf(viewer!), csv, {
         dryRun: command.dryRun,
-        onProgress: (done, total) => {
-          if (!bar || total < PROGRESS_FROM_ROWS) return;
-          if (!barShown) bar.start(total, 0);
+        maxRows: config.limits.importRows,
+        onProgress: (rows, fractionRead) => {
+          if (!bar || barDone) return;
+          if (!barShown) bar.start(1000, 0, { rows: 0 });
           barShown = true;
-          bar.update(done);
-          if (done === total) {
+          bar.update(Math.round(fractionRead * 1000), { rows });
+          if (fractionRead === 1) {
+            barDone = true;
             bar.stop();
             process.stderr.write(command.dryRun ? "checked; rolling back (dry run)…\n" : "checked; writing the rollups and history, committing…\n");
           }
@@ -64,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       if (barShown) bar!.stop();
       const code = error instanceof AppError ? error.extensions.code : undefined;
-      if (code !== ErrorCode.FORBIDDEN && code !== ErrorCode.CONFLICT) throw error;
+      if (code !== ErrorCode.FORBIDDEN && code !== ErrorCode.CONFLICT && code !== ErrorCode.PAYLOAD_TOO_LARGE) throw error;
       process.stderr.write(`${code}: ${(error as AppError).message}\n`);
       return 1;
     }
@@ -100,7 +103,8 @@ function readFile(file: string): Buffer {
 function summary(file: string, report: ImportReport): string {
   if (report.problems.length) {
     const rows = new Set(report.problems.map((p) => p.line)).size;
-    return `${table(report.problems)}${file}: ${report.problems.length} problem${plural(report.problems.length)} in ${rows} line${plural(rows)} of ${report.rows} row${plural(report.rows)}: nothing was imported\n`;
+    const more = report.problemsNotListed ? ` (and ${report.problemsNotListed} more not listed)` : "";
+    return `${table(report.problems)}${file}: ${report.problems.length} problem${plural(report.problems.length)} in ${rows} line${plural(rows)} of ${report.rows} row${plural(report.rows)}${more}: nothing was imported\n`;
   }
   const counts = `${report.created} created, ${report.advanced} advanced, ${report.updated} updated, ${report.unchanged} unchanged`;
   const rows = `${report.rows} row${plural(report.rows)}`;

@@ -16,6 +16,8 @@ export interface ImportRoutesOptions {
   ledgerFor: () => Ledger;
   /** Largest file accepted, in bytes (IMPORT_MAX_BYTES); a larger one is a 413 before it is read. */
   maxBytes: number;
+  /** Most data rows a file may have (IMPORT_MAX_ROWS); more is a 413 naming both bounds, nothing written. */
+  maxRows: number;
   /** Called after an import that wrote, with the provinces whose versions moved (the server then reads its versions again). */
   onWrite: (provinces: number[]) => void;
 }
@@ -26,6 +28,7 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.UNAUTHENTICATED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
@@ -37,9 +40,12 @@ const STATUS: Partial<Record<string, number>> = {
  * (nothing written); errors as the API's other JSON errors: 401 without a
  * good token (checked before the body is read), 403 for a row outside the
  * token's region (nothing written), 409 when another write changed one of the
- * file's projects meanwhile, 413 above `maxBytes`.
+ * file's projects meanwhile, 413 above `maxBytes` (before the file is read)
+ * or `maxRows` (as soon as the row after the last one allowed is read; the
+ * transaction is rolled back). The file is read, checked and written a step
+ * at a time (see importLedger), so memory does not grow with it.
  */
-export function importRoutes({ db, ledgerFor, maxBytes, onWrite }: ImportRoutesOptions): Router {
+export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite }: ImportRoutesOptions): Router {
   const router = Router();
   router.post(
     "/import/projects.csv",
@@ -56,7 +62,7 @@ export function importRoutes({ db, ledgerFor, maxBytes, onWrite }: ImportRoutesO
       res.once("close", () => abandoned.abort());
       try {
         const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const { provinces, ...report } = await importLedger(ledgerFor(), actorOf(viewerOf(res)!), body, { dryRun, signal: abandoned.signal });
+        const { provinces, ...report } = await importLedger(ledgerFor(), actorOf(viewerOf(res)!), body, { dryRun, signal: abandoned.signal, maxRows });
         if (provinces.length) onWrite(provinces);
         if (res.headersSent) return;
         if (report.problems.length) requestOf(res)?.errorCodes.push(ErrorCode.BAD_USER_INPUT);
@@ -84,6 +90,7 @@ function tooLarge(maxBytes: number): ErrorRequestHandler {
     sendJsonError(res, 413, `the file of ${error.length} bytes exceeds the limit of ${maxBytes} bytes (IMPORT_MAX_BYTES); split it, or ask the operator to raise the limit`, {
       code: ErrorCode.PAYLOAD_TOO_LARGE,
       limit: maxBytes,
+      setting: "IMPORT_MAX_BYTES",
       measured: error.length,
     });
   };

@@ -3,7 +3,12 @@
  * checks of each row by the mutations' own field rules, the projects the rows
  * describe, and the problems of the import as line, column and reason.
  */
-import { CsvError, parse } from "csv-parse/sync";
+import { isUtf8 } from "node:buffer";
+import { Readable, pipeline } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+
+import { CsvError, type Options, parse } from "csv-parse";
+import iconv from "iconv-lite";
 
 import { ProjectStage } from "../common/stage";
 import type { ProjectDraft } from "../ledger/ledger";
@@ -68,11 +73,10 @@ export interface LedgerRow {
   strays: Array<{ position: number; value: string }>;
 }
 
-/** A file as read: which columns it has (and how its header names them), its rows, and what was wrong with its shape. */
+/** A file's header as read: which columns it has (and how its header names them), and what was wrong with its shape. */
 export interface LedgerFile {
   /** Each column present, with its header as written in the file. */
   columns: ReadonlyMap<ColumnKey, string>;
-  rows: LedgerRow[];
   /** Problems of the file as a whole (not CSV, no header, unknown or missing columns): none of its rows can be trusted. */
   problems: ImportProblem[];
 }
@@ -97,64 +101,180 @@ export interface CheckedRow {
   venueRegionCode: string | null | undefined;
 }
 
-/**
- * Reads a ledger file: UTF-8 with or without a BOM, comma-separated, quoted as
- * Excel and RFC 4180 quote, CRLF or LF. The first non-empty line is the
- * header; blank lines and lines of empty cells are skipped. A file that is not
- * well-formed CSV is refused at its first malformed line (what follows it
- * cannot be read reliably).
- */
-export function readLedgerCsv(input: string | Buffer): LedgerFile {
-  const empty: LedgerFile = { columns: new Map(), rows: [], problems: [] };
-  let records: string[][];
-  // The line each record ends on, as csv-parse counts it (from `on_record`: its `info` option copies the whole context per record, 0.7 s more per 100,000 rows).
-  // csv-parse counts each CR and each LF inside a quoted cell as a line: the start line below takes the characters of the record's own
-  // cells off its end line, and the second count of every CRLF in earlier records' cells.
-  const ends: number[] = [];
-  try {
-    records = parse(input, {
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      on_record: (record, context) => {
-        ends.push(context.lines);
-        return record;
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    const line = typeof error.lines === "number" ? error.lines : 1;
-    return { ...empty, problems: [{ line, column: null, reason: `not well-formed CSV: ${error.message}` }] };
-  }
-  let extra = 0;
-  const lines = records
-    .map((record, i) => {
-      const line = ends[i] - extra - record.reduce((n, cell) => n + (cell.match(/[\r\n]/g)?.length ?? 0), 0);
-      extra += record.reduce((n, cell) => n + (cell.match(/\r\n/g)?.length ?? 0), 0);
-      return { cells: record.map((cell) => cell.trim()), line };
-    }).filter((r) => r.cells.some((cell) => cell !== ""));
-  if (lines.length === 0) return { ...empty, problems: [{ line: 1, column: null, reason: "the file is empty: it needs a header row and then one row per project" }] };
+/** The encodings a ledger file is read in: UTF-8 (with or without a BOM), or GB18030 as Excel on Chinese Windows saves "CSV (逗号分隔)". */
+export type LedgerEncoding = "UTF-8" | "GB18030";
 
-  const [header, ...data] = lines;
-  const problems: ImportProblem[] = [];
+/** A file that cannot be read as text: every problem is on line 1, column null. */
+class UnreadableFile extends Error {}
+
+/** Bytes decoded per step: the file is never decoded or parsed whole. */
+const DECODE_BYTES = 64 * 1024;
+
+/**
+ * The encoding of a file's bytes: UTF-8 when they are valid UTF-8, else
+ * GB18030 (GBK is a subset). UTF-16 (Excel's "Unicode text") is refused with
+ * how to save the file instead.
+ */
+export function encodingOf(input: string | Buffer): LedgerEncoding {
+  if (typeof input === "string") return "UTF-8";
+  if ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff)) {
+    throw new UnreadableFile(`the file is UTF-16 (Excel's "Unicode text"): save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)" instead`);
+  }
+  return isUtf8(input) ? "UTF-8" : "GB18030";
+}
+
+/** The text of a file, a piece at a time, decoded as `encoding`; GB18030 bytes that decode to no character refuse the file. */
+function* textOf(input: string | Buffer, encoding: LedgerEncoding, progress: { bytes: number }): Generator<string> {
+  if (typeof input === "string") {
+    for (let i = 0; i < input.length; ) {
+      let end = Math.min(input.length, i + DECODE_BYTES);
+      if (end < input.length && /[\uD800-\uDBFF]/.test(input[end - 1])) end -= 1; // never split a surrogate pair
+      progress.bytes = end;
+      yield input.slice(i, end);
+      i = end;
+    }
+    return;
+  }
+  const decoder = encoding === "UTF-8" ? new StringDecoder("utf8") : iconv.getDecoder("gb18030");
+  for (let i = 0; i < input.length; i += DECODE_BYTES) {
+    const text = decoder.write(input.subarray(i, i + DECODE_BYTES));
+    if (encoding === "GB18030" && text.includes("\uFFFD")) {
+      throw new UnreadableFile(
+        "the file is neither UTF-8 nor GB18030 text (some of its bytes are no character in either): in Excel, save it with 文件 → 另存为 → " +
+          '"CSV UTF-8 (逗号分隔)"; in WPS or LibreOffice, choose the character set UTF-8 when saving',
+      );
+    }
+    progress.bytes = Math.min(input.length, i + DECODE_BYTES);
+    yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** One record of the file: its cells (trimmed) and the line it starts on, as a spreadsheet numbers lines (1 is the first). */
+interface LineOfCells {
+  cells: string[];
+  line: number;
+}
+
+/**
+ * The non-empty records of a file, as they are parsed (csv-parse's streaming
+ * API: the file is never parsed whole). UTF-8 with or without a BOM, or
+ * GB18030; comma-separated, quoted as Excel and RFC 4180 quote, CRLF or LF.
+ * Blank lines and lines of empty cells are skipped. A file that is not
+ * well-formed CSV ends at its first malformed line with an UnreadableFile
+ * naming it (what follows it cannot be read reliably).
+ */
+async function* linesOf(input: string | Buffer, encoding: LedgerEncoding, progress: { bytes: number }): AsyncGenerator<LineOfCells> {
+  // csv-parse counts each CR and each LF inside a quoted cell as a line: the start line below takes the characters of the record's own
+  // cells off the line it ends on (`context.lines`), and the second count of every CRLF in earlier records' cells.
+  /** The line the parser's last record ended on (it parses ahead of what has been read here). */
+  let lastEnd = 0;
+  const options: Options = {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    // The record goes on with the line it ends on (csv-parse's `info` option would copy the whole context per record).
+    on_record: (record: string[], context) => {
+      lastEnd = context.lines;
+      return { cells: record, end: context.lines } as unknown as string[];
+    },
+  };
+  const parser = parse(options);
+  pipeline(Readable.from(textOf(input, encoding, progress)), parser, () => undefined);
+  let extra = 0;
+  try {
+    for await (const { cells, end } of parser as AsyncIterable<{ cells: string[]; end: number }>) {
+      let breaks = 0;
+      let crlfs = 0;
+      for (const cell of cells) {
+        if (cell.length < 2) continue;
+        breaks += cell.match(/[\r\n]/g)?.length ?? 0;
+        crlfs += cell.match(/\r\n/g)?.length ?? 0;
+      }
+      const line = end - extra - breaks;
+      extra += crlfs;
+      const trimmed = cells.map((cell) => cell.trim());
+      if (trimmed.some((cell) => cell !== "")) yield { cells: trimmed, line };
+    }
+  } catch (error) {
+    if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
+      // csv-parse finds an unclosed quote only at the end of the file: the record it opened starts after the last one read.
+      throw new UnreadableFile(`line ${lastEnd + 1}: not well-formed CSV: a cell on this line opens a quote (") that is never closed, so the rest of the file would be one cell`, { cause: error });
+    }
+    if (error instanceof CsvError) throw new UnreadableFile(`line ${typeof error.lines === "number" ? error.lines : 1}: not well-formed CSV: ${error.message}`, { cause: error });
+    throw error;
+  } finally {
+    parser.destroy();
+  }
+}
+
+/** A ledger file being read: its header (columns and their problems), then its rows a chunk at a time. */
+export interface LedgerReader extends LedgerFile {
+  encoding: LedgerEncoding;
+  /** The rows after the header, `size` at a time, as they are parsed; a row over `maxRows` throws TooManyRows. */
+  chunks(size: number): AsyncGenerator<LedgerRow[]>;
+  /** Data rows read so far. */
+  readonly rowsRead: number;
+  /** Share of the file read so far, 0 to 1. */
+  readonly fractionRead: number;
+  /** Stops reading (the parser and its source are let go). */
+  close(): Promise<void>;
+}
+
+/** A file with more rows than the import accepts (IMPORT_MAX_ROWS). */
+export class TooManyRows extends Error {
+  constructor(readonly maxRows: number) {
+    super(`the file has more than ${maxRows} rows`);
+  }
+}
+
+/**
+ * Opens a ledger file for reading: reads its header (the first non-empty
+ * line) and checks its columns. The rows are read by `chunks`; when the
+ * header has problems (or the file is empty or unreadable) they are in
+ * `problems` and there are no rows. `maxRows` bounds the data rows.
+ */
+export async function openLedgerCsv(input: string | Buffer, maxRows = Number.POSITIVE_INFINITY): Promise<LedgerReader> {
+  const progress = { bytes: 0 };
+  const total = typeof input === "string" ? input.length : input.length;
+  let rowsRead = 0;
   const columns = new Map<ColumnKey, string>();
-  const keys: Array<ColumnKey | null> = header.cells.map((name) => {
+  const problems: ImportProblem[] = [];
+  const unreadable = (error: unknown): ImportProblem[] => {
+    if (!(error instanceof UnreadableFile)) throw error;
+    const m = /^line (\d+): (.*)$/s.exec(error.message);
+    return [{ line: m ? Number(m[1]) : 1, column: null, reason: m ? m[2] : error.message }];
+  };
+  let encoding: LedgerEncoding = "UTF-8";
+  let lines: AsyncGenerator<LineOfCells> | undefined;
+  let header: LineOfCells | undefined;
+  try {
+    encoding = encodingOf(input);
+    lines = linesOf(input, encoding, progress);
+    const first = await lines.next();
+    header = first.done ? undefined : first.value;
+    if (!header) problems.push({ line: 1, column: null, reason: "the file is empty: it needs a header row and then one row per project" });
+  } catch (error) {
+    problems.push(...unreadable(error));
+  }
+  const keys: Array<ColumnKey | null> = (header?.cells ?? []).map((name) => {
     if (name === "") return null;
     const key = columnKey(name);
-    if (!key) problems.push({ line: header.line, column: name, reason: `not a column of a ledger file; the columns are ${LEDGER_COLUMNS.map((c) => c.headers.join(" or ")).join(", ")}` });
-    else if (columns.has(key)) problems.push({ line: header.line, column: name, reason: `the same column as ${columns.get(key)}: each column once` });
+    if (!key) problems.push({ line: header!.line, column: name, reason: `not a column of a ledger file; the columns are ${LEDGER_COLUMNS.map((c) => c.headers.join(" or ")).join(", ")}` });
+    else if (columns.has(key)) problems.push({ line: header!.line, column: name, reason: `the same column as ${columns.get(key)}: each column once` });
     else {
       columns.set(key, name);
       return key;
     }
     return null;
   });
-  for (const column of LEDGER_COLUMNS) {
-    if (column.required && !columns.has(column.key)) problems.push({ line: header.line, column: column.headers[0], reason: `the header has no ${column.headers.join(" or ")} column, which every ledger file needs` });
+  if (header) {
+    for (const column of LEDGER_COLUMNS) {
+      if (column.required && !columns.has(column.key)) problems.push({ line: header.line, column: column.headers[0], reason: `the header has no ${column.headers.join(" or ")} column, which every ledger file needs` });
+    }
   }
-  if (problems.length) return { columns, rows: [], problems };
-
-  const rows = data.map(({ cells, line }): LedgerRow => {
+  const rowOf = ({ cells, line }: LineOfCells): LedgerRow => {
     const values = Object.fromEntries(LEDGER_COLUMNS.map((c) => [c.key, ""])) as Record<ColumnKey, string>;
     const strays: LedgerRow["strays"] = [];
     cells.forEach((cell, i) => {
@@ -163,56 +283,100 @@ export function readLedgerCsv(input: string | Buffer): LedgerFile {
       else if (cell !== "") strays.push({ position: i + 1, value: cell });
     });
     return { line, values, strays };
-  });
-  return { columns, rows, problems };
+  };
+  return {
+    columns,
+    problems,
+    encoding,
+    get rowsRead() {
+      return rowsRead;
+    },
+    get fractionRead() {
+      return total === 0 ? 1 : progress.bytes / total;
+    },
+    async close() {
+      await lines?.return(undefined);
+    },
+    async *chunks(size: number): AsyncGenerator<LedgerRow[]> {
+      if (problems.length || !lines) return;
+      let chunk: LedgerRow[] = [];
+      try {
+        for await (const cells of lines) {
+          rowsRead += 1;
+          if (rowsRead > maxRows) throw new TooManyRows(maxRows);
+          chunk.push(rowOf(cells));
+          if (chunk.length >= size) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+      } catch (error) {
+        if (error instanceof TooManyRows) throw error;
+        // A malformed line after good ones: the rows before it are checked, and the file is refused at that line.
+        if (chunk.length) yield chunk;
+        chunk = [];
+        for (const problem of unreadable(error)) throw new FileProblem(problem);
+      }
+      if (chunk.length) yield chunk;
+    },
+  };
+}
+
+/** A problem of the whole file met while reading its rows (a malformed line, bytes of no encoding). */
+export class FileProblem extends Error {
+  constructor(readonly problem: ImportProblem) {
+    super(problem.reason);
+  }
+}
+
+/** A row that failed the field rules: the fields that passed, for the ledger's own checks (regions, sectors, dates), and the columns already reported. */
+export interface BadRow {
+  line: number;
+  regionCode: string | null;
+  sectorCode: string | null;
+  reachedOn: string | null;
+  reported: ReadonlySet<ColumnKey>;
 }
 
 /**
- * Checks every row by the rules of the createProject mutation's fields (the
- * ledger checks the rest: regions, sectors, dates, meetings, scope), and that
- * no reference appears twice. Returns the rows that passed; each problem of the
- * others goes to `problems`.
+ * Checks rows by the rules of the createProject mutation's fields, worded as
+ * the mutation words them (the ledger checks the rest: regions, sectors,
+ * dates, meetings, scope), and that no reference appears twice in the file:
+ * `seen` holds the references of the file's earlier rows (by `refKey`) with
+ * their lines. Every problem of every row goes to `problems`; returns the
+ * rows that passed, and what the ledger should still check of the others.
  */
-export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedRow[] {
-  const firstLineOf = new Map<string, { line: number; ref: string }>();
+export function checkRows(file: LedgerFile, rows: readonly LedgerRow[], seen: Map<string, number>, problems: ImportProblem[]): { checked: CheckedRow[]; bad: BadRow[] } {
   const checked: CheckedRow[] = [];
-  for (const row of file.rows) {
+  const bad: BadRow[] = [];
+  for (const row of rows) {
     const before = problems.length;
     const v = row.values;
-    const at = (key: ColumnKey, reason: string) => problems.push({ line: row.line, column: columnName(file, key), reason });
     const reported = new Set<ColumnKey>();
+    const at = (key: ColumnKey, reason: string) => {
+      problems.push({ line: row.line, column: columnName(file, key), reason });
+      reported.add(key);
+    };
     for (const stray of row.strays) {
       problems.push({ line: row.line, column: null, reason: `a value (${JSON.stringify(stray.value.slice(0, 64))}) in cell ${stray.position}, under no column of the header` });
     }
     for (const column of LEDGER_COLUMNS) {
       if (column.required && v[column.key] === "") {
         at(column.key, column.key === "ref" ? "must not be empty: the ledger reference (台账编号) is what a later import finds the project by" : "must not be empty");
-        reported.add(column.key);
       }
     }
     if (v.ref !== "") {
-      const first = firstLineOf.get(refKey(v.ref));
-      if (first !== undefined) {
-        const differs = first.ref === v.ref ? "" : ` ("${first.ref}": references are compared without regard to letter case or width)`;
-        at("ref", `the same reference as line ${first.line}${differs}: one row per project`);
-        reported.add("ref");
-      } else firstLineOf.set(refKey(v.ref), { line: row.line, ref: v.ref });
+      const key = refKey(v.ref);
+      const first = seen.get(key);
+      if (first !== undefined) at("ref", `the same reference as line ${first}: one row per project (references are compared as the ledger compares them: letter case, width and accents aside)`);
+      else seen.set(key, row.line);
     }
     const investment = v.investment === "" ? undefined : parseAmount(v.investment);
-    if (investment === null) {
-      at("investment", `must be an amount in 亿元 such as 12.5 (got ${JSON.stringify(v.investment.slice(0, 64))})`);
-      reported.add("investment");
-    }
+    if (investment === null) at("investment", `must be an amount in 亿元 such as 12.5 (got ${JSON.stringify(v.investment.slice(0, 64))})`);
     const stage = v.stage === "" ? undefined : (STAGE_NAMES.get(v.stage.toUpperCase()) ?? null);
-    if (stage === null) {
-      at("stage", `must be one of SIGNED, STARTED, IN_PRODUCTION or 签约, 开工, 投产 (got ${JSON.stringify(v.stage.slice(0, 64))})`);
-      reported.add("stage");
-    }
+    if (stage === null) at("stage", `must be one of SIGNED, STARTED, IN_PRODUCTION or 签约, 开工, 投产 (got ${JSON.stringify(v.stage.slice(0, 64))})`);
     const reachedOn = v.date === "" ? undefined : parseDay(v.date);
-    if (reachedOn === null) {
-      at("date", `must be a date written YYYY-MM-DD (also accepted: YYYY/M/D, YYYY年M月D日; got ${JSON.stringify(v.date.slice(0, 64))})`);
-      reported.add("date");
-    }
+    if (reachedOn === null) at("date", `must be a date written YYYY-MM-DD (also accepted: YYYY/M/D, YYYY年M月D日; got ${JSON.stringify(v.date.slice(0, 64))})`);
     const hasInvestor = file.columns.has("investor");
     const fields = new Problems();
     checkFields(
@@ -234,9 +398,14 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
     );
     for (const problem of fields.list) {
       const key = columnOfField(problem.field);
-      if (key === null || !reported.has(key)) problems.push({ line: row.line, column: key === null ? null : columnName(file, key), reason: problem.reason });
+      if (key === null) problems.push({ line: row.line, column: null, reason: problem.reason });
+      else if (!reported.has(key)) at(key, problem.reason);
     }
-    if (problems.length > before) continue;
+    if (problems.length > before) {
+      const ok = (key: ColumnKey, value: string | null | undefined) => (reported.has(key) || !value ? null : value);
+      bad.push({ line: row.line, regionCode: ok("regionCode", v.regionCode), sectorCode: ok("sectorCode", v.sectorCode), reachedOn: ok("date", reachedOn), reported });
+      continue;
+    }
     checked.push({
       line: row.line,
       ref: v.ref,
@@ -251,9 +420,8 @@ export function checkRows(file: LedgerFile, problems: ImportProblem[]): CheckedR
       venueRegionCode: !file.columns.has("venueRegionCode") ? undefined : v.venueRegionCode || null,
     });
   }
-  return checked;
+  return { checked, bad };
 }
-
 
 /** The project a new row adds: itself and its one milestone. */
 export function draftOf(row: CheckedRow): ProjectDraft {
@@ -313,10 +481,11 @@ function normalHeader(header: string): string {
   return header.replace(/\s+/g, "").replace(/（/g, "(").replace(/）/g, ")").toLowerCase();
 }
 
-/** An amount in 亿元 as a spreadsheet writes it ("12.5", "1,234.5"); null when it is not one. */
+/** An amount in 亿元 as a spreadsheet writes it ("12.5", "1,234.5", "-3"); null when it is not a number. */
 function parseAmount(text: string): number | null {
-  const plain = /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(text) ? text.replace(/,/g, "") : text;
-  return /^\+?(\d+(\.\d*)?|\.\d+)$/.test(plain) ? Number(plain) : null;
+  const plain = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(text) ? text.replace(/,/g, "") : text;
+  // A sign is read, so that a negative amount gets the mutation's own reason ("must be positive").
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(plain) ? Number(plain) : null;
 }
 
 /** A day as YYYY-MM-DD from the ways a spreadsheet writes it; whether it is a real date the ledger checks. */

@@ -15,21 +15,22 @@ import { Field, Float, ID, InputType, Int } from "type-graphql";
 import { DateScalar } from "../common/date.scalar";
 import { parseId } from "../common/ids";
 import { ProjectStage } from "../common/stage";
+import { characterProblem } from "../common/text";
 import type { Problems } from "./problems";
+
+export { characterProblem };
 
 /** Largest investment one project may declare, in 亿元 (1 万亿元; the largest single projects in China are a few thousand 亿元). */
 export const MAX_INVESTMENT_YI = 10_000;
 /** Longest name, title, investor or office name, in characters after trimming. */
 export const MAX_TEXT = 200;
 
-const CONTROL = /\p{Cc}/u;
-
 /** Characters after trimming, as a reader counts them (𠮷 is one, not two UTF-16 units). */
 export function textLength(value: string): number {
   return [...value.trim()].length;
 }
 
-/** Text of 1..max characters after trimming, without control characters (line breaks and tabs included). */
+/** Text of 1..max characters after trimming, without control characters (line breaks and tabs included) or the others `characterProblem` refuses. */
 function IsLedgerText(max: number, options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
@@ -38,11 +39,12 @@ function IsLedgerText(max: number, options?: ValidationOptions) {
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === "string" && textLength(value) >= 1 && textLength(value) <= max && !CONTROL.test(value),
+        validate: (value: unknown) => typeof value === "string" && textLength(value) >= 1 && textLength(value) <= max && characterProblem(value) === null,
         defaultMessage: (args) => {
           const value = args?.value;
           if (typeof value !== "string") return "must be a string";
-          if (CONTROL.test(value)) return "must not contain control characters (line breaks, tabs, …)";
+          const characters = characterProblem(value);
+          if (characters) return characters;
           return `must be 1 to ${max} characters after trimming (got ${textLength(value)})`;
         },
       },
@@ -102,7 +104,7 @@ function IsNumericId(options?: ValidationOptions) {
     });
 }
 
-/** A ledger reference (台账编号): 1–64 printable characters without spaces. */
+/** A ledger reference (台账编号): 1–64 printable characters without spaces, nor any `characterProblem` refuses. */
 function IsLedgerRef(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
@@ -111,8 +113,8 @@ function IsLedgerRef(options?: ValidationOptions) {
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => typeof value === "string" && value.length >= 1 && value.length <= 64 && !/[\s\p{Cc}]/u.test(value),
-        defaultMessage: () => "must be 1 to 64 characters without spaces or control characters",
+        validate: (value: unknown) => typeof value === "string" && value.length >= 1 && value.length <= 64 && !/\s/u.test(value) && characterProblem(value) === null,
+        defaultMessage: (args) => (typeof args?.value === "string" && characterProblem(args.value)) || "must be 1 to 64 characters without spaces or control characters",
       },
     });
 }

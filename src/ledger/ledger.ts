@@ -26,6 +26,7 @@ import {
   AdvanceStageInput,
   checkFields,
   CorrectMilestoneDateInput,
+  characterProblem,
   MAX_TEXT,
   textLength,
   CreateMeetingInput,
@@ -36,6 +37,7 @@ import {
 import { Problems } from "./problems";
 import { RollupDelta, type RollupShape } from "./rollup-delta";
 import { getOrCreate } from "../common/maps";
+import { refKeyColumn } from "./ref-key";
 
 /** Investment a major-project meeting's STARTED batch requires, in 万元 (5 亿元). */
 export const MAJOR_STARTED_MIN_WAN = 50_000;
@@ -249,8 +251,9 @@ export class Ledger {
       try {
         return isMysql(this.db) ? await this.writeBatched(actor, trees, work) : await this.writeInOrder(actor, trees, work);
       } catch (error) {
-        if (!isLockContention(error)) throw error;
+        if (!isLockContention(error) && !isDuplicateRef(error)) throw error;
         if (attempt >= ATTEMPTS) {
+          if (isDuplicateRef(error)) throw new AppError(ErrorCode.CONFLICT, `another write was adding the same ledger reference at the same time (${attempt} attempts): read the project again`, { retryable: true });
           throw new AppError(ErrorCode.CONFLICT, `the ledger was busy with other writes to the same projects (${attempt} attempts): retry`, { retryable: true });
         }
         await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
@@ -304,13 +307,18 @@ function isLockContention(error: unknown): boolean {
   return driver?.errno === 1213 || driver?.errno === 1205 || driver?.code === "SQLITE_BUSY";
 }
 
+export { refKey } from "./ref-key";
+
 /**
- * A ledger reference as MariaDB's unique index tells them apart (its
- * collation ignores letter case and width): two references with the same key
- * are one. SQLite's index is stricter, so the ledger checks by this key on both.
+ * A reference inserted twice at once: the unique index of `project.ref_key`
+ * refused the second (the first writer's check ran before the second
+ * committed). The write is run again, and its own check then says which
+ * project holds the reference.
  */
-export function refKey(ref: string): string {
-  return ref.normalize("NFKC").toLowerCase();
+function isDuplicateRef(error: unknown): boolean {
+  const driver = (error as { driverError?: { errno?: number; code?: string; message?: string } })?.driverError;
+  const message = String(driver?.message ?? (error as Error)?.message ?? "");
+  return (driver?.errno === 1062 || driver?.code === "SQLITE_CONSTRAINT_UNIQUE") && /ref_key/.test(message);
 }
 
 /**
@@ -352,7 +360,8 @@ export class LedgerTx {
   /** What the write changes in the rollups, applied at the end (add each project's shape before, sign -1, and after, sign 1). */
   readonly delta = new RollupDelta();
   private readonly changes: ChangeRecord[] = [];
-  private readonly touched: TouchedRegion[] = [];
+  /** Regions whose versions move at the end, each once (an import touches the same few regions thousands of times). */
+  private readonly touched = new Map<number, TouchedRegion>();
   private statements = 0;
   readonly mysql: boolean;
   private readonly now = new Date().toISOString();
@@ -447,8 +456,8 @@ export class LedgerTx {
     const queue = (sql: string, params?: unknown[]) => this.queue(sql, params ?? []);
     await this.delta.apply(queue, this.mysql);
     await appendChanges(queue, this.changes, this.now);
-    await bumpVersions({ query: queue }, this.touched, this.mysql);
-    return [...new Set(this.touched.map((t) => t.provinceId))];
+    await bumpVersions({ query: queue }, [...this.touched.values()], this.mysql);
+    return [...new Set([...this.touched.values()].map((t) => t.provinceId))];
   }
 
   /** Marks a project whose row the write's answer will show (single-project writes). */
@@ -486,6 +495,18 @@ export class LedgerTx {
     const today = this.settings.today?.() ?? new Date().toISOString().slice(0, 10);
     const latest = new Date(Date.parse(`${today}T00:00:00Z`) + this.settings.futureDays * 86_400_000).toISOString().slice(0, 10);
     if (value > latest) problems.add(field, `must not be after ${latest} (${this.settings.futureDays} days from today, LEDGER_FUTURE_DAYS; got ${value})`);
+  }
+
+  /**
+   * The ledger's own checks of a project's place and date (the region exists
+   * and may hold projects, the sector exists, the date is in range), for an
+   * input whose other fields are wrong, so that all its problems are told at
+   * once: problems only, nothing written. A null field is not checked.
+   */
+  checkPlace(problems: Problems, path: string, fields: { regionCode: string | null; sectorCode: string | null; reachedOn: string | null }): void {
+    if (fields.regionCode !== null) this.projectRegion(problems, `${path}.regionCode`, fields.regionCode);
+    if (fields.sectorCode !== null) this.sectorId(problems, `${path}.sectorCode`, fields.sectorCode);
+    if (fields.reachedOn !== null) this.checkDate(problems, `${path}.reachedOn`, fields.reachedOn);
   }
 
   /** A region a project may sit in: a county, or a city without counties. */
@@ -575,10 +596,10 @@ export class LedgerTx {
   /** Marks a region (and a meeting host in another province) as changed by this write: their versions move at the end. */
   touch(regionId: number, meetingHostIds: Iterable<number> = []): void {
     const { provinceId } = this.placeOf(regionId);
-    this.touched.push({ regionId, provinceId });
+    this.touched.set(regionId, { regionId, provinceId });
     for (const host of meetingHostIds) {
       const hostProvince = this.placeOf(host).provinceId;
-      if (hostProvince !== provinceId) this.touched.push({ regionId: host, provinceId: hostProvince });
+      if (hostProvince !== provinceId) this.touched.set(host, { regionId: host, provinceId: hostProvince });
     }
   }
 
@@ -653,12 +674,12 @@ export class LedgerTx {
     const fieldOf = (i: number, name: string, milestone?: number) =>
       options.single ? `${pathOf(i)}.${name}` : milestone === undefined ? `${pathOf(i)}.${name}` : `${pathOf(i)}.milestones[${milestone}].${name}`;
     const meetings = await this.meetings(drafts.flatMap((d) => d.milestones.map((m) => m.meetingId ?? null).filter((id): id is number => id !== null)));
-    const refs = drafts.map((d) => d.ref).filter((ref): ref is string => typeof ref === "string");
+    const keys = drafts.map((d) => d.ref).filter((ref): ref is string => typeof ref === "string").map(refKeyColumn);
     const taken = new Set<string>();
-    for (let i = 0; i < refs.length; i += 500) {
-      const chunk = refs.slice(i, i + 500);
-      const rows: Array<{ ref: string }> = await this.query(`SELECT ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk);
-      for (const row of rows) taken.add(refKey(row.ref));
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const rows: Array<{ ref_key: string }> = await this.query(`SELECT ref_key FROM project WHERE ref_key IN (${placeholders(chunk.length)})`, chunk);
+      for (const row of rows) taken.add(row.ref_key);
     }
     const seen = new Set<string>();
     const rows: unknown[][] = [];
@@ -666,13 +687,15 @@ export class LedgerTx {
     drafts.forEach((draft, i) => {
       if (!options.single) {
         const length = typeof draft.name === "string" ? textLength(draft.name) : 0;
-        if (length < 1 || length > MAX_TEXT || /\p{Cc}/u.test(draft.name)) problems.add(fieldOf(i, "name"), "must be 1 to 200 characters after trimming, without control characters");
+        const characters = typeof draft.name === "string" ? characterProblem(draft.name) : null;
+        if (characters) problems.add(fieldOf(i, "name"), characters);
+        else if (length < 1 || length > MAX_TEXT) problems.add(fieldOf(i, "name"), `must be 1 to ${MAX_TEXT} characters after trimming (got ${length})`);
         if (!Number.isSafeInteger(draft.investmentWan) || draft.investmentWan <= 0 || draft.investmentWan > 100_000_000) {
           problems.add(fieldOf(i, "investment"), "must be positive, exact to 1 万元 and at most 10,000 亿元");
         }
       }
       if (draft.ref) {
-        const key = refKey(draft.ref);
+        const key = refKeyColumn(draft.ref);
         if (taken.has(key)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" is taken by another project`);
         else if (seen.has(key)) problems.add(fieldOf(i, "ref"), `ledger reference "${draft.ref}" appears twice`);
         seen.add(key);
@@ -712,21 +735,21 @@ export class LedgerTx {
         milestones: milestones.map(([stage, , meetingId, venueRegionId]) => ({ stage, meetingId, venueRegionId })),
       };
       placed.push({ regionId: region.id, shape, milestones, checks: [() => this.forbidRegion(region, fieldOf(i, "regionCode"), "a project in"), ...checks], hosts });
-      rows.push([draft.ref ?? null, draft.name.trim(), region.id, sectorId, last[0], last[1], draft.investmentWan, draft.investor?.trim() || null, draft.synthetic ? 1 : 0, 1]);
+      rows.push([draft.ref ?? null, draft.ref ? refKeyColumn(draft.ref) : null, draft.name.trim(), region.id, sectorId, last[0], last[1], draft.investmentWan, draft.investor?.trim() || null, draft.synthetic ? 1 : 0, 1]);
     });
     problems.throwIfAny();
     for (const p of placed) for (const check of p.checks) check();
 
     const ids: number[] = [];
-    const columns = ["ref", "name", "region_id", "sector_id", "stage", "stage_reached_on", "investment_wan", "investor", "synthetic", "version"];
+    const columns = ["ref", "ref_key", "name", "region_id", "sector_id", "stage", "stage_reached_on", "investment_wan", "investor", "synthetic", "version"];
     if (rows.length > 1 && rows.every((row) => row[0] !== null)) {
       // With references (the import, the seed): 500 rows per statement, ids read back by reference, whatever the auto-increment lock mode.
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);
         await insertRows(this, "project", columns, chunk, { chunk: 500 });
-        const found: Array<{ id: number; ref: string }> = await this.query(`SELECT id, ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk.map((row) => row[0]));
-        const idOf = new Map(found.map((row) => [refKey(row.ref), Number(row.id)]));
-        for (const row of chunk) ids.push(idOf.get(refKey(row[0] as string))!);
+        const found: Array<{ id: number; ref_key: string }> = await this.query(`SELECT id, ref_key FROM project WHERE ref_key IN (${placeholders(chunk.length)})`, chunk.map((row) => row[1]));
+        const idOf = new Map(found.map((row) => [row.ref_key, Number(row.id)]));
+        for (const row of chunk) ids.push(idOf.get(row[1] as string)!);
       }
     } else {
       // One row per statement: the only way to learn each id on both databases without a reference.
@@ -739,11 +762,11 @@ export class LedgerTx {
       this.touch(p.regionId, p.hosts);
       const row = rows[i];
       const fields: FieldChange[] = [
-        fieldChange("name", null, String(row[1])),
+        fieldChange("name", null, String(row[2])),
         fieldChange("region", null, this.regions.byId(p.regionId)!.code),
         fieldChange("sector", null, this.trees.sectors.byId(p.shape.sectorId)!.code),
         fieldChange("investment", null, formatWan(p.shape.investmentWan)),
-        ...(row[7] ? [fieldChange("investor", null, String(row[7]))] : []),
+        ...(row[8] ? [fieldChange("investor", null, String(row[8]))] : []),
         ...(row[0] ? [fieldChange("ref", null, String(row[0]))] : []),
         ...p.milestones.flatMap(([stage, reachedOn, meetingId, venueRegionId]) => milestoneFields(stage, null, { reachedOn, meetingId, venueRegionId }, this.regions)),
       ];

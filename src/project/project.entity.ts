@@ -9,7 +9,7 @@ import { SectorEntity } from "../sector/sector.entity";
  * lifecycle order; `investment_wan` is exact, in 万元.
  */
 @Entity("project")
-@Index("uq_project_ref", ["ref"], { unique: true })
+@Index("uq_project_ref_key", ["refKey"], { unique: true })
 @Index("idx_project_region_sector_stage", ["regionId", "sectorId", "stage"])
 @Index("idx_project_sector", ["sectorId"])
 @Index("idx_project_stage", ["stage", "stageReachedOn"])
@@ -22,6 +22,10 @@ export class ProjectEntity {
   /** Stable ledger reference (台账编号) from the region's own ledger or the seed; unique when set. */
   @Column({ type: "varchar", length: 64, nullable: true })
   ref: string | null;
+
+  /** The reference's key (src/ledger/ref-key.ts: SHA-256 of its normal form, hex): unique, so that the database holds one rule for "the same reference" on every kind. */
+  @Column({ type: "varchar", length: 64, nullable: true, name: "ref_key" })
+  refKey: string | null;
 
   @Column({ type: "varchar", length: 200 })
   name: string;

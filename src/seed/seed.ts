@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR } from "../ledger/actor";
 import { type Ledger, type ProjectDraft } from "../ledger/ledger";
 import { systemLedger } from "../ledger/system-ledger";
 import { Problems } from "../ledger/problems";
+import { refKeyColumn } from "../ledger/ref-key";
 import { generateMeeting20210710 } from "./meeting-2021-07-10";
 import type { MeetingSeed, RegionSeed, SectorSeed } from "./seed.types";
 import { SECTORS } from "./sectors";
@@ -67,15 +68,15 @@ export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedD
         report.meetings += 1;
         report.venues += 1 + meeting.subVenueRegionCodes.length;
       }
-      const refs = meeting.projects.map((p) => p.ref);
+      const keys = meeting.projects.map((p) => refKeyColumn(p.ref));
       const existing = new Set<string>();
-      for (let i = 0; i < refs.length; i += CHUNK) {
-        const chunk = refs.slice(i, i + CHUNK);
-        const rows: Array<{ ref: string }> = await tx.read(`SELECT ref FROM project WHERE ref IN (${placeholders(chunk.length)})`, chunk);
-        for (const row of rows) existing.add(row.ref);
+      for (let i = 0; i < keys.length; i += CHUNK) {
+        const chunk = keys.slice(i, i + CHUNK);
+        const rows: Array<{ ref_key: string }> = await tx.read(`SELECT ref_key FROM project WHERE ref_key IN (${placeholders(chunk.length)})`, chunk);
+        for (const row of rows) existing.add(row.ref_key);
       }
       const drafts: ProjectDraft[] = meeting.projects
-        .filter((p) => !existing.has(p.ref))
+        .filter((p) => !existing.has(refKeyColumn(p.ref)))
         .map((p) => ({
           ...p,
           milestones: p.milestones.map((m) => ({

@@ -139,7 +139,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   );
   // Before the request timeout: a large ledger file may take longer than a query (an import still running when a
   // timeout answers is rolled back, never committed).
-  app.use(importRoutes({ db, ledgerFor: () => createContext(db, contextOptions).ledger(), maxBytes: config.limits.importBytes, onWrite: () => shared.expireVersions() }));
+  app.use(importRoutes({ db, ledgerFor: () => createContext(db, contextOptions).ledger(), maxBytes: config.limits.importBytes, maxRows: config.limits.importRows, onWrite: () => shared.expireVersions() }));
   app.use(requestTimeout(config.timeouts.requestMs));
   const live: RequestHandler = (_req, res) => {
     res.setHeader("cache-control", "no-store");

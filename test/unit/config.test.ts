@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       httpCacheMaxAge: 10,
       limits: {
         importBytes: 20_000_000,
+        importRows: 200_000,
         bodyBytes: 1_000_000,
         documentBytes: 100_000,
         tokens: 5_000,
