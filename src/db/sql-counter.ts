@@ -2,6 +2,7 @@ import type { DataSource, Logger, QueryRunner } from "typeorm";
 
 import { gateFor } from "./availability";
 import { sharedAccess } from "./sqlite-lock";
+import { readOn, sqliteReader } from "./sqlite-reader";
 
 /** A running count of SQL statements, e.g. one request's. */
 export interface SqlTally {
@@ -25,10 +26,24 @@ const TALLY = "sqlTally";
  * runner carries the tally, so no async-context tracking (which costs every
  * promise of the request) is needed. Every statement passes the database's
  * gate (./availability.ts): a lost connection is retried once, and while the
- * database is down statements fail at once with SERVICE_UNAVAILABLE.
+ * database is down statements fail at once with SERVICE_UNAVAILABLE. On an
+ * SQLite file the statements run on its read connection instead, which a
+ * write never holds up.
  */
 export function countingClient(db: DataSource, tally: SqlTally): SqlClient {
   const gate = gateFor(db);
+  const reader = sqliteReader(db);
+  if (reader) {
+    // SQLite file: reads on the second connection, never behind a write (./sqlite-reader.ts).
+    return {
+      query: async (sql, params) => {
+        tally.statements += 1;
+        if (tally.also) tally.also.statements += 1;
+        db.logger.logQuery(sql, params);
+        return readOn(reader, sql, params);
+      },
+    };
+  }
   return {
     query: (sql, params) =>
       gate.run(() =>
