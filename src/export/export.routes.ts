@@ -8,6 +8,7 @@ import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { createProjectPageLoader } from "../project/project.loaders";
 import { RegionLevel } from "../region/region-level";
+import { viewerOf } from "../server/authentication";
 import { type ContextSetup, createContext } from "../server/context";
 import { breakdownRows, type CostModel } from "../server/cost";
 import { conditionalGet, readEtag, searchOf } from "../server/http-caching";
@@ -70,7 +71,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
       const computed = await computeBreakdown(ctx, request);
       const columns = breakdownColumns(groupBy);
       // The ETag is made of the whole query string, so each encoding (and unit, and filter) has its own.
-      startCsv(res, breakdownFilename(groupBy, request.regionLevel), readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds, encoding);
+      startCsv(res, breakdownFilename(groupBy, request.regionLevel), readEtag(await ctx.dataVersion(), searchOf(req.originalUrl), viewerOf(res)), maxAgeSeconds, encoding);
       const out = csvEncoder(encoding);
       res.write(out.write(csvHeader(columns)));
       res.write(out.write(computed.map((row) => csvRecord(columns, breakdownRecord(groupBy, row, unit))).join("")));
@@ -96,7 +97,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
         const page = await ctx.loader(createProjectPageLoader).load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
         ctx.loader(createProjectPageLoader).clearAll(); // pages are not kept: memory stays flat however long the export
         if (!started) {
-          startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl)), maxAgeSeconds, encoding);
+          startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl), viewerOf(res)), maxAgeSeconds, encoding);
           res.write(out.write(csvHeader(PROJECT_COLUMNS)));
           started = true;
         }

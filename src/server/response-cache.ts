@@ -70,6 +70,8 @@ export class ResponseCache {
   middleware(): RequestHandler {
     return (req, res, next) => {
       const info = requestOf(res);
+      // Only anonymous requests are kept and served: an answer can depend on the token (`viewer { office }`), so a
+      // request carrying one is always computed for it, and never kept (the plugin checks the viewer again).
       const key = info && !req.headers.authorization ? keyOf(req.method, req.method === "GET" ? req.query : req.body) : null;
       if (!key || !info) return next();
       info.responseKey = key;
@@ -94,10 +96,10 @@ export class ResponseCache {
           info.sql = tally;
           res.setHeader("content-type", "application/json; charset=utf-8");
           res.setHeader("cache-control", `public, max-age=${this.options.maxAgeSeconds}`);
-          res.setHeader("vary", "Authorization");
+          res.vary("Authorization"); // added to CORS's Origin, not in its place
           // hit: kept from an earlier request; shared: the answer of an identical request this one waited for.
           res.setHeader(RESPONSE_CACHE_HEADER, mayWait ? "hit" : "shared");
-          if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl)));
+          if (req.method === "GET") res.setHeader("etag", readEtag(current.total, searchOf(req.originalUrl), null)); // anonymous, as every kept answer
           if (this.options.sqlStatementsHeader) res.setHeader(SQL_STATEMENTS_HEADER, String(tally.statements));
           res.setHeader("content-length", String(entry.body.length));
           res.status(200).end(entry.body);
