@@ -107,6 +107,11 @@ export type LedgerEncoding = "UTF-8" | "GB18030";
 /** A file that cannot be read as text: every problem is on line 1, column null. */
 class UnreadableFile extends Error {}
 
+/** Characters of one cell at most, as csv-parse's max_record_size counts them. */
+const MAX_RECORD_CHARS = 64 * 1024;
+/** Cells of one row at most (a ledger file has ten columns; a few empty ones beyond them are Excel's). */
+const MAX_CELLS = 256;
+
 /** Bytes decoded per step: the file is never decoded or parsed whole. */
 const DECODE_BYTES = 64 * 1024;
 
@@ -174,6 +179,9 @@ async function* linesOf(input: string | Buffer, encoding: LedgerEncoding, progre
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
+    // A ledger cell is at most a few hundred characters: one longer than this is not one (a quote never closed, a
+    // file with no line ends) and is refused before it is held whole.
+    max_record_size: MAX_RECORD_CHARS,
     // The record goes on with the line it ends on (csv-parse's `info` option would copy the whole context per record).
     on_record: (record: string[], context) => {
       lastEnd = context.lines;
@@ -194,6 +202,7 @@ async function* linesOf(input: string | Buffer, encoding: LedgerEncoding, progre
       }
       const line = end - extra - breaks;
       extra += crlfs;
+      if (cells.length > MAX_CELLS) throw new UnreadableFile(`line ${line}: not well-formed CSV: a row of ${cells.length} cells, where a ledger file has ${LEDGER_COLUMNS.length} columns`);
       const trimmed = cells.map((cell) => cell.trim());
       if (trimmed.some((cell) => cell !== "")) yield { cells: trimmed, line };
     }
@@ -201,6 +210,12 @@ async function* linesOf(input: string | Buffer, encoding: LedgerEncoding, progre
     if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
       // csv-parse finds an unclosed quote only at the end of the file: the record it opened starts after the last one read.
       throw new UnreadableFile(`line ${lastEnd + 1}: not well-formed CSV: a cell on this line opens a quote (") that is never closed, so the rest of the file would be one cell`, { cause: error });
+    }
+    if (error instanceof CsvError && error.code === "CSV_MAX_RECORD_SIZE") {
+      throw new UnreadableFile(
+        `line ${lastEnd + 1}: not well-formed CSV: a cell of the row starting here runs past ${MAX_RECORD_CHARS} characters (a quote (") opened and never closed, or a file without line ends)`,
+        { cause: error },
+      );
     }
     if (error instanceof CsvError) throw new UnreadableFile(`line ${typeof error.lines === "number" ? error.lines : 1}: not well-formed CSV: ${error.message}`, { cause: error });
     throw error;

@@ -172,6 +172,17 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
     expect(await footprint(db)).toEqual(before);
   }, 120_000);
 
+  it("a quote never closed in a long file, a row without line ends, or one of 40,000 cells is refused at the line it starts on, before it is held whole", async () => {
+    const rows = goodRows(1_500);
+    rows[10] = `${rows[10].split(",")[0]},"未闭合的引号,410122,LOG,1,,SIGNED,2024-01-01,,`; // line 12, then ~90 KB of rows inside the quote
+    const report = await importLedger(ledger, county, csv(rows));
+    expect(report.problems).toEqual([{ line: 12, column: null, reason: expect.stringMatching(/runs past 65536 characters/) }]);
+    const endless = await importLedger(ledger, county, `${HEADER}\n${"x".repeat(70_000)}\n`);
+    expect(endless.problems).toEqual([{ line: 2, column: null, reason: expect.stringMatching(/runs past 65536 characters/) }]);
+    const wide = await importLedger(ledger, county, `${HEADER}\n${goodRows(1)[0]}\n${"x,".repeat(40_000)}\n`);
+    expect(wide.problems).toEqual([{ line: 3, column: null, reason: "not well-formed CSV: a row of 40001 cells, where a ledger file has 10 columns" }]);
+  });
+
   it("POST /import/projects.csv: over IMPORT_MAX_ROWS is 413 naming the setting, as JSON", async () => {
     const app = express();
     app.use(importRoutes({ db, ledgerFor: () => ledger, maxBytes: 1_000_000, maxRows: 2, onWrite: () => undefined }));
