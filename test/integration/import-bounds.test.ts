@@ -16,16 +16,14 @@ import express from "express";
 import iconv from "iconv-lite";
 import type { DataSource } from "typeorm";
 
-import { AppError, ErrorCode } from "../../src/common/errors";
-import { authenticate, createToken } from "../../src/auth/tokens";
+import { ErrorCode } from "../../src/common/errors";
 import { importLedger, MAX_LISTED_PROBLEMS } from "../../src/import/import-ledger";
 import { importRoutes } from "../../src/import/import.routes";
-import { type Actor, actorOf } from "../../src/ledger/actor";
+import type { Actor } from "../../src/ledger/actor";
 import type { Ledger } from "../../src/ledger/ledger";
-import { systemLedger } from "../../src/ledger/system-ledger";
-import { seedDatabase } from "../../src/seed/seed";
 import { verifyRollups } from "../../src/stats/rollups";
-import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
+import { DB_KINDS, type ScratchDatabase } from "../support/databases";
+import { rejection, seededLedger } from "../support/ledger";
 
 const HEADER = "ref,name,regionCode,sectorCode,investment,investor,stage,date,meetingId,venueRegionCode";
 
@@ -48,15 +46,6 @@ function goodRows(n: number, name = "分步导入项目"): string[] {
   return Array.from({ length: n }, (_, i) => `B${serial}-${i + 1},${name}${i + 1},410122,LOG,1.5,,SIGNED,2024-01-01,,`);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
   let scratch: ScratchDatabase;
@@ -66,12 +55,7 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
   let countyToken: string;
 
   beforeAll(async () => {
-    ({ scratch, db } = await openScratchDataSource(kind));
-    await db.runMigrations({ transaction: "each" });
-    await seedDatabase(db);
-    ledger = systemLedger(db);
-    countyToken = (await createToken(db, { regionCode: "410122", name: "中牟县发改委" })).token;
-    county = actorOf((await authenticate(db, `Bearer ${countyToken}`))!);
+    ({ scratch, db, ledger, actor: county, token: countyToken } = await seededLedger(kind, "410122", "中牟县发改委"));
   });
 
   afterAll(async () => {

@@ -12,14 +12,13 @@
 import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode } from "../../src/common/errors";
-import { createToken, authenticate } from "../../src/auth/tokens";
-import { type Actor, actorOf } from "../../src/ledger/actor";
+import type { Actor } from "../../src/ledger/actor";
 import type { Ledger } from "../../src/ledger/ledger";
 import { refKeyColumn } from "../../src/ledger/ref-key";
-import { systemLedger } from "../../src/ledger/system-ledger";
 import { seedDatabase } from "../../src/seed/seed";
 import { verifyRollups } from "../../src/stats/rollups";
 import { DB_KINDS, type ScratchDatabase, openScratchDataSource } from "../support/databases";
+import { rejection, seededLedger } from "../support/ledger";
 
 /** Groups of references the rule makes one: the first is created, every other is then refused as taken. */
 const SAME = [
@@ -44,15 +43,6 @@ function input(ref: string, name = `中牟县编号测试项目${ref.length}`) {
   return { ref, name, regionCode: "410122", sectorCode: "LOG", investment: 1, reachedOn: "2024-01-01" };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe.each(DB_KINDS)("ledger references on %s", (kind) => {
   let scratch: ScratchDatabase;
@@ -61,12 +51,7 @@ describe.each(DB_KINDS)("ledger references on %s", (kind) => {
   let county: Actor;
 
   beforeAll(async () => {
-    ({ scratch, db } = await openScratchDataSource(kind));
-    await db.runMigrations({ transaction: "each" });
-    await seedDatabase(db);
-    ledger = systemLedger(db);
-    const { token } = await createToken(db, { regionCode: "410122", name: "中牟县发改委" });
-    county = actorOf((await authenticate(db, `Bearer ${token}`))!);
+    ({ scratch, db, ledger, actor: county } = await seededLedger(kind, "410122", "中牟县发改委"));
   });
 
   afterAll(async () => {
