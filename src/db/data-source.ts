@@ -34,7 +34,7 @@ export async function createDataSource(db: DatabaseConfig, options: { logSql?: b
       supportBigNumbers: true,
       bigNumberStrings: false,
       poolSize: db.poolSize,
-      // The ledger sends a write's statements in two round trips (LedgerTx.queue in src/ledger/ledger.ts). Every
+      // The ledger sends a write's statements in two round trips (Statements.queue in src/ledger/round-trips.ts). Every
       // statement of the product binds its values as parameters; none is built from request text.
       extra: { multipleStatements: true },
     });

@@ -10,6 +10,11 @@ export interface RollupShape {
   milestones: ReadonlyArray<{ stage: number; meetingId: number | null; venueRegionId: number | null }>;
 }
 
+/** The shape of a project that carries more (a stored project: its id, name, version, dates). */
+export function shapeOf(project: RollupShape): RollupShape {
+  return { regionId: project.regionId, sectorId: project.sectorId, stage: project.stage, investmentWan: project.investmentWan, milestones: project.milestones };
+}
+
 interface Delta {
   key: number[];
   count: number;

@@ -3,6 +3,7 @@
  * (src/common/context.ts) that features import and the server builds, so no
  * feature imports the server back; and a filter goes one way to its SQL
  * (project lists and the stats engine call filter/, never the other way).
+ * And the ledger's write path stays in small files, one a concern.
  *
  * Nor has bench/'s: bench/run.ts drives the scenarios of bench/writes.ts and
  * bench/instances.ts, and what the three share (the result types, the load
@@ -97,6 +98,17 @@ describe("the import graph of src/", () => {
     expect(found).toEqual([]);
     // The folders exist, so the check above is not vacuous.
     expect(["filter", "stats", "project"].every((dir) => fs.existsSync(path.join(SRC, dir)))).toBe(true);
+  });
+
+  it("keeps the ledger's files small: none of src/ledger/ is over 400 lines but the bulk path (bulk-load.ts)", () => {
+    const ledger = path.join(SRC, "ledger");
+    const large = sourceFiles(ledger)
+      .filter((file) => path.relative(ledger, file) !== "bulk-load.ts")
+      .map((file) => ({ file: path.relative(SRC, file), lines: fs.readFileSync(file, "utf8").split("\n").length }))
+      .filter(({ lines }) => lines > 400);
+    expect(large).toEqual([]);
+    // The write path's files are there, so the check above is not vacuous.
+    expect(["ledger.ts", "ledger-tx.ts", "rules.ts", "round-trips.ts", "operations/projects.ts"].every((file) => fs.existsSync(path.join(ledger, file)))).toBe(true);
   });
 
   it("the checker finds a cycle when there is one", () => {

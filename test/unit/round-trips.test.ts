@@ -1,9 +1,9 @@
 /**
- * How a MySQL write's statements are cut into round trips (LedgerTx.send):
+ * How a MySQL write's statements are cut into round trips (Statements.send):
  * in order, each trip within the byte bound by the estimate, and a statement
  * larger than the bound alone in its trip; a small write stays one trip.
  */
-import { MAX_ROUND_TRIP_BYTES, roundTrips } from "../../src/ledger/ledger";
+import { MAX_ROUND_TRIP_BYTES, roundTrips } from "../../src/ledger/round-trips";
 
 const statement = (i: number, valueBytes = 0) => ({ sql: `INSERT INTO t (v) VALUES (?) /* ${i} */`, params: ["x".repeat(valueBytes)] });
 /** What the estimate charges a statement: its text, and each string value twice (escaping at worst doubles it). */
