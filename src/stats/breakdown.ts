@@ -7,7 +7,7 @@ import { resolveFilter } from "../filter/resolved-filter";
 import { createMeetingLoader } from "../meeting/meeting.loaders";
 import type { Meeting } from "../meeting/meeting.type";
 import { RegionLevel } from "../region/region-level";
-import type { Region } from "../region/region.type";
+import type { Region, RegionTree } from "../region/region.type";
 import type { Sector } from "../sector/sector.type";
 
 import { BreakdownDimension, BreakdownRow } from "./breakdown.type";
@@ -21,7 +21,28 @@ export interface BreakdownRequest {
   regionLevel: RegionLevel;
 }
 
-const LEVEL_RANK: Record<RegionLevel, number> = { [RegionLevel.PROVINCE]: 0, [RegionLevel.CITY]: 1, [RegionLevel.COUNTY]: 2 };
+/** The levels from the top: a region is at or above a level when its rank is at most the level's. */
+export const LEVEL_RANK: Record<RegionLevel, number> = { [RegionLevel.PROVINCE]: 0, [RegionLevel.CITY]: 1, [RegionLevel.COUNTY]: 2 };
+
+/**
+ * The region a project of region `id` is counted toward when grouping by REGION at `level`: the deepest region of
+ * its lineage at or above the level (so the project's own region when it lies above the level, as 济源 does for
+ * COUNTY). The cost model (src/server/cost.ts) bounds a breakdown's rows with the same function.
+ */
+export function regionAtLevel(regions: RegionTree, id: number, level: RegionLevel): Region {
+  const lineage = regions.lineageOf(id);
+  let chosen = lineage[0];
+  for (const node of lineage) if (LEVEL_RANK[node.level] <= LEVEL_RANK[level]) chosen = node;
+  return chosen;
+}
+
+/**
+ * Whether a breakdown counts batch entries (milestones presented at meetings) rather than projects: grouping by
+ * MEETING, or by STAGE with a meeting in the filter (`meetingCondition`: `meetingId`, or a milestone at a meeting).
+ */
+export function countsBatchEntries(dimensions: readonly BreakdownDimension[], meetingCondition: boolean): boolean {
+  return dimensions.includes(BreakdownDimension.MEETING) || (dimensions.includes(BreakdownDimension.STAGE) && meetingCondition);
+}
 
 /**
  * Flat rows grouped by the requested dimensions, ordered by them. One grouped
@@ -35,17 +56,11 @@ export async function computeBreakdown(ctx: Context, request: BreakdownRequest):
   const filter = await resolveFilter(request.filter, ctx);
   const dated = has(BreakdownDimension.YEAR) || has(BreakdownDimension.QUARTER);
   // The contract: grouping by MEETING, or by STAGE with a meeting in the filter, counts batch entries (milestones).
-  const batchEntries =
-    has(BreakdownDimension.MEETING) || (has(BreakdownDimension.STAGE) && (filter.meetingId !== undefined || filter.milestones.some((m) => m.meetingId !== undefined)));
+  const batchEntries = countsBatchEntries(dims, filter.meetingId !== undefined || filter.milestones.some((m) => m.meetingId !== undefined));
   const query = (batchEntries ? breakdownEntriesQuery : breakdownProjectsQuery)(filter, dated, ctx.options.useRollups);
   const [rows, regions, sectors] = await Promise.all([readGroups(ctx, query, null), ctx.regionTree(), ctx.sectorTree()]);
 
-  const regionAt = (id: number): Region => {
-    const lineage = regions.lineageOf(id);
-    let chosen = lineage[0];
-    for (const node of lineage) if (LEVEL_RANK[node.level] <= LEVEL_RANK[request.regionLevel]) chosen = node;
-    return chosen;
-  };
+  const regionAt = (id: number): Region => regionAtLevel(regions, id, request.regionLevel);
   const meetingIds = has(BreakdownDimension.MEETING) ? [...new Set(rows.map((row) => Number(row.meeting_id)))] : [];
   const meetings = new Map<number, Meeting>();
   (await ctx.loader(createMeetingLoader).loadMany(meetingIds)).forEach((meeting, i) => {
