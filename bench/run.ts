@@ -10,7 +10,9 @@
  * (bench/floor.ts: hand-written SQL over the rollups + JSON.stringify). Then
  * the first request after a write (a server with AGGREGATE_CACHE=false) and the
  * reads of Henan while a bounded writer records changes (bench/writes.ts, on a
- * copy of the database). Prints the tables and the checks against the targets,
+ * copy of the database). Once per run, the ledger import (bench/import.ts) and
+ * its memory with a cheap query meanwhile, on SQLite and MariaDB
+ * (bench/import-memory.ts). Prints the tables and the checks against the targets,
  * and writes it all as JSON to bench/results/.
  *
  *   npm run bench -- [--projects 10000,1000000] [--duration 15] [--warmup 2]
@@ -33,6 +35,7 @@ import { assertMysqlUrl, loadConfig, redactUrl } from "../src/config";
 import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
 import { type ImportResult, measureImport, renderImport } from "./import";
+import { type ImportMemoryResult, importMemoryChecks, importMemoryPlan, measureImportMemory, renderImportMemory } from "./import-memory";
 import { measureInstances } from "./instances";
 import { cannon, findDatabasePid, post, waitForDatabaseIdle } from "./load";
 import { type Check, type Measurement, type Pids, round, runProblem, type Sample, type ScenarioResult } from "./measurement";
@@ -71,7 +74,7 @@ const USAGE = `usage: npm run bench -- [--projects 10000,1000000] [--duration S]
   --duration  seconds per measurement (default 15; 3 with --smoke)
   --warmup    seconds of warm-up before the latency run (default 2; 1 with --smoke)
   --mysql     MySQL/MariaDB server URL, without a database (default mysql://root@127.0.0.1:3306)
-  --smoke     one size of 3,000 projects and 3-second runs, 2 seconds for the write scenarios, a 2,000-row import (CI)
+  --smoke     one size of 3,000 projects and 3-second runs, 2 seconds for the write scenarios, 2,000-row imports (CI)
   --profile   run the server with --cpu-prof (profiles in bench/results/profiles/)`;
 
 function parseOptions(argv: string[]): Options {
@@ -606,6 +609,7 @@ function render(report: Report): string {
     }
   }
   lines.push("", `Ledger import into MariaDB (bench/import.ts, ${fmtSize(report.import.rows)} rows, ${(report.import.fileBytes / 1e6).toFixed(1)} MB):`, ...renderImport(report.import).map((line) => `  ${line}`));
+  lines.push("", ...renderImportMemory(report.importMemory));
   lines.push("", "Targets:");
   const mark = (c: Check) => (c.pass === null ? "  -  " : c.pass ? " ok  " : "MISS ");
   for (const c of report.checks) lines.push(`  ${mark(c)} ${c.target}: ${c.value}${c.note ? ` (${c.note})` : ""}`);
@@ -624,6 +628,8 @@ interface Report {
   sizes: SizeResult[];
   /** The ledger import (bench/import.ts). */
   import: ImportResult;
+  /** The ledger import's peak RSS and a cheap query's latency meanwhile, on SQLite and MariaDB (bench/import-memory.ts). */
+  importMemory: ImportMemoryResult;
   checks: Check[];
   failed: boolean;
   file: string;
@@ -669,13 +675,22 @@ async function main(): Promise<number> {
     mysql: options.mysql,
     say: (what) => process.stderr.write(`  import: ${what}\n`),
   });
+  // The import's memory and a cheap query meanwhile (bench/import-memory.ts): 10,000, 100,000 and 200,000 rows on a fresh
+  // server each, SQLite and this MariaDB, and the bounds (2,000 rows and bounds of 2,000 rows / 200,000 bytes with --smoke).
+  process.stderr.write("\n== ledger import in bounded memory (bench/import-memory.ts)\n");
+  const importMemory = await measureImportMemory({
+    ...importMemoryPlan(options.smoke),
+    mysql: options.mysql,
+    say: (what) => process.stderr.write(`  import-memory: ${what}\n`),
+  });
 
   const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const file = path.join(RESULTS_DIR, `${stamp}-${options.smoke ? "smoke-" : ""}${options.sizes.join("-")}.json`);
   const failed =
     sizes.some((s) => [...s.scenarios, s.floor].some((r) => r.status === "failed") || s.writes.status === "failed") ||
     !imported.rollupsMatch ||
-    imported.steps.some((step) => step.problems > 0);
+    imported.steps.some((step) => step.problems > 0) ||
+    importMemory.failed;
   const report: Report = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -685,6 +700,7 @@ async function main(): Promise<number> {
     machine,
     sizes,
     import: imported,
+    importMemory,
     checks: [
       ...checks(sizes),
       ...writeChecks(sizes),
@@ -694,6 +710,7 @@ async function main(): Promise<number> {
         pass: options.smoke ? null : imported.met,
         ...(options.smoke ? { note: "the target is for 100,000 rows; --smoke imports 2,000" } : {}),
       },
+      ...importMemoryChecks(importMemory).map((c) => (options.smoke ? { ...c, pass: null, note: "the issue's question is for 200,000 rows; --smoke imports 2,000" } : c)),
     ],
     failed,
     file: path.relative(ROOT, file),
@@ -701,7 +718,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(render(report));
-  if (failed) process.stderr.write("A scenario answered with errors, or the import did not go in whole: failing.\n");
+  if (failed) process.stderr.write("A scenario answered with errors, an import did not go in whole, or a bound was not a 413: failing.\n");
   return failed ? 1 : 0;
 }
 
