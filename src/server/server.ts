@@ -29,7 +29,7 @@ import { LiveCostModel, readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
-import { LANDING_STYLE_HASH, landingPage } from "./landing-page";
+import { LANDING_STYLE_HASH, landingPage, landingPageRequest } from "./landing-page";
 import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
 import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
@@ -159,6 +159,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     express.json({ limit: config.limits.bodyBytes }),
     documentSizeGuard(config.limits),
     ...(responses ? [responses.middleware(), responses.capture()] : []),
+    landingPageRequest(),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res), viewerOf(res)) }),
   );
   app.use(notFound);
