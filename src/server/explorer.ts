@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import path from "node:path";
+
 import { getDistDirectory, isSandboxFrame, renderAltair, renderInitSnippet, type RenderOptions } from "altair-static";
 import express, { type Response, Router } from "express";
 
@@ -9,6 +12,22 @@ export const EXPLORER_ENDPOINT = "/graphql";
 
 /** The script that starts Altair with our options, served as a file so that the page needs no inline script. */
 const INIT_SCRIPT = "initial_options.js";
+
+/** The explorer page's title (Altair's own page says "Altair"). */
+export const EXPLORER_TITLE = "重大项目 GraphQL explorer";
+
+/**
+ * What the result pane says before the first request, in place of Altair's
+ * "Ezio my friend, how may I be of service?". Altair has no option for it: it
+ * is QUERY_RESULT_NO_RESULT_TEXT of the translation files it fetches from
+ * assets/i18n/<language>.json under its base URL, so those files are served
+ * with this text (`sendRequest` is the file's own label of the button).
+ */
+export function emptyResultText(language: string, sendRequest: string): string {
+  return /^(zh|cn)\b/i.test(language)
+    ? `重大项目 GraphQL API：点击“${sendRequest}”运行左边的查询，结果显示在这里。`
+    : `重大项目 GraphQL API: press “${sendRequest}” to run the query on the left; its answer shows here.`;
+}
 
 /** The question most people open the explorer for, shown in its first tab (README, "The query it exists for"). */
 const INITIAL_QUERY = `# 全省到县的项目总量、行业与阶段分布 / The province down to every county, each with sector and stage breakdowns.
@@ -42,6 +61,8 @@ query ProvinceToCounty {
 const ALTAIR_OPTIONS: RenderOptions = {
   baseURL: `${EXPLORER_PATH}/`,
   endpointURL: EXPLORER_ENDPOINT,
+  // The first tab is then named after the query's operation (ProvinceToCounty), as Altair names every tab. (A tab of
+  // `initialWindows` would keep its name, but Altair does not resolve a relative endpointURL there.)
   initialName: "重大项目",
   initialQuery: INITIAL_QUERY,
   initialHttpMethod: "POST",
@@ -103,8 +124,9 @@ export function explorerSandboxCsp(): string {
  * (`app.use(explorerRoutes())`): it answers under /explorer either way.
  */
 export function explorerRoutes(): Router {
-  const page = renderAltair(ALTAIR_OPTIONS);
+  const page = renderAltair(ALTAIR_OPTIONS).replace(/<title>[^<]*<\/title>/, `<title>${EXPLORER_TITLE}</title>`);
   const init = renderInitSnippet(ALTAIR_OPTIONS);
+  const translations = translationFiles();
   const sendPage = (res: Response) => {
     res.set("Content-Security-Policy", explorerCsp());
     res.set("Cache-Control", "no-cache");
@@ -121,6 +143,13 @@ export function explorerRoutes(): Router {
     res.set("Cache-Control", "no-cache");
     res.type("text/javascript").send(init);
   });
+  explorer.get("/assets/i18n/:file", (req, res, next) => {
+    const text = translations.get(String(req.params.file));
+    if (text === undefined) return next();
+    res.set("Content-Security-Policy", explorerCsp());
+    res.set("Cache-Control", "no-cache");
+    res.type("application/json").send(text);
+  });
   explorer.use(
     express.static(getDistDirectory(), {
       index: false,
@@ -134,6 +163,21 @@ export function explorerRoutes(): Router {
   router.use((req, res, next) => (req.baseUrl === EXPLORER_PATH ? explorer(req, res, next) : next()));
   router.use(EXPLORER_PATH, (req, res, next) => (req.baseUrl === EXPLORER_PATH ? explorer(req, res, next) : next()));
   return router;
+}
+
+/** Altair's translation files (file name to JSON text), each with the product's empty-result text (emptyResultText). */
+function translationFiles(): Map<string, string> {
+  const directory = path.join(getDistDirectory(), "assets", "i18n");
+  const files = new Map<string, string>();
+  for (const file of fs.readdirSync(directory)) {
+    if (!file.endsWith(".json")) continue;
+    const strings = JSON.parse(fs.readFileSync(path.join(directory, file), "utf8")) as Record<string, string>;
+    if (typeof strings.QUERY_RESULT_NO_RESULT_TEXT === "string") {
+      strings.QUERY_RESULT_NO_RESULT_TEXT = emptyResultText(file.slice(0, -".json".length), strings.SEND_REQUEST_BUTTON ?? "Send Request");
+    }
+    files.set(file, JSON.stringify(strings));
+  }
+  return files;
 }
 
 /** A header value from directives: `name value value; name value`. */

@@ -3,7 +3,11 @@
  * the real server, runs the province-to-county query through Altair's own
  * editor and button, and finds the province's signed projects (258) in the
  * answer it renders, while no request of the page leaves 127.0.0.1 (government
- * intranets have no internet) and the page breaks none of its own CSP.
+ * intranets have no internet) and the page breaks none of its own CSP. The
+ * page speaks for this product: its title, its first tab's query, and what
+ * the result pane says before the first request (Altair's own "Ezio my
+ * friend, how may I be of service?" comes from its translation files, which
+ * are served with the product's text instead).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -11,7 +15,9 @@ import path from "node:path";
 
 import { type BrowserContext, chromium, type Locator } from "playwright-core";
 
-import { EXPLORER_PATH, explorerCsp, explorerSandboxCsp } from "../../src/server/explorer";
+import { getDistDirectory } from "altair-static";
+
+import { EXPLORER_PATH, EXPLORER_TITLE, emptyResultText, explorerCsp, explorerSandboxCsp } from "../../src/server/explorer";
 import { startTestServer, type TestServer } from "../support/test-server";
 
 /** Debian's chromium; CI installs it (.ci/run). */
@@ -86,6 +92,32 @@ describe("the offline explorer", () => {
     expect((await fetch(`${origin}${EXPLORER_PATH}/no-such-file.js`)).status).toBe(404);
   });
 
+  it("carries the product's own texts: page title, first tab's query, and the empty result pane's text in every language", async () => {
+    const html = await (await fetch(`${origin}${EXPLORER_PATH}`)).text();
+    expect(html).toContain(`<title>${EXPLORER_TITLE}</title>`);
+    expect(EXPLORER_TITLE).toMatch(/重大项目/);
+    const script = await (await fetch(`${origin}${EXPLORER_PATH}/initial_options.js`)).text();
+    expect(script).toMatch(/initialQuery: `[^`]*query ProvinceToCounty \{\n  region\(code: "410000"\)/);
+
+    const directory = path.join(getDistDirectory(), "assets/i18n");
+    const files = fs.readdirSync(directory).filter((file) => file.endsWith(".json"));
+    expect(files).toEqual(expect.arrayContaining(["default.json", "en.json", "en-US.json", "zh-CN.json"]));
+    for (const file of files) {
+      const shipped = JSON.parse(fs.readFileSync(path.join(directory, file), "utf8")) as Record<string, string>;
+      const res = await fetch(`${origin}${EXPLORER_PATH}/assets/i18n/${file}`);
+      expect([file, res.status]).toEqual([file, 200]);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(res.headers.get("content-security-policy")).toBe(explorerCsp());
+      const served = (await res.json()) as Record<string, string>;
+      const language = file.replace(/\.json$/, "");
+      // Only the empty pane's text differs from Altair's file; no language greets Ezio any more.
+      expect(served).toEqual({ ...shipped, QUERY_RESULT_NO_RESULT_TEXT: emptyResultText(language, shipped.SEND_REQUEST_BUTTON ?? "Send Request") });
+      expect([file, JSON.stringify(served)]).toEqual([file, expect.not.stringMatching(/Ezio|에지오|how may I be of service/)]);
+    }
+    expect(emptyResultText("en-US", "Send Request")).toBe("重大项目 GraphQL API: press “Send Request” to run the query on the left; its answer shows here.");
+    expect(emptyResultText("zh-CN", "发送请求")).toBe("重大项目 GraphQL API：点击“发送请求”运行左边的查询，结果显示在这里。");
+  });
+
   itInBrowser("runs the province-to-county query in headless Chromium and shows 258 signed projects, asking nothing of any other host", async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)`);
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-chromium-"));
@@ -109,6 +141,11 @@ describe("the offline explorer", () => {
       await page.goto(`${origin}${EXPLORER_PATH}`, { waitUntil: "load" });
       const editor = page.locator(".app-query-editor-input .cm-content, app-query-editor .cm-content").first();
       await editor.waitFor({ state: "visible" });
+      // Before any request: the product's title and, in the result pane, its text in Altair's language (en-US).
+      expect(await page.title()).toBe(EXPLORER_TITLE);
+      const empty = page.locator("app-query-result", { hasText: emptyResultText("en-US", "Send Request") });
+      await empty.waitFor({ state: "visible" });
+      expect(await page.locator("app-query-result").innerText()).not.toMatch(/Ezio/);
       await editor.click();
       await page.keyboard.press("Control+A");
       await page.keyboard.press("Delete");
