@@ -2,24 +2,39 @@ import "reflect-metadata";
 
 import { ConfigError, loadConfig } from "./config";
 import { DatabaseError, openDatabase } from "./db/open-database";
+import type { SeedReport } from "./seed/seed";
 import { createObservability } from "./server/observability";
 import { startServer } from "./server/server";
 
 /**
- * Start-up: settings, database (migrated; the embedded default also seeded),
- * HTTP server. On SIGTERM or SIGINT: stop accepting, let in-flight requests
- * finish (up to SHUTDOWN_TIMEOUT_MS), close the pool, exit 0; a second signal
- * (a second or more later) exits at once with 1.
+ * Start-up: settings, database (migrated; the embedded default also seeded
+ * on its first start), HTTP server; the log says whether it seeded and how
+ * many projects the database holds, where the server listens and where a
+ * browser opens the explorer. On SIGTERM or SIGINT: stop accepting, let
+ * in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), close the pool, exit
+ * 0; a second signal (a second or more later) exits at once with 1.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
   const obs = createObservability(config.logLevel);
   const { logger } = obs;
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
-  const db = await openDatabase(config);
-  const server = await startServer(config, db, obs);
+  const seeding: { report?: SeedReport } = {};
+  const db = await openDatabase(config, (report) => (seeding.report = report));
   const where = config.database.type === "mysql" ? "MySQL" : `SQLite ${config.database.path}`;
-  logger.info({ url: server.url, database: where }, `Server ready at ${server.url} (${where})`);
+  if (seeding.report) {
+    const { projects, meetings, regions } = seeding.report;
+    logger.info({ database: where, seeded: seeding.report }, `seeded the embedded database on its first start: ${projects} projects, ${meetings} meeting${meetings === 1 ? "" : "s"}, ${regions} regions (${where})`);
+  } else if (config.database.type === "sqlite") {
+    const projects = Number((await db.query("SELECT COUNT(*) AS n FROM project"))[0].n);
+    logger.info({ database: where, projects }, `the embedded database was seeded already: ${projects} projects (${where})`);
+  } else if ((await db.query("SELECT 1 AS one FROM region LIMIT 1")).length === 0) {
+    // Not counted: COUNT(*) over a million projects would cost InnoDB a second of every start.
+    logger.warn({ database: where }, "the MySQL database has no regions: a MySQL start never seeds; `npm run seed` loads the shipped data");
+  }
+  const server = await startServer(config, db, obs);
+  const { url, listening, explorer } = addressesOf(config.host, server.port);
+  logger.info({ url, listening, explorer, database: where }, `Server ready at ${url} (${where}): listening on ${listening}; open ${explorer}`);
   let stoppingSince = 0;
   const stop = async (signal: NodeJS.Signals) => {
     if (stoppingSince) {
@@ -48,6 +63,18 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/**
+ * Where the server listens, e.g. `http://0.0.0.0:4000 (all interfaces)`, and
+ * the GraphQL endpoint and the explorer as reached from this machine
+ * (localhost when it listens on every interface; an IPv6 address in brackets).
+ */
+function addressesOf(host: string, port: number): { url: string; listening: string; explorer: string } {
+  const everywhere = host === "0.0.0.0" || host === "::";
+  const shown = host.includes(":") ? `[${host}]` : host;
+  const origin = `http://${everywhere ? "localhost" : shown}:${port}`;
+  return { url: `${origin}/graphql`, listening: `http://${shown}:${port}${everywhere ? " (all interfaces)" : ""}`, explorer: `${origin}/explorer` };
 }
 
 main().catch((error: unknown) => {

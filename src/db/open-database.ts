@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 
 import { type Config, redactUrl } from "../config";
-import { seedDatabase } from "../seed/seed";
+import { type SeedReport, seedDatabase } from "../seed/seed";
 import { createDataSource } from "./data-source";
 
 /** A database the product could not open; the message is one line for the operator. */
@@ -10,9 +10,9 @@ export class DatabaseError extends Error {}
 /**
  * Opens the configured database and applies pending migrations. The embedded
  * SQLite default is also seeded on its first start; a MySQL start never seeds
- * (run `npm run seed` for that).
+ * (run `npm run seed` for that). `onSeeded` hears what a seeding on this start wrote.
  */
-export async function openDatabase(config: Config): Promise<DataSource> {
+export async function openDatabase(config: Config, onSeeded?: (report: SeedReport) => void): Promise<DataSource> {
   let db: DataSource;
   const where = config.database.type === "mysql" ? `MySQL at DATABASE_URL (${redactUrl(config.database.url)})` : `SQLite file ${config.database.path}`;
   try {
@@ -22,7 +22,10 @@ export async function openDatabase(config: Config): Promise<DataSource> {
     throw new DatabaseError(`cannot open ${where}: ${(error as Error).message}`);
   }
   await db.runMigrations({ transaction: "each" });
-  if (config.database.type === "sqlite" && (await isEmpty(db))) await seedDatabase(db);
+  if (config.database.type === "sqlite" && (await isEmpty(db))) {
+    const report = await seedDatabase(db);
+    onSeeded?.(report);
+  }
   return db;
 }
 
