@@ -14,7 +14,7 @@ import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
 import { refKeyColumn } from "../ledger/ref-key";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
 
 /** Rows read, checked and written per step: the file is never held whole, and other requests run between steps. */
 const CHUNK = 1000;
@@ -116,6 +116,8 @@ export async function importLedger(ledger: Ledger, actor: Actor, csv: string | B
   // The header first, before any transaction: a file whose shape is wrong is refused without touching the database.
   const head = await openLedgerCsv(csv);
   await head.close();
+  // Over IMPORT_MAX_ROWS is refused up front, before a transaction is opened, not when its row 200,001 is reached.
+  if (!head.problems.length && options.maxRows !== undefined && (await exceedsRows(csv, options.maxRows))) throw tooManyRows(options.maxRows);
   const report = (outcome: Outcome | undefined, written: Counts | null, provinces: number[]): ImportReport => {
     const problems = outcome?.problems ?? Object.assign(new ProblemList(), { listed: head.problems });
     const counts = written ?? { created: 0, advanced: 0, updated: 0, unchanged: 0 };
@@ -134,16 +136,19 @@ export async function importLedger(ledger: Ledger, actor: Actor, csv: string | B
     });
     return report(outcome, written.value, written.provinces);
   } catch (error) {
-    if (error instanceof TooManyRows) {
-      throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the file has more than ${error.maxRows} rows (IMPORT_MAX_ROWS): split it into files of at most ${error.maxRows} rows; nothing was imported`, {
-        limit: error.maxRows,
-        setting: "IMPORT_MAX_ROWS",
-      });
-    }
+    if (error instanceof TooManyRows) throw tooManyRows(error.maxRows);
     if (!(error instanceof Rollback)) throw error;
     if (options.signal?.aborted) throw new AppError(ErrorCode.BAD_REQUEST, "the import was abandoned before it was committed (the request went away or timed out): nothing was written");
     return report(outcome, outcome!.problems.empty ? outcome!.counts : null, []);
   }
+}
+
+/** The import's 413: the file has more rows than IMPORT_MAX_ROWS. */
+function tooManyRows(maxRows: number): AppError {
+  return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the file has more than ${maxRows} rows (IMPORT_MAX_ROWS): split it into files of at most ${maxRows} rows; nothing was imported`, {
+    limit: maxRows,
+    setting: "IMPORT_MAX_ROWS",
+  });
 }
 
 interface Counts {

@@ -337,6 +337,38 @@ export async function openLedgerCsv(input: string | Buffer, maxRows = Number.POS
   };
 }
 
+/**
+ * Whether a file has more than `maxRows` data rows, found before anything is
+ * written: a file with no more line ends than that cannot (a row is at least
+ * one line), so most files are cleared by counting line ends; only a file
+ * with more is parsed through, without checks, until its row `maxRows + 1`.
+ * A file that cannot be read is left to the import to report.
+ */
+export async function exceedsRows(input: string | Buffer, maxRows: number): Promise<boolean> {
+  if (!Number.isFinite(maxRows)) return false;
+  let lineEnds = 0;
+  if (typeof input === "string") {
+    for (let i = input.indexOf("\n"); i !== -1 && lineEnds <= maxRows + 1; i = input.indexOf("\n", i + 1)) lineEnds += 1;
+  } else {
+    for (let i = input.indexOf(0x0a); i !== -1 && lineEnds <= maxRows + 1; i = input.indexOf(0x0a, i + 1)) lineEnds += 1;
+  }
+  // The header's line end, and the last row's which a file may lack.
+  if (lineEnds <= maxRows) return false;
+  const reader = await openLedgerCsv(input, maxRows);
+  try {
+    for await (const _chunk of reader.chunks(1000)) {
+      // Counting only: the rows are let go as they come.
+    }
+    return false;
+  } catch (error) {
+    if (error instanceof TooManyRows) return true;
+    if (error instanceof FileProblem) return false;
+    throw error;
+  } finally {
+    await reader.close();
+  }
+}
+
 /** A problem of the whole file met while reading its rows (a malformed line, bytes of no encoding). */
 export class FileProblem extends Error {
   constructor(readonly problem: ImportProblem) {

@@ -91,13 +91,25 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
     expect(await footprint(db)).toEqual(before);
   }, 120_000);
 
-  it("a file over the row bound is PAYLOAD_TOO_LARGE naming IMPORT_MAX_ROWS, and nothing is written; at the bound it goes in", async () => {
+  it("a file over the row bound is PAYLOAD_TOO_LARGE naming IMPORT_MAX_ROWS before any transaction; rows are counted as rows, not line ends; at the bound it goes in", async () => {
     const before = await footprint(db);
-    const error = await rejection(importLedger(ledger, county, csv(goodRows(30)), { maxRows: 25 }));
-    expect(error.extensions).toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE, limit: 25, setting: "IMPORT_MAX_ROWS" });
-    expect(error.message).toMatch(/more than 25 rows \(IMPORT_MAX_ROWS\)/);
-    expect(await footprint(db)).toEqual(before);
-    expect(await importLedger(ledger, county, csv(goodRows(25)), { maxRows: 25 })).toMatchObject({ rows: 25, created: 25 });
+    const writes = jest.spyOn(ledger, "write");
+    try {
+      const error = await rejection(importLedger(ledger, county, csv(goodRows(30)), { maxRows: 25 }));
+      expect(error.extensions).toMatchObject({ code: ErrorCode.PAYLOAD_TOO_LARGE, limit: 25, setting: "IMPORT_MAX_ROWS" });
+      expect(error.message).toMatch(/more than 25 rows \(IMPORT_MAX_ROWS\)/);
+      // Refused up front: no transaction was opened.
+      expect(writes).not.toHaveBeenCalled();
+      expect(await footprint(db)).toEqual(before);
+      // 25 rows of two lines each (a line break in a quoted cell): more line ends than the bound, but 25 rows, so they are read and checked.
+      const tall = goodRows(25).map((row) => row.replace(/^([^,]*),([^,]*),/, '$1,"$2\n（续）",'));
+      const report = await importLedger(ledger, county, csv(tall), { maxRows: 25 });
+      expect(report).toMatchObject({ rows: 25, created: 0 });
+      expect(report.problems.map((p) => p.column)).toEqual(Array(25).fill("name"));
+      expect(await importLedger(ledger, county, csv(goodRows(25)), { maxRows: 25 })).toMatchObject({ rows: 25, created: 25 });
+    } finally {
+      writes.mockRestore();
+    }
   });
 
   it(`a report lists the first ${MAX_LISTED_PROBLEMS} problems in file order and counts the rest`, async () => {
