@@ -1,7 +1,7 @@
 /**
  * The ledger import's bounds and encodings (issue 17, defects 1 and 5, and
  * the new user's "one set of rules"), on each database: the file is read a
- * step of 1,000 rows at a time, and still every problem of every row of
+ * step of 250 rows at a time, and still every problem of every row of
  * every step is reported, in file order, with nothing written; a file over
  * IMPORT_MAX_ROWS is refused (PAYLOAD_TOO_LARGE, HTTP 413 naming both
  * bounds) with nothing written; a report lists at most 1,000 problems and
