@@ -83,13 +83,13 @@ describe("the offline explorer", () => {
     expect(script).toContain("endpointURL: `/graphql`");
     expect(script).toContain("disableAccount: true");
 
-    expect((await fetch(`${origin}${EXPLORER_PATH}/main.js`)).status).toBe(200);
+    expect((await fetchWhole(`${origin}${EXPLORER_PATH}/main.js`)).status).toBe(200);
     // Altair's sandbox for pre-request scripts is found on this origin (not sandbox.altairgraphql.dev) and may eval.
-    expect((await fetch(`${origin}${EXPLORER_PATH}/iframe-sandbox/sandbox.png`)).status).toBe(200);
-    const sandbox = await fetch(`${origin}${EXPLORER_PATH}/iframe-sandbox/index.html`);
+    expect((await fetchWhole(`${origin}${EXPLORER_PATH}/iframe-sandbox/sandbox.png`)).status).toBe(200);
+    const sandbox = await fetchWhole(`${origin}${EXPLORER_PATH}/iframe-sandbox/index.html`);
     expect(sandbox.status).toBe(200);
     expect(sandbox.headers.get("content-security-policy")).toBe(explorerSandboxCsp());
-    expect((await fetch(`${origin}${EXPLORER_PATH}/no-such-file.js`)).status).toBe(404);
+    expect((await fetchWhole(`${origin}${EXPLORER_PATH}/no-such-file.js`)).status).toBe(404);
   });
 
   it("carries the product's own texts: page title, first tab's query, and the empty result pane's text in every language", async () => {
@@ -179,6 +179,16 @@ describe("the offline explorer", () => {
     expect(violations).toEqual([]);
   }, 90_000);
 });
+
+/**
+ * A response read to its end. A body left unread keeps its connection open: the server's answer of main.js (3 MB)
+ * never finishes, so closing the server waits for it (its drain) and the socket outlives the test file, keeping the
+ * jest worker from exiting ("A worker process has failed to exit gracefully").
+ */
+async function fetchWhole(url: string): Promise<{ status: number; headers: Headers; body: ArrayBuffer }> {
+  const res = await fetch(url);
+  return { status: res.status, headers: res.headers, body: await res.arrayBuffer() };
+}
 
 /** The whole text of a CodeMirror 6 editor, newline-joined (only rendered lines are in the DOM, so ask the view). */
 async function editorText(editor: Locator): Promise<string> {

@@ -120,7 +120,9 @@ describe("start-up", () => {
       expect(explorerPort).toBe(port);
       expect(Number(port)).toBeGreaterThan(0); // PORT=0: the port it really got, not the setting
       // The address it names is the one it answers on.
-      expect((await fetch(`http://127.0.0.1:${port}/explorer`)).status).toBe(200);
+      const explorer = await fetch(`http://127.0.0.1:${port}/explorer`);
+      expect(explorer.status).toBe(200);
+      expect(await explorer.text()).toContain("<title>");
       expect(server.messages).not.toMatch(/listening on http:\/\/localhost/);
     } finally {
       await server.stop();
@@ -134,7 +136,8 @@ describe("start-up", () => {
       expect(m).not.toBeNull();
       expect(new Set(m!.slice(1)).size).toBe(1);
       expect(server.messages).not.toMatch(/all interfaces/);
-      expect((await fetch(`http://127.0.0.1:${m![1]}/health`)).status).toBe(200);
+      const health = await fetch(`http://127.0.0.1:${m![1]}/health`);
+      expect([health.status, await health.json()]).toEqual([200, { status: "ok" }]);
     } finally {
       await server.stop();
     }
