@@ -55,7 +55,12 @@ import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
 import { peakRssKiB, type Started, startChild, stopChild } from "./servers";
 
 const ROOT = path.resolve(__dirname, "..");
-const SERVER_MAIN = path.join(ROOT, "dist/src/main.js");
+const DIST = path.join(ROOT, "dist");
+/**
+ * The compiled server measured: a copy of dist/ taken when the measurement starts (with node_modules linked beside
+ * it), so that a build by someone else on the same working tree cannot change the code between two servers of one run.
+ */
+let build = DIST;
 const RESULTS_DIR = path.join(__dirname, "results");
 /** The V8 flags `npm start` runs the server with (package.json is their one home). */
 const START_FLAGS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start as string)
@@ -94,15 +99,15 @@ export function importMemoryChecks(result: ImportMemoryResult): Array<{ target: 
     const largest = runs.reduce((a, b) => (b.rows > a.rows ? b : a));
     const growth = smallest === largest || !smallest.server.peakRssKiB || !largest.server.peakRssKiB ? null : largest.server.peakRssKiB / smallest.server.peakRssKiB;
     out.push({
-      target: `server peak RSS ≤ 300 MB importing ${largest.rows.toLocaleString("en-US")} rows (${database}), not growing with the file`,
-      value: `${mb(largest.server.peakRssKiB)} MB${growth === null ? "" : ` (${growth.toFixed(2)}× the ${smallest.rows.toLocaleString("en-US")}-row import's ${mb(smallest.server.peakRssKiB)} MB)`}`,
+      target: `server peak RSS ≤ 300 MB importing ${largest.rows.toLocaleString("en-US")} rows (${database}); its growth over the smallest import shown`,
+      value: `${mb(largest.server.peakRssKiB)} MB${growth === null ? "" : ` (+${mb(largest.server.peakRssKiB! - smallest.server.peakRssKiB!)} MB, ${growth.toFixed(2)}× the ${smallest.rows.toLocaleString("en-US")}-row import's ${mb(smallest.server.peakRssKiB)} MB)`}`,
       pass: largest.server.peakRssKiB === null ? null : (largest.server.peakRssKiB * 1024) / 1e6 <= 300,
     });
     const q = largest.import.probe;
     out.push({
-      target: `cheap query p99 < 1 s during a ${largest.rows.toLocaleString("en-US")}-row import (${database})`,
-      value: `p99 ${q.p99} ms, max ${q.max} ms over ${q.count} queries`,
-      pass: q.p99 === null ? null : q.p99 < 1000,
+      target: `cheap query p99 < 1 s during a ${largest.rows.toLocaleString("en-US")}-row import (${database}), corrected for coordinated omission`,
+      value: `p99 ${q.p99Corrected} ms corrected (${q.p99} ms as sent one at a time), max ${q.max} ms, over ${q.count} queries`,
+      pass: q.p99Corrected === null ? null : q.p99Corrected < 1000,
     });
   }
   return out;
@@ -150,6 +155,12 @@ export interface ProbeStats {
   over1s: number;
   /** When the slowest one was sent, in seconds from the first. */
   maxAtSeconds: number | null;
+  /**
+   * p99 corrected for coordinated omission: one at a time, a stall of 2 s is one slow answer among many fast ones,
+   * where a client sending every 20 ms regardless would have had a hundred waiting; each answer slower than the
+   * interval counts again for each query such a client would have sent meanwhile (HdrHistogram's correction).
+   */
+  p99Corrected: number | null;
 }
 
 /** One POST of a ledger file. */
@@ -333,8 +344,8 @@ function runNode(script: string, args: string[], env: Record<string, string>): P
 
 /** The shipped data (`npm run seed`: migrations, then the seed) and a token for 中牟县 (`npm run token -- create`). */
 async function seedAndToken(env: Record<string, string>): Promise<string> {
-  await runNode(path.join(ROOT, "dist/src/seed/seed.cli.js"), [], env);
-  const out = await runNode(path.join(ROOT, "dist/src/auth/token.cli.js"), ["create", "--region", COUNTY.code, "--name", "中牟县发展和改革委员会"], env);
+  await runNode(path.join(build, "src/seed/seed.cli.js"), [], env);
+  const out = await runNode(path.join(build, "src/auth/token.cli.js"), ["create", "--region", COUNTY.code, "--name", "中牟县发展和改革委员会"], env);
   const token = out.trim().split("\n").pop()!.trim();
   if (!/^mpg_/.test(token)) throw new Error(`npm run token printed no token: ${out}`);
   return token;
@@ -388,7 +399,7 @@ interface Server extends Started {
 }
 
 async function startServer(label: string, flags: string[], env: Record<string, string>): Promise<Server> {
-  const started = await startChild(label, [...flags, SERVER_MAIN], { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", LOG_SQL: "false", ...env });
+  const started = await startChild(label, [...flags, path.join(build, "src/main.js")], { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", LOG_SQL: "false", ...env });
   let stderr = "";
   started.child.stderr!.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8000);
@@ -490,11 +501,14 @@ async function probe(origin: string, intervalMs: number, stop: Promise<unknown>)
     const wait = sent + intervalMs - performance.now();
     if (wait > 0 && !stopped) await Promise.race([sleep(wait), stop]);
   }
-  return probeStats(latencies, failed, latencies.length ? round(slowest.at, 2) : null);
+  return probeStats(latencies, failed, latencies.length ? round(slowest.at, 2) : null, intervalMs);
 }
 
-function probeStats(latencies: number[], failed: number, maxAtSeconds: number | null = null): ProbeStats {
+function probeStats(latencies: number[], failed: number, maxAtSeconds: number | null = null, intervalMs = 20): ProbeStats {
   const sorted = [...latencies].sort((a, b) => a - b);
+  const corrected = [...latencies];
+  for (const ms of latencies) for (let missed = ms - intervalMs; missed > intervalMs; missed -= intervalMs) corrected.push(missed);
+  corrected.sort((a, b) => a - b);
   const at = (p: number) => (sorted.length ? round(percentile(sorted, p), 1) : null);
   return {
     count: sorted.length,
@@ -506,6 +520,7 @@ function probeStats(latencies: number[], failed: number, maxAtSeconds: number | 
     over100ms: sorted.filter((ms) => ms > 100).length,
     over1s: sorted.filter((ms) => ms > 1000).length,
     maxAtSeconds,
+    p99Corrected: corrected.length ? round(percentile(corrected, 99), 1) : null,
   };
 }
 
@@ -641,7 +656,7 @@ export async function measureImportMemory(options: ImportMemoryOptions): Promise
   const { maxRows, maxBytes } = options;
   const lineBytes = lineBytesFor(maxRows, maxBytes);
   const flags = options.maxOldSpaceMB === undefined ? START_FLAGS : [...START_FLAGS.filter((f) => !f.startsWith("--max-old-space-size")), `--max-old-space-size=${options.maxOldSpaceMB}`];
-  if (!fs.existsSync(SERVER_MAIN)) throw new Error(`${path.relative(ROOT, SERVER_MAIN)} is missing: run npm run build first`);
+  if (!fs.existsSync(path.join(DIST, "src/main.js"))) throw new Error("dist/src/main.js is missing: run npm run build first");
   const limitsEnv: Record<string, string> = {
     IMPORT_MAX_ROWS: String(maxRows),
     IMPORT_MAX_BYTES: String(maxBytes),
@@ -665,6 +680,10 @@ export async function measureImportMemory(options: ImportMemoryOptions): Promise
   };
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-import-memory-files-"));
+  // The build measured: dist/ as it is now (migrations at ../../migrations from src/db, as in dist/), node_modules linked.
+  build = path.join(dir, "dist");
+  fs.cpSync(DIST, build, { recursive: true, filter: (source) => !source.endsWith(".tsbuildinfo") && !source.endsWith(".map") });
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   const files = new Map<string, { file: string; bytes: number }>();
   const fileOf = (count: number, tag: string) => {
     const key = `${tag}${count}`;
@@ -710,7 +729,7 @@ export async function measureImportMemory(options: ImportMemoryOptions): Promise
           run.server.heapAfter = await heapOf(server.origin);
           say(
             `  import: status ${call.status}, created ${call.created ?? "?"} of ${rows} in ${call.seconds} s (${call.rowsPerSecond ?? "?"} rows/s); ` +
-              `VmHWM ${mb(run.server.peakRssKiB)} MB (heap used ${run.server.heapAfter?.usedMB ?? "?"} of ${run.server.heapAfter?.totalMB ?? "?"} MB, external ${run.server.heapAfter?.externalMB ?? "?"} MB); cheap query ${call.probe.count}× p50 ${call.probe.p50} p99 ${call.probe.p99} max ${call.probe.max} ms (at ${call.probe.maxAtSeconds} s); ` +
+              `VmHWM ${mb(run.server.peakRssKiB)} MB (heap used ${run.server.heapAfter?.usedMB ?? "?"} of ${run.server.heapAfter?.totalMB ?? "?"} MB, external ${run.server.heapAfter?.externalMB ?? "?"} MB); cheap query ${call.probe.count}× p50 ${call.probe.p50} p99 ${call.probe.p99} max ${call.probe.max} ms (at ${call.probe.maxAtSeconds} s), p99 corrected ${call.probe.p99Corrected} ms; ` +
               `other work ${call.cpu.otherPercentOfCore ?? "?"} % of a core`,
           );
           const problem = importProblem(call, rows, false);
@@ -753,6 +772,8 @@ export async function measureImportMemory(options: ImportMemoryOptions): Promise
       }
     }
   } finally {
+    build = DIST;
+    fs.rmSync(path.join(dir, "node_modules"), { force: true }); // the link only, before the directory goes
     fs.rmSync(dir, { recursive: true, force: true });
     probeAgent.destroy();
     result.seconds = round((performance.now() - began) / 1000, 1);
@@ -811,7 +832,7 @@ function table(rows: string[][]): string[] {
 export function renderImportMemory(result: ImportMemoryResult): string[] {
   const n = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "" : v.toFixed(d));
   const rows: string[][] = [
-    ["database", "rows", "MB", "status", "created", "s", "rows/s", "RSS before MB", "peak RSS MB", "heap used/total MB", "external MB", "q n", "q p50", "q p99", "q max", ">100ms", "idle p99", "other %", "dry run s", "dry rows/s", "peak after dry MB"],
+    ["database", "rows", "MB", "status", "created", "s", "rows/s", "RSS before MB", "peak RSS MB", "heap used/total MB", "external MB", "q n", "q p50", "q p99", "q max", "q p99 corr.", ">100ms", "idle p99", "other %", "dry run s", "dry rows/s", "peak after dry MB"],
   ];
   for (const r of result.runs) {
     const i = r.import;
@@ -831,6 +852,7 @@ export function renderImportMemory(result: ImportMemoryResult): string[] {
       n(i?.probe.p50),
       n(i?.probe.p99),
       n(i?.probe.max),
+      n(i?.probe.p99Corrected),
       String(i?.probe.over100ms ?? ""),
       n(r.idle.p99),
       String(i?.cpu.otherPercentOfCore ?? ""),
@@ -842,14 +864,14 @@ export function renderImportMemory(result: ImportMemoryResult): string[] {
   const lines = [
     `Ledger import in bounded memory (bench/import-memory.ts): a fresh server per size (node ${result.serverFlags.join(" ")} dist/src/main.js), every row new, all in 410122;`,
     `IMPORT_MAX_ROWS ${result.limits.maxRows.toLocaleString("en-US")}, IMPORT_MAX_BYTES ${result.limits.maxBytes.toLocaleString("en-US")}, ${result.limits.lineBytes} bytes a line. q = the cheap query ${CHEAP_QUERY} by GET,`,
-    "one at a time every 20 ms during the import (ms); RSS before = VmHWM after start-up and the idle queries; peak RSS = VmHWM when the import answered; heap and external (Buffers) = V8's after it (/metrics).",
+    "one at a time every 20 ms during the import (ms; p99 corr.: corrected for coordinated omission, as if sent every 20 ms whatever the wait); RSS before = VmHWM after start-up and the idle queries; peak RSS = VmHWM when the import answered; heap and external (Buffers) = V8's after it (/metrics).",
     "",
     ...table(rows),
   ];
-  const bounds: string[][] = [["database", "sent", "MB", "expected", "status", "s", "peak RSS MB", "q p99", "q max"]];
+  const bounds: string[][] = [["database", "sent", "MB", "expected", "status", "s", "peak RSS MB", "q n", "q p99", "q max"]];
   for (const b of result.bounds) {
     for (const c of b.checks) {
-      bounds.push([c.database, c.what, (c.bytes / 1e6).toFixed(2), c.expected, `${c.status ?? "none"}${c.ok ? "" : " WRONG"}`, c.seconds.toFixed(2), mb(c.peakRssKiB), n(c.probe.p99), n(c.probe.max)]);
+      bounds.push([c.database, c.what, (c.bytes / 1e6).toFixed(2), c.expected, `${c.status ?? "none"}${c.ok ? "" : " WRONG"}`, c.seconds.toFixed(2), mb(c.peakRssKiB), String(c.probe.count), n(c.probe.p99), n(c.probe.max)]);
     }
   }
   if (result.bounds.length) {
@@ -890,6 +912,8 @@ async function main(): Promise<number> {
     execFile("npm", ["run", "build", "--silent"], { cwd: ROOT, timeout: 600_000 }, (error, stdout, stderr) => (error ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolve())),
   );
   const started = new Date();
+  // The commit built and measured (others may commit while it runs).
+  const commit = gitCommit();
   const result = await measureImportMemory({
     rows,
     mysql: values.mysql,
@@ -910,7 +934,7 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     command: `npx ts-node --transpile-only bench/import-memory.ts ${process.argv.slice(2).join(" ")}`.trim(),
-    commit: gitCommit(),
+    commit,
     machine: { cpuModel: cpus[0]?.model ?? "unknown", cpuCount: cpus.length, totalMemoryBytes: os.totalmem(), node: process.version, loadAverageAtStart: round(os.loadavg()[0]) },
     importMemory: result,
   };
