@@ -14,7 +14,7 @@ import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
 import { refKeyColumn } from "../ledger/ref-key";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, type LedgerSource, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
 
 /** Rows read, checked and written per step: the file is never held whole, and other requests run between steps (on SQLite a step runs without a break: 1,000 rows held a cheap query ~115 ms at p50 in bench/import-memory.ts). */
 const CHUNK = 250;
@@ -111,7 +111,7 @@ interface Outcome {
  * `maxRows`, and BAD_REQUEST when `signal` was aborted; nothing is written
  * then either.
  */
-export async function importLedger(ledger: Ledger, actor: Actor, csv: string | Buffer, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importLedger(ledger: Ledger, actor: Actor, csv: LedgerSource, options: ImportOptions = {}): Promise<ImportReport> {
   const dryRun = options.dryRun ?? false;
   // The header first, before any transaction: a file whose shape is wrong is refused without touching the database.
   const head = await openLedgerCsv(csv);
@@ -165,7 +165,7 @@ interface Counts {
  * so that what the import holds in memory does not grow with the file (but
  * for one number per reference, to find a reference given twice).
  */
-async function importRows(tx: LedgerTx, actor: Actor, csv: string | Buffer, options: ImportOptions): Promise<Outcome> {
+async function importRows(tx: LedgerTx, actor: Actor, csv: LedgerSource, options: ImportOptions): Promise<Outcome> {
   const reader = await openLedgerCsv(csv, options.maxRows);
   const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
   const listed = new ProblemList();

@@ -31,7 +31,7 @@ const PROGRESS_FROM_BYTES = 128 * 1024;
  */
 async function main(argv: string[]): Promise<number> {
   const command = parseCommand(argv);
-  const csv = readFile(command.file);
+  const csv = readableFile(command.file);
   const config = loadConfig();
   const db = await openDatabase(config);
   try {
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const ledger = systemLedger(db, config.ledgerFutureDays);
-    const bar = process.stderr.isTTY && csv.length >= PROGRESS_FROM_BYTES ? new SingleBar({ format: "importing [{bar}] {percentage}% of the file | {rows} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
+    const bar = process.stderr.isTTY && csv.bytes >= PROGRESS_FROM_BYTES ? new SingleBar({ format: "importing [{bar}] {percentage}% of the file | {rows} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
     let barShown = false;
     let barDone = false;
     let report: ImportReport;
@@ -91,9 +91,13 @@ function parseCommand(argv: string[]): { file: string; token: string; dryRun: bo
   return { file: positionals[0], token: values.token, dryRun: values["dry-run"] ?? false };
 }
 
-function readFile(file: string): Buffer {
+/** The file to import, once it is known to be readable; the import reads it a piece at a time, never whole. */
+function readableFile(file: string): { path: string; bytes: number } {
   try {
-    return fs.readFileSync(file);
+    fs.accessSync(file, fs.constants.R_OK);
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    return { path: file, bytes: stat.size };
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

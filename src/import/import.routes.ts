@@ -1,4 +1,8 @@
-import express, { type ErrorRequestHandler, type RequestHandler, type Response, Router } from "express";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { type Request, type RequestHandler, type Response, Router } from "express";
 import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode } from "../common/errors";
@@ -6,7 +10,7 @@ import { actorOf } from "../ledger/actor";
 import type { Ledger } from "../ledger/ledger";
 import { authentication, viewerOf } from "../server/authentication";
 import { requestOf, sendJsonError } from "../server/observability";
-import { importLedger } from "./import-ledger";
+import { type ImportReport, importLedger } from "./import-ledger";
 
 /** What the import route needs. */
 export interface ImportRoutesOptions {
@@ -18,6 +22,8 @@ export interface ImportRoutesOptions {
   maxBytes: number;
   /** Most data rows a file may have (IMPORT_MAX_ROWS); more is a 413 naming both bounds, nothing written. */
   maxRows: number;
+  /** Where request bodies are spooled while they are imported (default: the system's temporary directory). */
+  spoolDir?: string;
   /** Called after an import that wrote, with the provinces whose versions moved (the server then reads its versions again). */
   onWrite: (provinces: number[]) => void;
 }
@@ -41,17 +47,17 @@ const STATUS: Partial<Record<string, number>> = {
  * good token (checked before the body is read), 403 for a row outside the
  * token's region (nothing written), 409 when another write changed one of the
  * file's projects meanwhile, 413 above `maxBytes` (before the file is read)
- * or `maxRows` (as soon as the row after the last one allowed is read; the
- * transaction is rolled back). The file is read, checked and written a step
- * at a time (see importLedger), so memory does not grow with it.
+ * or `maxRows` (counted before any transaction). The body is spooled to a file of its own in
+ * `spoolDir` (removed when the answer is sent) and read, checked and written
+ * from there a step at a time (see importLedger): neither the body nor the
+ * file is ever held in memory.
  */
-export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite }: ImportRoutesOptions): Router {
+export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite, spoolDir = os.tmpdir() }: ImportRoutesOptions): Router {
   const router = Router();
   router.post(
     "/import/projects.csv",
     authentication(db, false),
     requireViewer,
-    express.raw({ type: () => true, limit: maxBytes }),
     async (req, res, next) => {
       res.setHeader("cache-control", "no-store");
       const dryRun = dryRunParam(req.query.dryRun);
@@ -60,21 +66,99 @@ export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite }: Impo
       const abandoned = new AbortController();
       res.once("finish", () => abandoned.abort());
       res.once("close", () => abandoned.abort());
+      let spooled: Spooled | undefined;
+      let outcome: { report: ImportReport } | { error: unknown };
       try {
-        const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const { provinces, ...report } = await importLedger(ledgerFor(), actorOf(viewerOf(res)!), body, { dryRun, signal: abandoned.signal, maxRows });
-        if (provinces.length) onWrite(provinces);
-        if (res.headersSent) return;
-        if (report.problems.length) requestOf(res)?.errorCodes.push(ErrorCode.BAD_USER_INPUT);
-        res.status(report.problems.length ? 400 : 200).json(report);
+        spooled = await spool(req, maxBytes, spoolDir);
+        if ("tooLarge" in spooled) return sendTooLarge(res, spooled.tooLarge, maxBytes);
+        outcome = { report: await importLedger(ledgerFor(), actorOf(viewerOf(res)!), { path: spooled.path }, { dryRun, signal: abandoned.signal, maxRows }) };
       } catch (error) {
-        if (res.headersSent) return;
-        sendAppError(res, error, next);
+        outcome = { error };
+      } finally {
+        // Deleted before the answer goes out: a client that has its answer finds no trace of the file.
+        if (spooled && "dir" in spooled) await fs.promises.rm(spooled.dir, { recursive: true, force: true });
       }
+      if ("error" in outcome) {
+        // A client that went away while sending its file is not an error of the server's; there is no one to answer.
+        if (!res.headersSent && !(outcome.error instanceof BodyAborted)) sendAppError(res, outcome.error, next);
+        return;
+      }
+      const { provinces, ...report } = outcome.report;
+      if (provinces.length) onWrite(provinces);
+      if (res.headersSent) return;
+      if (report.problems.length) requestOf(res)?.errorCodes.push(ErrorCode.BAD_USER_INPUT);
+      res.status(report.problems.length ? 400 : 200).json(report);
     },
   );
-  router.use("/import", tooLarge(maxBytes));
   return router;
+}
+
+/** The client went away before its whole body came. */
+class BodyAborted extends Error {
+  constructor() {
+    super("the request was aborted while its body was read");
+  }
+}
+
+/** A request body on disk (its file, in a directory of its own), or how many bytes had come when it passed the limit. */
+type Spooled = { dir: string; path: string } | { tooLarge: number };
+
+/**
+ * Writes the request body to a new file, reading no more than `maxBytes`: a
+ * declared Content-Length over it is refused before anything is read, a
+ * chunked body as soon as it passes it (what came is deleted; the rest is
+ * not read, and the connection closes after the 413). A body that breaks off
+ * (the client went away) rejects, its file deleted.
+ */
+async function spool(req: Request, maxBytes: number, spoolDir: string): Promise<Spooled> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes) return { tooLarge: declared };
+  const dir = await fs.promises.mkdtemp(path.join(spoolDir, "mp-import-"));
+  const file = path.join(dir, "ledger.csv");
+  try {
+    const bytes = await new Promise<number>((resolve, reject) => {
+      const out = fs.createWriteStream(file);
+      let received = 0;
+      const stop = (error: Error | null, result?: number) => {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        req.off("error", onError);
+        req.off("aborted", onAborted);
+        if (error) {
+          out.destroy();
+          reject(error);
+        } else out.end(() => resolve(result!));
+      };
+      const onData = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBytes) {
+          req.unpipe();
+          req.pause();
+          return stop(null, received);
+        }
+        if (!out.write(chunk)) {
+          req.pause();
+          out.once("drain", () => req.resume());
+        }
+      };
+      const onEnd = () => stop(null, received);
+      const onError = (error: Error) => stop(error);
+      const onAborted = () => stop(new BodyAborted());
+      out.once("error", onError);
+      req.on("data", onData);
+      req.once("end", onEnd);
+      req.once("error", onError);
+      req.once("aborted", onAborted);
+    });
+    if (bytes > maxBytes) {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      return { tooLarge: bytes };
+    }
+    return { dir, path: file };
+  } catch (error) {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** An import needs a write token: the request's viewer (a bad token was refused by `authentication` with its 401). */
@@ -83,17 +167,15 @@ const requireViewer: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** A body over the limit as the API's 413 naming the setting; other body errors go on to the server's handler. */
-function tooLarge(maxBytes: number): ErrorRequestHandler {
-  return (error, _req, res, next) => {
-    if (error?.type !== "entity.too.large") return next(error);
-    sendJsonError(res, 413, `the file of ${error.length} bytes exceeds the limit of ${maxBytes} bytes (IMPORT_MAX_BYTES); split it, or ask the operator to raise the limit`, {
-      code: ErrorCode.PAYLOAD_TOO_LARGE,
-      limit: maxBytes,
-      setting: "IMPORT_MAX_BYTES",
-      measured: error.length,
-    });
-  };
+/** A body over the limit as the API's 413 naming the setting; the connection closes after it (the rest of the body is not read). */
+function sendTooLarge(res: Response, measured: number, maxBytes: number): void {
+  res.setHeader("connection", "close");
+  sendJsonError(res, 413, `the file of ${measured} bytes exceeds the limit of ${maxBytes} bytes (IMPORT_MAX_BYTES); split it, or ask the operator to raise the limit`, {
+    code: ErrorCode.PAYLOAD_TOO_LARGE,
+    limit: maxBytes,
+    setting: "IMPORT_MAX_BYTES",
+    measured,
+  });
 }
 
 function sendAppError(res: Response, error: unknown, next: (error: unknown) => void): void {

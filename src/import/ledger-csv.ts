@@ -4,6 +4,7 @@
  * describe, and the problems of the import as line, column and reason.
  */
 import { isUtf8 } from "node:buffer";
+import fs from "node:fs";
 import { Readable, pipeline } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 
@@ -116,20 +117,73 @@ const MAX_CELLS = 256;
 const DECODE_BYTES = 64 * 1024;
 
 /**
+ * A ledger file: its text, its bytes in memory, or a file on disk (the HTTP
+ * route spools the request body to one, so that the body is never held in
+ * memory; the command line reads the file it is given). A file on disk is
+ * read a piece at a time, as often as the import needs (the header, the row
+ * count, the rows, a retry after a deadlock).
+ */
+export type LedgerSource = string | Buffer | { path: string };
+
+/** The bytes of a source that has bytes, a piece at a time. */
+async function* bytesOf(source: Buffer | { path: string }): AsyncGenerator<Buffer> {
+  if (Buffer.isBuffer(source)) {
+    for (let i = 0; i < source.length; i += DECODE_BYTES) yield source.subarray(i, i + DECODE_BYTES);
+    return;
+  }
+  const stream = fs.createReadStream(source.path, { highWaterMark: DECODE_BYTES });
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** The size of a source: characters of a text, else bytes. */
+function sizeOf(source: LedgerSource): number {
+  if (typeof source === "string" || Buffer.isBuffer(source)) return source.length;
+  return fs.statSync(source.path).size;
+}
+
+function refuseUtf16(first: Buffer): void {
+  if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff)) {
+    throw new UnreadableFile(`the file is UTF-16 (Excel's "Unicode text"): save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)" instead`);
+  }
+}
+
+/**
  * The encoding of a file's bytes: UTF-8 when they are valid UTF-8, else
  * GB18030 (GBK is a subset). UTF-16 (Excel's "Unicode text") is refused with
  * how to save the file instead.
  */
-export function encodingOf(input: string | Buffer): LedgerEncoding {
-  if (typeof input === "string") return "UTF-8";
-  if ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff)) {
-    throw new UnreadableFile(`the file is UTF-16 (Excel's "Unicode text"): save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)" instead`);
+export async function encodingOf(source: LedgerSource): Promise<LedgerEncoding> {
+  if (typeof source === "string") return "UTF-8";
+  if (Buffer.isBuffer(source)) {
+    refuseUtf16(source);
+    return isUtf8(source) ? "UTF-8" : "GB18030";
   }
-  return isUtf8(input) ? "UTF-8" : "GB18030";
+  // On disk: checked a piece at a time by a decoder that throws on the first byte that is not UTF-8.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let first = true;
+  for await (const bytes of bytesOf(source)) {
+    if (first) refuseUtf16(bytes);
+    first = false;
+    try {
+      decoder.decode(bytes, { stream: true });
+    } catch {
+      return "GB18030";
+    }
+  }
+  try {
+    decoder.decode();
+  } catch {
+    return "GB18030";
+  }
+  return "UTF-8";
 }
 
 /** The text of a file, a piece at a time, decoded as `encoding`; GB18030 bytes that decode to no character refuse the file. */
-function* textOf(input: string | Buffer, encoding: LedgerEncoding, progress: { bytes: number }): Generator<string> {
+async function* textOf(input: LedgerSource, encoding: LedgerEncoding, progress: { bytes: number }): AsyncGenerator<string> {
   if (typeof input === "string") {
     for (let i = 0; i < input.length; ) {
       let end = Math.min(input.length, i + DECODE_BYTES);
@@ -141,15 +195,17 @@ function* textOf(input: string | Buffer, encoding: LedgerEncoding, progress: { b
     return;
   }
   const decoder = encoding === "UTF-8" ? new StringDecoder("utf8") : iconv.getDecoder("gb18030");
-  for (let i = 0; i < input.length; i += DECODE_BYTES) {
-    const text = decoder.write(input.subarray(i, i + DECODE_BYTES));
+  let read = 0;
+  for await (const bytes of bytesOf(input)) {
+    const text = decoder.write(bytes);
     if (encoding === "GB18030" && text.includes("\uFFFD")) {
       throw new UnreadableFile(
         "the file is neither UTF-8 nor GB18030 text (some of its bytes are no character in either): in Excel, save it with 文件 → 另存为 → " +
           '"CSV UTF-8 (逗号分隔)"; in WPS or LibreOffice, choose the character set UTF-8 when saving',
       );
     }
-    progress.bytes = Math.min(input.length, i + DECODE_BYTES);
+    read += bytes.length;
+    progress.bytes = read;
     yield text;
   }
   const rest = decoder.end();
@@ -170,7 +226,7 @@ interface LineOfCells {
  * well-formed CSV ends at its first malformed line with an UnreadableFile
  * naming it (what follows it cannot be read reliably).
  */
-async function* linesOf(input: string | Buffer, encoding: LedgerEncoding, progress: { bytes: number }): AsyncGenerator<LineOfCells> {
+async function* linesOf(input: LedgerSource, encoding: LedgerEncoding, progress: { bytes: number }): AsyncGenerator<LineOfCells> {
   // csv-parse counts each CR and each LF inside a quoted cell as a line: the start line below takes the characters of the record's own
   // cells off the line it ends on (`context.lines`), and the second count of every CRLF in earlier records' cells.
   /** The line the parser's last record ended on (it parses ahead of what has been read here). */
@@ -250,9 +306,9 @@ export class TooManyRows extends Error {
  * header has problems (or the file is empty or unreadable) they are in
  * `problems` and there are no rows. `maxRows` bounds the data rows.
  */
-export async function openLedgerCsv(input: string | Buffer, maxRows = Number.POSITIVE_INFINITY): Promise<LedgerReader> {
+export async function openLedgerCsv(input: LedgerSource, maxRows = Number.POSITIVE_INFINITY): Promise<LedgerReader> {
   const progress = { bytes: 0 };
-  const total = typeof input === "string" ? input.length : input.length;
+  const total = sizeOf(input);
   let rowsRead = 0;
   const columns = new Map<ColumnKey, string>();
   const problems: ImportProblem[] = [];
@@ -265,7 +321,7 @@ export async function openLedgerCsv(input: string | Buffer, maxRows = Number.POS
   let lines: AsyncGenerator<LineOfCells> | undefined;
   let header: LineOfCells | undefined;
   try {
-    encoding = encodingOf(input);
+    encoding = await encodingOf(input);
     lines = linesOf(input, encoding, progress);
     const first = await lines.next();
     header = first.done ? undefined : first.value;
@@ -344,13 +400,16 @@ export async function openLedgerCsv(input: string | Buffer, maxRows = Number.POS
  * with more is parsed through, without checks, until its row `maxRows + 1`.
  * A file that cannot be read is left to the import to report.
  */
-export async function exceedsRows(input: string | Buffer, maxRows: number): Promise<boolean> {
+export async function exceedsRows(input: LedgerSource, maxRows: number): Promise<boolean> {
   if (!Number.isFinite(maxRows)) return false;
   let lineEnds = 0;
   if (typeof input === "string") {
     for (let i = input.indexOf("\n"); i !== -1 && lineEnds <= maxRows + 1; i = input.indexOf("\n", i + 1)) lineEnds += 1;
   } else {
-    for (let i = input.indexOf(0x0a); i !== -1 && lineEnds <= maxRows + 1; i = input.indexOf(0x0a, i + 1)) lineEnds += 1;
+    for await (const bytes of bytesOf(input)) {
+      for (let i = bytes.indexOf(0x0a); i !== -1 && lineEnds <= maxRows + 1; i = bytes.indexOf(0x0a, i + 1)) lineEnds += 1;
+      if (lineEnds > maxRows + 1) break;
+    }
   }
   // The header's line end, and the last row's which a file may lack.
   if (lineEnds <= maxRows) return false;

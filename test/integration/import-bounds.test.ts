@@ -10,7 +10,10 @@
  * Windows) is read as such, and bytes of no encoding or a UTF-16 file are
  * refused with how to save the file, never stored as replacement characters.
  */
+import fs from "node:fs";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
 
 import express from "express";
 import iconv from "iconv-lite";
@@ -179,19 +182,80 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
     expect(wide.problems).toEqual([{ line: 3, column: null, reason: "not well-formed CSV: a row of 40001 cells, where a ledger file has 10 columns" }]);
   });
 
-  it("POST /import/projects.csv: over IMPORT_MAX_ROWS is 413 naming the setting, as JSON", async () => {
-    const app = express();
-    app.use(importRoutes({ db, ledgerFor: () => ledger, maxBytes: 1_000_000, maxRows: 2, onWrite: () => undefined }));
-    const server = app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/import/projects.csv?dryRun=true`;
-      const response = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${countyToken}`, "content-type": "text/csv" }, body: csv(goodRows(3)) });
+  describe("POST /import/projects.csv", () => {
+    let url: string;
+    let spoolDir: string;
+    let close: () => Promise<void>;
+
+    beforeAll(async () => {
+      spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-spool-test-"));
+      const app = express();
+      app.use(importRoutes({ db, ledgerFor: () => ledger, maxBytes: 100_000, maxRows: 500, spoolDir, onWrite: () => undefined }));
+      const server = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/import/projects.csv`;
+      close = () => new Promise((resolve) => server.close(() => resolve()));
+    });
+    afterAll(async () => {
+      await close?.();
+      fs.rmSync(spoolDir, { recursive: true, force: true });
+    });
+
+    const post = (body: string | ReadableStream<Uint8Array>, query = "", chunked = false) =>
+      fetch(url + query, { method: "POST", headers: { authorization: `Bearer ${countyToken}`, "content-type": "text/csv" }, body, ...(chunked ? { duplex: "half" } : {}) } as RequestInit);
+    /** A body sent chunked (no Content-Length), in pieces of 4 KiB. */
+    const chunks = (text: string) => {
+      const bytes = Buffer.from(text);
+      return new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 4096) controller.enqueue(bytes.subarray(i, i + 4096));
+          controller.close();
+        },
+      });
+    };
+
+    it("over IMPORT_MAX_ROWS is 413 naming the setting, as JSON; the spooled body is deleted", async () => {
+      const response = await post(csv(goodRows(501)), "?dryRun=true");
       expect(response.status).toBe(413);
       const body = (await response.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
-      expect(body.errors[0]).toMatchObject({ extensions: { code: "PAYLOAD_TOO_LARGE", limit: 2, setting: "IMPORT_MAX_ROWS" }, message: expect.stringContaining("IMPORT_MAX_ROWS") });
+      expect(body.errors[0]).toMatchObject({ extensions: { code: "PAYLOAD_TOO_LARGE", limit: 500, setting: "IMPORT_MAX_ROWS" }, message: expect.stringContaining("IMPORT_MAX_ROWS") });
+      expect(fs.readdirSync(spoolDir)).toEqual([]);
+    });
+
+    it("a chunked body (no Content-Length) goes in from its spooled file, which is deleted after", async () => {
+      const rows = goodRows(400, "分块上传项目");
+      const response = await post(chunks(csv(rows)), "", true);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ rows: 400, created: 400, problems: [] });
+      expect(fs.readdirSync(spoolDir)).toEqual([]);
+      const [stored] = await db.query("SELECT COUNT(*) AS n FROM project WHERE name LIKE ?", ["分块上传项目%"]);
+      expect(Number(stored.n)).toBe(400);
+    });
+
+    it("a chunked body over IMPORT_MAX_BYTES is 413 naming the setting as soon as it passes it; nothing is kept", async () => {
+      const before = await footprint(db);
+      const response = await post(chunks(csv(goodRows(3_000))), "", true);
+      expect(response.status).toBe(413);
+      const body = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+      expect(body.errors[0].extensions).toMatchObject({ code: "PAYLOAD_TOO_LARGE", limit: 100_000, setting: "IMPORT_MAX_BYTES" });
+      expect(fs.readdirSync(spoolDir)).toEqual([]);
+      expect(await footprint(db)).toEqual(before);
+    });
+  });
+
+  it("a file on disk is read a piece at a time as the route and the command line give it, GB18030 included", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-file-test-"));
+    try {
+      const file = path.join(dir, "台账.csv");
+      const rows = goodRows(1_200, "磁盘文件项目");
+      fs.writeFileSync(file, iconv.encode(csv(rows), "gb18030"));
+      expect(await importLedger(ledger, county, { path: file })).toMatchObject({ encoding: "GB18030", rows: 1_200, created: 1_200, problems: [] });
+      const [stored] = await db.query("SELECT name FROM project WHERE ref = ?", [rows[1_199].split(",")[0]]);
+      expect(stored.name).toBe("磁盘文件项目1200");
+      fs.writeFileSync(file, Buffer.concat([Buffer.from(`${HEADER}\n`), Buffer.from([0x81, 0x20, 0xff]), Buffer.from("\n")]));
+      expect((await importLedger(ledger, county, { path: file })).problems).toEqual([{ line: 1, column: null, reason: expect.stringMatching(/neither UTF-8 nor GB18030/) }]);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
