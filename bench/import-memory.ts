@@ -38,7 +38,7 @@
  * --max-old-space-size (a diagnosis, not the measurement) runs the server with another heap limit than `npm start`'s:
  * an import that still goes in under a much smaller limit holds little, whatever the RSS at the default limit.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -49,6 +49,8 @@ import { parseArgs } from "node:util";
 import { createConnection } from "mysql2/promise";
 
 import { SECTORS } from "../src/seed/sectors";
+import { mulberry32 } from "./generate";
+import { gitCommit } from "./git";
 import { findDatabasePid } from "./load";
 import { percentile, round } from "./measurement";
 import { machineBusyTicks, processTicks, TICK_MS } from "./proc";
@@ -254,17 +256,6 @@ export interface ImportMemoryResult {
 // ---------------------------------------------------------------------------
 // Ledger files
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BOM = "\uFEFF";
 const prefixBytes = () => Buffer.byteLength(`${BOM}${HEADER}\r\n`);
@@ -281,7 +272,7 @@ export function lineBytesFor(maxRows: number, maxBytes: number): number {
  * takes trailing zeros). Returns the file's size.
  */
 export function writeLedgerFile(file: string, count: number, tag: string, lineBytes: number): number {
-  const random = rng(0x410122 ^ tag.charCodeAt(0));
+  const random = mulberry32(0x410122 ^ tag.charCodeAt(0));
   const parents = new Set(SECTORS.map((s) => s.parentCode));
   const sectors = SECTORS.filter((s) => !parents.has(s.code)).map((s) => s.code);
   const start = Date.UTC(2022, 0, 1);
@@ -945,15 +936,6 @@ async function main(): Promise<number> {
   return result.failed ? 1 : 0;
 }
 
-function gitCommit(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "migrations", "package.json"], { cwd: ROOT, encoding: "utf8" }).trim();
-    return dirty ? `${head}+changes` : head;
-  } catch {
-    return "unknown";
-  }
-}
 
 if (require.main === module) {
   main().then(

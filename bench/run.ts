@@ -22,7 +22,6 @@
  */
 import "reflect-metadata";
 
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,6 +35,7 @@ import { openDatabase } from "../src/db/open-database";
 import { type BenchPhase, ensureBenchData } from "./generate";
 import { type ImportResult, measureImport, renderImport } from "./import";
 import { type ImportMemoryResult, importMemoryChecks, importMemoryPlan, measureImportMemory, renderImportMemory } from "./import-memory";
+import { gitCommit } from "./git";
 import { measureInstances } from "./instances";
 import { cannon, findDatabasePid, post, waitForDatabaseIdle } from "./load";
 import { type Check, type Measurement, type Pids, round, runProblem, type Sample, type ScenarioResult } from "./measurement";
@@ -637,15 +637,6 @@ interface Report {
 
 // ---------------------------------------------------------------------------
 
-function gitCommit(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", "src", "migrations", "package.json"], { cwd: ROOT, encoding: "utf8" }).trim();
-    return dirty ? `${head}+changes` : head;
-  } catch {
-    return "unknown";
-  }
-}
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));

@@ -31,6 +31,7 @@ import { breakdownRowBound, type CostModel, GROUPED_QUERY_COST, readCostModel } 
 import { createObservability } from "../../src/server/observability";
 import { type RunningServer, startServer } from "../../src/server/server";
 import type { BreakdownDimension } from "../../src/stats/breakdown.type";
+import { burnProjectIds as burnMysqlProjectIds } from "../../bench/cost-table";
 import { createScratchDatabase, DB_KINDS, type DbKind, type ScratchDatabase } from "../support/databases";
 
 const DEFAULTS = loadConfig({}).limits;
@@ -38,17 +39,7 @@ const DEFAULTS = loadConfig({}).limits;
 /** The ids a failed import of 100,000+ projects leaves behind. */
 async function burnProjectIds(db: DataSource, kind: DbKind): Promise<void> {
   if (kind === "mysql") {
-    const runner = db.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const columns = "name, region_id, sector_id, stage, stage_reached_on, investment_wan, synthetic, version";
-      // 1,337 × 2^7 = 171,136 rows, then rolled back.
-      for (let i = 0; i < 7; i++) await runner.query(`INSERT INTO project (${columns}) SELECT ${columns} FROM project`);
-      await runner.rollbackTransaction();
-    } finally {
-      await runner.release();
-    }
+    await burnMysqlProjectIds(db);
   } else {
     await db.query("UPDATE sqlite_sequence SET seq = 171136 WHERE name = 'project'");
   }
