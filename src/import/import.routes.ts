@@ -54,6 +54,7 @@ const STATUS: Partial<Record<string, number>> = {
  */
 export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite, spoolDir = os.tmpdir() }: ImportRoutesOptions): Router {
   const router = Router();
+  void sweepSpools(spoolDir);
   router.post(
     "/import/projects.csv",
     authentication(db, false),
@@ -91,6 +92,23 @@ export function importRoutes({ db, ledgerFor, maxBytes, maxRows, onWrite, spoolD
     },
   );
   return router;
+}
+
+/** A spooled body older than this was left by a process that died mid-import (a kill, a power cut): it is deleted at start. */
+const STALE_SPOOL_MS = 60 * 60 * 1000;
+
+/** Deletes the spool directories a process killed mid-import left behind (another instance's, still in use, are younger). */
+export async function sweepSpools(spoolDir: string, now = Date.now()): Promise<void> {
+  try {
+    for (const name of await fs.promises.readdir(spoolDir)) {
+      if (!name.startsWith("mp-import-")) continue;
+      const dir = path.join(spoolDir, name);
+      const stat = await fs.promises.stat(dir).catch(() => null);
+      if (stat?.isDirectory() && now - stat.mtimeMs > STALE_SPOOL_MS) await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  } catch {
+    // An unreadable temporary directory costs only the sweep; the import reports its own errors.
+  }
 }
 
 /** The client went away before its whole body came. */

@@ -21,7 +21,7 @@ import type { DataSource } from "typeorm";
 
 import { ErrorCode } from "../../src/common/errors";
 import { importLedger, MAX_LISTED_PROBLEMS } from "../../src/import/import-ledger";
-import { importRoutes } from "../../src/import/import.routes";
+import { importRoutes, sweepSpools } from "../../src/import/import.routes";
 import type { Actor } from "../../src/ledger/actor";
 import type { Ledger } from "../../src/ledger/ledger";
 import { verifyRollups } from "../../src/stats/rollups";
@@ -213,6 +213,24 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
         },
       });
     };
+
+    it("a spooled body left by a process killed mid-import is swept away at start; a recent one (another instance's) is kept", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-sweep-test-"));
+      try {
+        const old = path.join(dir, "mp-import-old");
+        const recent = path.join(dir, "mp-import-recent");
+        for (const spool of [old, recent]) {
+          fs.mkdirSync(spool);
+          fs.writeFileSync(path.join(spool, "ledger.csv"), "ref\n");
+        }
+        const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+        fs.utimesSync(old, twoHoursAgo, twoHoursAgo);
+        await sweepSpools(dir);
+        expect(fs.readdirSync(dir)).toEqual(["mp-import-recent"]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
     it("over IMPORT_MAX_ROWS is 413 naming the setting, as JSON; the spooled body is deleted", async () => {
       const response = await post(csv(goodRows(501)), "?dryRun=true");
