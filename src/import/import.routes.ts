@@ -6,6 +6,7 @@ import { type Request, type RequestHandler, type Response, Router } from "expres
 import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode } from "../common/errors";
+import { DatabaseUnavailableError, isConnectivityError } from "../db/availability";
 import { actorOf } from "../ledger/actor";
 import type { Ledger } from "../ledger/ledger";
 import { authentication, viewerOf } from "../server/authentication";
@@ -197,6 +198,8 @@ function sendTooLarge(res: Response, measured: number, maxBytes: number): void {
 }
 
 function sendAppError(res: Response, error: unknown, next: (error: unknown) => void): void {
+  // The database went away during the import (the transaction is gone with it: nothing was written): 503, as for a query.
+  if (!(error instanceof AppError) && isConnectivityError(error)) error = new DatabaseUnavailableError(error);
   const code = error instanceof AppError ? String(error.extensions.code) : undefined;
   const status = code === undefined ? undefined : STATUS[code];
   if (status === undefined) return next(error);

@@ -23,7 +23,9 @@ import { ErrorCode } from "../../src/common/errors";
 import { importLedger, MAX_LISTED_PROBLEMS } from "../../src/import/import-ledger";
 import { importRoutes, sweepSpools } from "../../src/import/import.routes";
 import type { Actor } from "../../src/ledger/actor";
-import type { Ledger } from "../../src/ledger/ledger";
+import { Ledger } from "../../src/ledger/ledger";
+import { loadTrees } from "../../src/common/trees";
+import { DEFAULT_LEDGER_FUTURE_DAYS } from "../../src/config";
 import { verifyRollups } from "../../src/stats/rollups";
 import { DB_KINDS, type ScratchDatabase } from "../support/databases";
 import { rejection, seededLedger } from "../support/ledger";
@@ -259,6 +261,28 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
       expect(fs.readdirSync(spoolDir)).toEqual([]);
       expect(await footprint(db)).toEqual(before);
     });
+  });
+
+  (kind === "mysql" ? it : it.skip)("the database connection killed in the middle of an import is a 503 SERVICE_UNAVAILABLE with Retry-After; nothing is written", async () => {
+    // The import's own connection is killed by the database at its 13th statement (in its second step; KILL CONNECTION_ID() in its place), as
+    // when MariaDB restarts or an operator kills it: the transaction is gone with the connection.
+    const killed = new Ledger(db, { futureDays: DEFAULT_LEDGER_FUTURE_DAYS, onStatement: (sql, index) => (index === 12 ? "KILL CONNECTION_ID()" : sql) }, () => loadTrees(db));
+    const app = express();
+    app.use(importRoutes({ db, ledgerFor: () => killed, maxBytes: 1_000_000, maxRows: 5_000, onWrite: () => undefined }));
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const before = await footprint(db);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/import/projects.csv`;
+      const response = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${countyToken}`, "content-type": "text/csv" }, body: csv(goodRows(1_000)) });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("1");
+      const body = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+      expect(body.errors[0].extensions.code).toBe("SERVICE_UNAVAILABLE");
+      expect(await footprint(db)).toEqual(before);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("a file on disk is read a piece at a time as the route and the command line give it, GB18030 included", async () => {
