@@ -1,38 +1,33 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 
-import type { ApolloServerPlugin } from "@apollo/server";
 import type { Request, RequestHandler } from "express";
 
 import { EXPLORER_PATH } from "./explorer";
 
-/** The request a landing page is rendered for (Apollo calls `html()` without it). */
-const requests = new AsyncLocalStorage<Request>();
+/** What Apollo Server 5 negotiates a GET against (its `prefersHTML`): the page goes to a browser that prefers HTML to all of these. */
+const MEDIA_TYPES = [
+  "application/json",
+  "application/graphql-response+json",
+  "multipart/mixed; deferSpec=20220824",
+  "multipart/mixed; incrementalSpec=v0.2",
+  "multipart/mixed",
+  "text/html",
+];
 
 /**
- * Mounted right before Apollo's middleware on /graphql: lets the landing page
- * show the address the browser used (Apollo renders it without the request).
+ * The page a browser gets at GET /graphql, answered here rather than by
+ * Apollo (whose landing-page plugin renders without the request, so it could
+ * not name the address the page was served on; Apollo's own page is turned
+ * off in ./server.ts): plain HTML with no script, so it shows on a network
+ * without internet (Apollo's page loads Sandbox from a CDN and is blank
+ * there). It links to the explorer served from this server's own files and,
+ * for those online, to Apollo Sandbox; its curl example names the address the
+ * page was served on. Any other request goes on to Apollo.
  */
-export function landingPageRequest(): RequestHandler {
-  return (req, _res, next) => requests.run(req, next);
-}
-
-/**
- * The page a browser gets at GET /graphql: plain HTML with no script, so it
- * shows on a network without internet (Apollo's own landing page loads
- * Sandbox from a CDN and is blank there). It links to the explorer served
- * from this server's own files and, for those online, to Apollo Sandbox; its
- * curl example names the address the page was served on.
- */
-export function landingPage(production: boolean): ApolloServerPlugin {
-  return {
-    async serverWillStart() {
-      return {
-        async renderLandingPage() {
-          return { html: production ? PRODUCTION_PAGE : async () => developmentPage(servedOrigin(requests.getStore())) };
-        },
-      };
-    },
+export function landingPageRoute(production: boolean): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== "GET" || !req.headers.accept || req.accepts(MEDIA_TYPES) !== "text/html") return next();
+    res.type("text/html").send(production ? PRODUCTION_PAGE : developmentPage(servedOrigin(req)));
   };
 }
 
@@ -44,8 +39,7 @@ const PLAIN_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z
  * and Host header when that is a plain host[:port], else the address and port
  * of the socket it arrived on. A hostile Host header is never shown.
  */
-export function servedOrigin(req: Request | undefined): string {
-  if (!req) return "http://HOST:PORT";
+export function servedOrigin(req: Request): string {
   const protocol = req.protocol === "https" ? "https" : "http";
   const host = req.headers.host;
   if (host && PLAIN_HOST.test(host)) return `${protocol}://${host.toLowerCase()}`;

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { AddressInfo } from "node:net";
 
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -29,7 +29,7 @@ import { LiveCostModel, readCostModel } from "./cost";
 import { EXPLORER_PATH, explorerCspDirectives, explorerRoutes } from "./explorer";
 import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
-import { LANDING_STYLE_HASH, landingPage, landingPageRequest } from "./landing-page";
+import { LANDING_STYLE_HASH, landingPageRoute } from "./landing-page";
 import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
 import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
@@ -105,7 +105,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       // No federated traces (ftv1): graphql-jit runs the fields, so Apollo's per-field trace would be empty.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
-      landingPage(config.production),
+      // The landing page is ./landing-page.ts's route, in front of Apollo on /graphql.
+      ApolloServerPluginLandingPageDisabled(),
       costPlugin(schema, costs, config.limits),
       // `_entities` counts its selection once per representation (FEDERATION=true only).
       ...(config.federation ? [entitiesCostPlugin(schema, costs, config.limits)] : []),
@@ -159,7 +160,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     express.json({ limit: config.limits.bodyBytes }),
     documentSizeGuard(config.limits),
     ...(responses ? [responses.middleware(), responses.capture()] : []),
-    landingPageRequest(),
+    landingPageRoute(config.production),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(db, contextOptions, requestOf(res), viewerOf(res)) }),
   );
   app.use(notFound);
