@@ -14,7 +14,7 @@ import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
 import { refKeyColumn } from "../ledger/ref-key";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
-import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, FileProblem, type ImportProblem, type LedgerEncoding, type LedgerFile, type LedgerSource, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows } from "./ledger-csv";
+import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, type ImportProblem, type LedgerEncoding, type LedgerFile, type LedgerSource, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows, UnreadableFile } from "./ledger-csv";
 
 /** Rows read, checked and written per step: the file is never held whole, and other requests run between steps (on SQLite a step runs without a break: 1,000 rows held a cheap query ~115 ms at p50 in bench/import-memory.ts). */
 const CHUNK = 250;
@@ -117,7 +117,7 @@ export async function importLedger(ledger: Ledger, actor: Actor, csv: LedgerSour
   const head = await openLedgerCsv(csv);
   await head.close();
   // Over IMPORT_MAX_ROWS is refused up front, before a transaction is opened, not when its row 200,001 is reached.
-  if (!head.problems.length && options.maxRows !== undefined && (await exceedsRows(csv, options.maxRows))) throw tooManyRows(options.maxRows);
+  if (!head.problems.length && options.maxRows !== undefined && (await exceedsRows(csv, options.maxRows, head.encoding))) throw tooManyRows(options.maxRows);
   const report = (outcome: Outcome | undefined, written: Counts | null, provinces: number[]): ImportReport => {
     const problems = outcome?.problems ?? Object.assign(new ProblemList(), { listed: head.problems });
     const counts = written ?? { created: 0, advanced: 0, updated: 0, unchanged: 0 };
@@ -129,7 +129,7 @@ export async function importLedger(ledger: Ledger, actor: Actor, csv: LedgerSour
   try {
     const written = await ledger.write(actor, async (tx) => {
       // Reset on every attempt: the ledger runs this again after a deadlock.
-      outcome = await importRows(tx, actor, csv, options);
+      outcome = await importRows(tx, actor, csv, head.encoding, options);
       if (options.signal?.aborted) throw new Rollback("aborted");
       if (!outcome.problems.empty || dryRun) throw new Rollback("not to be committed");
       return outcome.counts;
@@ -165,8 +165,9 @@ interface Counts {
  * so that what the import holds in memory does not grow with the file (but
  * for one number per reference, to find a reference given twice).
  */
-async function importRows(tx: LedgerTx, actor: Actor, csv: LedgerSource, options: ImportOptions): Promise<Outcome> {
-  const reader = await openLedgerCsv(csv, options.maxRows);
+async function importRows(tx: LedgerTx, actor: Actor, csv: LedgerSource, encoding: LedgerEncoding, options: ImportOptions): Promise<Outcome> {
+  // The encoding found when the header was read: a file on disk is not read through again to find it.
+  const reader = await openLedgerCsv(csv, { maxRows: options.maxRows, encoding });
   const counts: Counts = { created: 0, advanced: 0, updated: 0, unchanged: 0 };
   const listed = new ProblemList();
   const seen = new Map<string, number>();
@@ -192,7 +193,7 @@ async function importRows(tx: LedgerTx, actor: Actor, csv: LedgerSource, options
       await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (error) {
-    if (!(error instanceof FileProblem)) throw error;
+    if (!(error instanceof UnreadableFile)) throw error;
     listed.add([error.problem]);
   } finally {
     await reader.close();

@@ -105,8 +105,21 @@ export interface CheckedRow {
 /** The encodings a ledger file is read in: UTF-8 (with or without a BOM), or GB18030 as Excel on Chinese Windows saves "CSV (逗号分隔)". */
 export type LedgerEncoding = "UTF-8" | "GB18030";
 
-/** A file that cannot be read as text: every problem is on line 1, column null. */
-class UnreadableFile extends Error {}
+/** A file that cannot be read on from `line` (bytes of no encoding, malformed CSV): its one problem, which refuses it whole. */
+export class UnreadableFile extends Error {
+  constructor(
+    readonly line: number,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+  }
+
+  /** As the report lists it: the line, no column, the reason. */
+  get problem(): ImportProblem {
+    return { line: this.line, column: null, reason: this.message };
+  }
+}
 
 /** Characters of one cell at most, as csv-parse's max_record_size counts them. */
 const MAX_RECORD_CHARS = 64 * 1024;
@@ -147,7 +160,7 @@ function sizeOf(source: LedgerSource): number {
 
 function refuseUtf16(first: Buffer): void {
   if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff)) {
-    throw new UnreadableFile(`the file is UTF-16 (Excel's "Unicode text"): save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)" instead`);
+    throw new UnreadableFile(1, `the file is UTF-16 (Excel's "Unicode text"): save it as "CSV UTF-8 (逗号分隔)" or "CSV (逗号分隔)" instead`);
   }
 }
 
@@ -200,6 +213,7 @@ async function* textOf(input: LedgerSource, encoding: LedgerEncoding, progress: 
     const text = decoder.write(bytes);
     if (encoding === "GB18030" && text.includes("\uFFFD")) {
       throw new UnreadableFile(
+        1,
         "the file is neither UTF-8 nor GB18030 text (some of its bytes are no character in either): in Excel, save it with 文件 → 另存为 → " +
           '"CSV UTF-8 (逗号分隔)"; in WPS or LibreOffice, choose the character set UTF-8 when saving',
       );
@@ -258,22 +272,23 @@ async function* linesOf(input: LedgerSource, encoding: LedgerEncoding, progress:
       }
       const line = end - extra - breaks;
       extra += crlfs;
-      if (cells.length > MAX_CELLS) throw new UnreadableFile(`line ${line}: not well-formed CSV: a row of ${cells.length} cells, where a ledger file has ${LEDGER_COLUMNS.length} columns`);
+      if (cells.length > MAX_CELLS) throw new UnreadableFile(line, `not well-formed CSV: a row of ${cells.length} cells, where a ledger file has ${LEDGER_COLUMNS.length} columns`);
       const trimmed = cells.map((cell) => cell.trim());
       if (trimmed.some((cell) => cell !== "")) yield { cells: trimmed, line };
     }
   } catch (error) {
     if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
       // csv-parse finds an unclosed quote only at the end of the file: the record it opened starts after the last one read.
-      throw new UnreadableFile(`line ${lastEnd + 1}: not well-formed CSV: a cell on this line opens a quote (") that is never closed, so the rest of the file would be one cell`, { cause: error });
+      throw new UnreadableFile(lastEnd + 1, `not well-formed CSV: a cell on this line opens a quote (") that is never closed, so the rest of the file would be one cell`, { cause: error });
     }
     if (error instanceof CsvError && error.code === "CSV_MAX_RECORD_SIZE") {
       throw new UnreadableFile(
-        `line ${lastEnd + 1}: not well-formed CSV: a cell of the row starting here runs past ${MAX_RECORD_CHARS} characters (a quote (") opened and never closed, or a file without line ends)`,
+        lastEnd + 1,
+        `not well-formed CSV: a cell of the row starting here runs past ${MAX_RECORD_CHARS} characters (a quote (") opened and never closed, or a file without line ends)`,
         { cause: error },
       );
     }
-    if (error instanceof CsvError) throw new UnreadableFile(`line ${typeof error.lines === "number" ? error.lines : 1}: not well-formed CSV: ${error.message}`, { cause: error });
+    if (error instanceof CsvError) throw new UnreadableFile(typeof error.lines === "number" ? error.lines : 1, `not well-formed CSV: ${error.message}`, { cause: error });
     throw error;
   } finally {
     parser.destroy();
@@ -306,28 +321,25 @@ export class TooManyRows extends Error {
  * header has problems (or the file is empty or unreadable) they are in
  * `problems` and there are no rows. `maxRows` bounds the data rows.
  */
-export async function openLedgerCsv(input: LedgerSource, maxRows = Number.POSITIVE_INFINITY): Promise<LedgerReader> {
+export async function openLedgerCsv(input: LedgerSource, options: { maxRows?: number; encoding?: LedgerEncoding } = {}): Promise<LedgerReader> {
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
   const progress = { bytes: 0 };
   const total = sizeOf(input);
   let rowsRead = 0;
   const columns = new Map<ColumnKey, string>();
   const problems: ImportProblem[] = [];
-  const unreadable = (error: unknown): ImportProblem[] => {
-    if (!(error instanceof UnreadableFile)) throw error;
-    const m = /^line (\d+): (.*)$/s.exec(error.message);
-    return [{ line: m ? Number(m[1]) : 1, column: null, reason: m ? m[2] : error.message }];
-  };
   let encoding: LedgerEncoding = "UTF-8";
   let lines: AsyncGenerator<LineOfCells> | undefined;
   let header: LineOfCells | undefined;
   try {
-    encoding = await encodingOf(input);
+    encoding = options.encoding ?? (await encodingOf(input));
     lines = linesOf(input, encoding, progress);
     const first = await lines.next();
     header = first.done ? undefined : first.value;
     if (!header) problems.push({ line: 1, column: null, reason: "the file is empty: it needs a header row and then one row per project" });
   } catch (error) {
-    problems.push(...unreadable(error));
+    if (!(error instanceof UnreadableFile)) throw error;
+    problems.push(error.problem);
   }
   const keys: Array<ColumnKey | null> = (header?.cells ?? []).map((name) => {
     if (name === "") return null;
@@ -382,11 +394,9 @@ export async function openLedgerCsv(input: LedgerSource, maxRows = Number.POSITI
           }
         }
       } catch (error) {
-        if (error instanceof TooManyRows) throw error;
         // A malformed line after good ones: the rows before it are checked, and the file is refused at that line.
-        if (chunk.length) yield chunk;
-        chunk = [];
-        for (const problem of unreadable(error)) throw new FileProblem(problem);
+        if (error instanceof UnreadableFile && chunk.length) yield chunk;
+        throw error;
       }
       if (chunk.length) yield chunk;
     },
@@ -400,7 +410,7 @@ export async function openLedgerCsv(input: LedgerSource, maxRows = Number.POSITI
  * with more is parsed through, without checks, until its row `maxRows + 1`.
  * A file that cannot be read is left to the import to report.
  */
-export async function exceedsRows(input: LedgerSource, maxRows: number): Promise<boolean> {
+export async function exceedsRows(input: LedgerSource, maxRows: number, encoding: LedgerEncoding): Promise<boolean> {
   if (!Number.isFinite(maxRows)) return false;
   let lineEnds = 0;
   if (typeof input === "string") {
@@ -413,7 +423,7 @@ export async function exceedsRows(input: LedgerSource, maxRows: number): Promise
   }
   // The header's line end, and the last row's which a file may lack.
   if (lineEnds <= maxRows) return false;
-  const reader = await openLedgerCsv(input, maxRows);
+  const reader = await openLedgerCsv(input, { maxRows, encoding });
   try {
     for await (const _chunk of reader.chunks(1000)) {
       // Counting only: the rows are let go as they come. The parser's stream hands on records without a turn of the
@@ -423,17 +433,10 @@ export async function exceedsRows(input: LedgerSource, maxRows: number): Promise
     return false;
   } catch (error) {
     if (error instanceof TooManyRows) return true;
-    if (error instanceof FileProblem) return false;
+    if (error instanceof UnreadableFile) return false;
     throw error;
   } finally {
     await reader.close();
-  }
-}
-
-/** A problem of the whole file met while reading its rows (a malformed line, bytes of no encoding). */
-export class FileProblem extends Error {
-  constructor(readonly problem: ImportProblem) {
-    super(problem.reason);
   }
 }
 
