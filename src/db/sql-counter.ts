@@ -16,6 +16,12 @@ export interface SqlClient {
   query<T = any>(sql: string, params?: unknown[]): Promise<T>;
 }
 
+/** One statement more in `tally` and in the whole it is part of. */
+function countStatement(tally: SqlTally): void {
+  tally.statements += 1;
+  if (tally.also) tally.also.statements += 1;
+}
+
 /** Where a query runner carries the tally its statements count into (TypeORM's per-runner `data`). */
 const TALLY = "sqlTally";
 
@@ -37,8 +43,7 @@ export function countingClient(db: DataSource, tally: SqlTally): SqlClient {
     // SQLite file: reads on the second connection, never behind a write (./sqlite-reader.ts).
     return {
       query: async (sql, params) => {
-        tally.statements += 1;
-        if (tally.also) tally.also.statements += 1;
+        countStatement(tally);
         db.logger.logQuery(sql, params);
         return readOn(reader, sql, params);
       },
@@ -70,10 +75,7 @@ export class CountingSqlLogger implements Logger {
 
   logQuery(query: string, parameters?: unknown[], queryRunner?: QueryRunner): void {
     const tally = queryRunner?.data?.[TALLY] as SqlTally | undefined;
-    if (tally) {
-      tally.statements += 1;
-      if (tally.also) tally.also.statements += 1;
-    }
+    if (tally) countStatement(tally);
     if (this.print) process.stderr.write(`sql: ${query}${parameters?.length ? ` -- ${JSON.stringify(parameters)}` : ""}\n`);
   }
 
