@@ -18,8 +18,6 @@ import { ProjectStage } from "../common/stage";
 import { characterProblem } from "../common/text";
 import type { Problems } from "./problems";
 
-export { characterProblem };
-
 /** Largest investment one project may declare, in 亿元 (1 万亿元; the largest single projects in China are a few thousand 亿元). */
 export const MAX_INVESTMENT_YI = 10_000;
 /** Longest name, title, investor or office name, in characters after trimming. */

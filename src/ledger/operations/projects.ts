@@ -2,7 +2,8 @@
 import { ProjectStage, stageToNumber } from "../../common/stage";
 import { insertRows, placeholders } from "../../db/sql";
 import { type FieldChange, fieldChange, formatWan, milestoneFields } from "../history";
-import { characterProblem, MAX_TEXT, textLength, type UpdateProjectInput } from "../ledger.inputs";
+import { characterProblem } from "../../common/text";
+import { MAX_TEXT, textLength, type UpdateProjectInput } from "../ledger.inputs";
 import type { Problems } from "../problems";
 import { refKeyColumn } from "../ref-key";
 import { type RollupShape, shapeOf } from "../rollup-delta";
