@@ -61,6 +61,30 @@ export interface Config {
   corsOrigins: "*" | string[];
   /** pino log level (LOG_LEVEL, default info). */
   logLevel: LogLevel;
+  /** Subscriptions over graphql-ws at /graphql (the meeting-day screens): see src/live/. */
+  live: LiveConfig;
+}
+
+/** Settings of subscriptions (src/live/). */
+export interface LiveConfig {
+  /** Redis for change events between instances (REDIS_URL, e.g. redis://127.0.0.1:6379; unset: this instance alone). */
+  redisUrl: string | null;
+  /** A subscription is pushed at most once per this many ms; a burst ends on its final state (LIVE_MIN_INTERVAL_MS, default 200). */
+  minIntervalMs: number;
+  /** Subscriptions one connection may hold (LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION, default 20). */
+  maxSubscriptionsPerConnection: number;
+  /** WebSocket connections from one IP address (LIVE_MAX_CONNECTIONS_PER_IP, default 20000). */
+  maxConnectionsPerIp: number;
+  /** WebSocket connections in all (LIVE_MAX_CONNECTIONS, default 19000: open files are capped at 20,000 per process here). */
+  maxConnections: number;
+  /** ms a new connection has to send connection_init (LIVE_INIT_TIMEOUT_MS, default 3000). */
+  initTimeoutMs: number;
+  /** ms a connection may hold no subscription before it is closed (LIVE_IDLE_TIMEOUT_MS, default 60000). */
+  idleTimeoutMs: number;
+  /** ms between WebSocket pings; a connection that has not answered the last one by the next is closed (LIVE_PING_INTERVAL_MS, default 12000). */
+  pingIntervalMs: number;
+  /** Bytes a connection may have waiting to be sent before it is cut off as a slow consumer (LIVE_MAX_BUFFERED_BYTES, default 1000000). */
+  maxBufferedBytes: number;
 }
 
 /** pino's levels, "silent" turning logging off. */
@@ -124,6 +148,17 @@ export function loadConfig(env: Env = process.env): Config {
     responseCacheMaxBytes: readInt(env, "RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024, 0, 4 * 1024 ** 3),
     ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
+    live: {
+      redisUrl: readOptionalUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
+      minIntervalMs: readInt(env, "LIVE_MIN_INTERVAL_MS", 200, 0, 60_000),
+      maxSubscriptionsPerConnection: readInt(env, "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
+      maxConnectionsPerIp: readInt(env, "LIVE_MAX_CONNECTIONS_PER_IP", 20_000, 1, 1_000_000),
+      maxConnections: readInt(env, "LIVE_MAX_CONNECTIONS", 19_000, 1, 1_000_000),
+      initTimeoutMs: readInt(env, "LIVE_INIT_TIMEOUT_MS", 3_000, 100, 600_000),
+      idleTimeoutMs: readInt(env, "LIVE_IDLE_TIMEOUT_MS", 60_000, 100, 86_400_000),
+      pingIntervalMs: readInt(env, "LIVE_PING_INTERVAL_MS", 12_000, 100, 3_600_000),
+      maxBufferedBytes: readInt(env, "LIVE_MAX_BUFFERED_BYTES", 1_000_000, 1_000, 1_000_000_000),
+    },
     limits: {
       importBytes: readInt(env, "IMPORT_MAX_BYTES", 20_000_000, 1_000, 1_000_000_000),
       importRows: readInt(env, "IMPORT_MAX_ROWS", 200_000, 1, 100_000_000),
@@ -265,4 +300,19 @@ function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[
     throw new ConfigError(name, `must be one of ${allowed.join(", ")} (got "${raw}")`);
   }
   return raw.trim() as T;
+}
+
+/** An optional URL of one of these protocols (unset or empty: null), e.g. REDIS_URL. */
+function readOptionalUrl(env: Env, name: string, protocols: readonly string[]): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL like ${protocols[0]}//127.0.0.1:6379 (got "${redactUrl(raw)}")`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(" or ")} (got "${redactUrl(raw)}")`);
+  if (!parsed.hostname) throw new ConfigError(name, `has no host (got "${redactUrl(raw)}")`);
+  return raw;
 }
