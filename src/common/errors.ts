@@ -29,6 +29,10 @@ export enum ErrorCode {
   RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE",
   /** A valid document that cannot run on this schema (a mutation where there is none, an unknown operation name). */
   GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED",
+  /** The document is not GraphQL (subscriptions; over HTTP Apollo reports it itself). */
+  GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED",
+  /** A WebSocket connection already holds LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION subscriptions. */
+  LIVE_TOO_MANY_SUBSCRIPTIONS = "LIVE_TOO_MANY_SUBSCRIPTIONS",
 }
 
 /** Base class of every error meant for the client: sets `extensions.code` and any detail. */

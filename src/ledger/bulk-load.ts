@@ -146,7 +146,10 @@ export async function bulkLoad<T extends BulkBatch>(tx: LedgerTx, batches: Itera
     }
     await pending;
   });
-  if (context.rebuild) await rebuildRollups(await tx.direct());
+  if (context.rebuild) {
+    await rebuildRollups(await tx.direct());
+    tx.rebuiltRollups = true;
+  }
 }
 
 /** One INSERT, made when it is about to be sent (the SQL of the next is made while the database runs the one before). */

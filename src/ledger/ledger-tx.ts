@@ -14,6 +14,7 @@ import { bumpVersions, type TouchedRegion } from "../db/data-version";
 import { placeholders } from "../db/sql";
 import type { SqlClient } from "../db/sql-counter";
 import { PROJECT_COLUMNS, type ProjectRow } from "../project/project.type";
+import type { ChangeEvent } from "../live/change-event";
 import type { Actor } from "./actor";
 import { appendChanges, ChangeLog, placeOf, type RecordedChange } from "./history";
 import type { AdvanceStageInput, CorrectMilestoneDateInput, RecordAtMeetingInput, UpdateProjectInput } from "./ledger.inputs";
@@ -38,6 +39,10 @@ export class LedgerTx implements WriteTx {
   private readonly touched = new Map<number, TouchedRegion>();
   /** Projects whose rows the write reads back at its end. */
   private readonly written = new Set<number>();
+  /** True when the write rebuilt the rollups from the base tables (a first bulk load) instead of summing `delta`. */
+  rebuiltRollups = false;
+  /** The `data_version` counters the write moved, as [region id, value after], read by `readBack` under their row locks. */
+  versionsAfter: Array<[number, number]> = [];
 
   constructor(
     em: EntityManager,
@@ -146,9 +151,21 @@ export class LedgerTx implements WriteTx {
    */
   async readBack(last?: string): Promise<ProjectRow[]> {
     const ids = [...this.written];
+    const touched = [...this.touched.keys()];
+    // The counters this write moved, under the row locks its upsert took: exactly the values it committed.
+    const versions = touched.length ? [{ sql: `SELECT id, version FROM data_version WHERE id IN (${placeholders(touched.length)})`, params: touched as unknown[] }] : [];
     const read = ids.length ? [{ sql: `SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${placeholders(ids.length)})`, params: ids as unknown[] }] : [];
-    const answers = await this.statements.send([...read, ...(last ? [{ sql: last, params: [] }] : [])]);
-    return read.length ? (answers[answers.length - read.length - (last ? 1 : 0)] as ProjectRow[]) : [];
+    // Batched (MySQL): one round trip ending with `last`; otherwise one statement after another in the open transaction.
+    const answers = last ? await this.statements.send([...versions, ...read, { sql: last, params: [] }]) : await this.statements.queries([...versions, ...read]);
+    const first = answers.length - read.length - versions.length - (last ? 1 : 0);
+    if (versions.length) this.versionsAfter = (answers[first] as Array<{ id: number | string; version: number | string }>).map((r) => [Number(r.id), Number(r.version)]);
+    return read.length ? (answers[first + versions.length] as ProjectRow[]) : [];
+  }
+
+  /** What the write changed, for the change bus (src/live/change-event.ts); call after `readBack`. */
+  published(provinces: number[]): Omit<ChangeEvent, "origin" | "seq" | "committedAt"> {
+    const { deltas, regions, meetings } = this.delta.published();
+    return { provinces, regions, meetings, versions: this.versionsAfter, deltas: this.rebuiltRollups ? null : deltas };
   }
 
   // ---- operations (operations/) ----

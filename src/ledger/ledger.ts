@@ -21,6 +21,7 @@ import type { Trees } from "../common/trees";
 import { isMysql } from "../db/data-source";
 import { exclusiveAccess } from "../db/sqlite-lock";
 import type { ProjectRow } from "../project/project.type";
+import type { ChangeEvent } from "../live/change-event";
 import type { Actor } from "./actor";
 import {
   AdvanceStageInput,
@@ -50,7 +51,13 @@ export { EARLIEST_DATE, ForbiddenError, MAJOR_STARTED_MIN_WAN, type MeetingFacts
 const ATTEMPTS = 4;
 
 /** How the ledger behaves: the date rule (rules.ts) and how a write's statements go (round-trips.ts). */
-export interface LedgerSettings extends RuleSettings, StatementSettings {}
+export interface LedgerSettings extends RuleSettings, StatementSettings {
+  /**
+   * Told of every write after it committed, with what it changed (the server's change bus, src/live/): called
+   * before the write's promise resolves, so the caller's own caches have the change when it answers.
+   */
+  onCommitted?: (change: Omit<ChangeEvent, "origin" | "seq">) => void;
+}
 
 /** What a write did, for the caller's caches: the provinces whose versions moved. */
 export interface Written<T> {
@@ -168,9 +175,9 @@ export class Ledger {
         const tx = new LedgerTx(em, actor, trees, this.settings, false);
         const value = await work(tx);
         const provinces = await tx.finish();
-        return { value, provinces, projects: await tx.readBack() };
+        return { value, provinces, projects: await tx.readBack(), tx };
       }),
-    );
+    ).then(({ tx, ...written }) => this.committed(tx, written));
   }
 
   /**
@@ -191,7 +198,7 @@ export class Ledger {
       const value = await work(tx);
       const provinces = await tx.finish();
       const projects = await tx.readBack("COMMIT");
-      return { value, provinces, projects };
+      return this.committed(tx, { value, provinces, projects });
     } catch (error) {
       // A failed statement ends its batch; the transaction, if it began, is still open until this.
       if (tx?.began) await runner.query("ROLLBACK").catch(() => undefined);
@@ -199,6 +206,19 @@ export class Ledger {
     } finally {
       await runner.release();
     }
+  }
+
+  /** Tells `onCommitted` what a committed write changed (nothing, if it changed nothing). */
+  private committed<T>(tx: LedgerTx, written: Written<T>): Written<T> {
+    if (this.settings.onCommitted && written.provinces.length > 0) {
+      try {
+        this.settings.onCommitted({ ...tx.published(written.provinces), committedAt: Date.now() });
+      } catch {
+        // Committed is committed: a listener's failure must not turn the write into an error (caches catch up through
+        // the data versions).
+      }
+    }
+    return written;
   }
 }
 

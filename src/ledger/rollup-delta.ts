@@ -53,6 +53,29 @@ export class RollupDelta {
     for (const meetingId of meetings) measures("rollup_meeting", [meetingId, shape.regionId, shape.sectorId, shape.stage]);
   }
 
+  /**
+   * The change as the live side publishes it (src/live/change-event.ts): per rollup table the groups whose sums
+   * moved (key columns, then count and 万元), and every project region and meeting whose groups the write passed
+   * through, moved or not (a renamed project moves no sum but changes what a board lists).
+   */
+  published(): { deltas: Record<string, number[][]>; regions: number[]; meetings: number[] } {
+    const deltas: Record<string, number[][]> = {};
+    const regions = new Set<number>();
+    const meetings = new Set<number>();
+    for (const rollup of ROLLUPS) {
+      const rows: number[][] = [];
+      const regionAt = rollup.keys.indexOf("region_id");
+      const meetingAt = rollup.keys.indexOf("meeting_id");
+      for (const d of this.tables.get(rollup.table)!.values()) {
+        regions.add(d.key[regionAt]);
+        if (meetingAt >= 0) meetings.add(d.key[meetingAt]);
+        if (d.count !== 0 || d.wan !== 0) rows.push([...d.key, d.count, d.wan]);
+      }
+      deltas[rollup.table] = rows;
+    }
+    return { deltas, regions: [...regions].sort((a, b) => a - b), meetings: [...meetings].sort((a, b) => a - b) };
+  }
+
   /** Writes the summed change: upserts of every changed group, then deletes of the groups it may have emptied. */
   async apply(query: StatementRunner["query"], mysql: boolean): Promise<void> {
     for (const rollup of ROLLUPS) {

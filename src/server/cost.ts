@@ -488,7 +488,7 @@ function sum(indices: readonly number[], values: readonly number[]): number {
 }
 
 /** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
-const GROUPED_FIELDS = new Set(["stats", "projects", "breakdown"]);
+const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown"]);
 
 /**
  * Estimators for graphql-query-complexity: list sizes as above, `first` for

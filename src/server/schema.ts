@@ -8,6 +8,7 @@ import { SectorResolver } from "../sector/sector.resolver";
 import { LedgerResolver, ProjectChangeResolver, ProjectHistoryResolver, RegionChangesResolver } from "../ledger/ledger.resolver";
 import { BreakdownResolver } from "../stats/breakdown.resolver";
 import { buildSubgraph } from "../federation/subgraph";
+import { LiveResolver } from "../live/live.resolver";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -25,7 +26,20 @@ export const RESOLVERS = [
   ProjectHistoryResolver,
   RegionChangesResolver,
   ProjectChangeResolver,
+  LiveResolver,
 ] as const;
+
+/**
+ * type-graphql asks for a PubSub as soon as one @Subscription exists; the
+ * subscriptions here name their own `subscribe` and are run by the live hub
+ * (src/live/live-hub.ts), so nothing is ever published through this one.
+ */
+const NO_PUB_SUB = {
+  publish: () => undefined,
+  subscribe: (): AsyncIterable<never> => {
+    throw new Error("subscriptions are run by the live hub, not through type-graphql's PubSub");
+  },
+};
 
 /** How to build the schema. */
 export interface SchemaOptions {
@@ -42,6 +56,7 @@ export async function buildAppSchema(options: SchemaOptions = {}): Promise<Graph
   const schema = installDirectResolvers(
     await buildSchema({
       resolvers: RESOLVERS,
+      pubSub: NO_PUB_SUB,
       // Filters are validated once per distinct filter by the loaders (resolveFilter), not on every field that takes one.
       validate: false,
     }),

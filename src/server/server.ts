@@ -21,6 +21,7 @@ import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import { exportRoutes } from "../export/export.routes";
 import { importRoutes } from "../import/import.routes";
+import { BOARD_PATH, boardCspDirectives, boardRoutes } from "../live/board-page";
 import { entitiesCostPlugin } from "../federation/cost";
 
 import { authentication, viewerOf } from "./authentication";
@@ -35,6 +36,9 @@ import { createObservability, graphqlObservation, metricsRoute, type Observabili
 import { buildAppSchema } from "./schema";
 import { ResponseCache } from "./response-cache";
 import { SharedCache } from "./shared-cache";
+import { type ChangeBus, LocalBus } from "../live/change-bus";
+import { LiveHub } from "../live/live-hub";
+import { attachLiveServer, type LiveServer } from "../live/ws-server";
 
 /** A listening server and how to stop it. */
 export interface RunningServer {
@@ -78,6 +82,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     aggregates: config.aggregateCache,
     onNewVersions: () => costs.dataChanged(),
   });
+  // Committed writes are announced here: this instance's caches and subscriptions listen (src/live/).
+  const bus: ChangeBus = new LocalBus();
   const responses =
     config.aggregateCache && config.responseCacheMaxBytes > 0
       ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
@@ -105,8 +111,11 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       // No federated traces (ftv1): graphql-jit runs the fields, so Apollo's per-field trace would be empty.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
+      // WebSocket screens get 1001 (going away) while the HTTP requests in flight finish.
+      { serverWillStart: async () => ({ drainServer: async () => liveServer?.dispose() }) },
       // The landing page is ./landing-page.ts's route, in front of Apollo on /graphql.
       ApolloServerPluginLandingPageDisabled(),
+      subscriptionsOverWebSocket(),
       costPlugin(schema, costs, config.limits),
       // `_entities` counts its selection once per representation (FEDERATION=true only).
       ...(config.federation ? [entitiesCostPlugin(schema, costs, config.limits)] : []),
@@ -119,7 +128,31 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     ],
   });
   await apollo.start();
-  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays } };
+  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<ChangeBus["publish"]>[0]) => bus.publish(change) } };
+  const regions = () => createContext(db, contextOptions).regionTree();
+  const hub = new LiveHub({
+    schema,
+    context: () => createContext(db, contextOptions),
+    regions,
+    minIntervalMs: config.live.minIntervalMs,
+    maxBufferedBytes: config.live.maxBufferedBytes,
+    logger: obs.logger,
+  });
+  bus.listen(hub.onMessage);
+  const liveServer: LiveServer = attachLiveServer({
+    httpServer,
+    path: "/graphql",
+    schema,
+    hub,
+    db,
+    live: config.live,
+    limits: config.limits,
+    costs,
+    readRequiresToken: config.readRequiresToken,
+    regions,
+    logger: obs.logger,
+    production: config.production,
+  });
   const authenticated = authentication(db, config.readRequiresToken);
 
   app.disable("x-powered-by");
@@ -151,6 +184,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.get("/health/ready", readiness(db, obs.logger));
   app.get("/metrics", metricsRoute(obs));
   app.use(EXPLORER_PATH, explorerRoutes());
+  app.use(BOARD_PATH, boardRoutes());
   app.use("/export", authenticated);
   app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costs, maxBreakdownRows: config.limits.exportRows }));
   app.use(
@@ -179,6 +213,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     close: async () => {
       costs.stop();
       await apollo.stop();
+      await bus.close();
     },
   };
 }
@@ -283,6 +318,22 @@ function timeoutMessage(ms: number): string {
   return `The request took longer than ${ms} ms (REQUEST_TIMEOUT_MS)`;
 }
 
+/** A subscription sent over HTTP is a 400 pointing to the WebSocket endpoint (src/live/ws-server.ts). */
+function subscriptionsOverWebSocket(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== "subscription") return;
+          throw new GraphQLError("Subscriptions are served over WebSocket at /graphql (the graphql-ws protocol, subprotocol graphql-transport-ws), not over HTTP", {
+            extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } },
+          });
+        },
+      };
+    },
+  };
+}
+
 /** Reports the statement count of each GraphQL request in a response header. */
 function sqlStatementsHeader(): ApolloServerPlugin<Context> {
   return {
@@ -311,7 +362,10 @@ function securityHeaders(): RequestHandler {
   });
   // Not helmet's defaults, whose upgrade-insecure-requests would break the page on a plain-http intranet host.
   const explorer = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: explorerCspDirectives() } });
-  return (req, res, next) => (req.path === EXPLORER_PATH || req.path.startsWith(`${EXPLORER_PATH}/`) ? explorer : api)(req, res, next);
+  // The meeting-hall board's (../live/board-page.ts): its own scripts, ECharts' style attributes, its WebSocket.
+  const board = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: boardCspDirectives() } });
+  const under = (req: { path: string }, base: string) => req.path === base || req.path.startsWith(`${base}/`);
+  return (req, res, next) => (under(req, EXPLORER_PATH) ? explorer : under(req, BOARD_PATH) ? board : api)(req, res, next);
 }
 
 /**
@@ -360,7 +414,7 @@ function apolloLogger(logger: Logger) {
 
 /** Any other path: a JSON 404 that does not repeat the path (Express's own page would quote it whole). */
 const notFound: RequestHandler = (_req, res) => {
-  sendJsonError(res, 404, "Not found: see /graphql, /explorer, /export/breakdown.csv, /export/projects.csv, /import/projects.csv (POST), /health/live, /health/ready, /metrics", { code: ErrorCode.NOT_FOUND });
+  sendJsonError(res, 404, "Not found: see /graphql, /explorer, /board/<meetingId>, /export/breakdown.csv, /export/projects.csv, /import/projects.csv (POST), /health/live, /health/ready, /metrics", { code: ErrorCode.NOT_FOUND });
 };
 
 /** A body that is not JSON, too large, or stalled gets a GraphQL-shaped 4xx instead of a stack trace; anything else a masked 500. */

@@ -53,7 +53,25 @@ describe("loadConfig", () => {
       batchRequests: false,
       corsOrigins: "*",
       logLevel: "info",
+      live: {
+        redisUrl: null,
+        minIntervalMs: 200,
+        maxSubscriptionsPerConnection: 20,
+        maxConnectionsPerIp: 20_000,
+        maxConnections: 19_000,
+        initTimeoutMs: 3_000,
+        idleTimeoutMs: 60_000,
+        pingIntervalMs: 12_000,
+        maxBufferedBytes: 1_000_000,
+      },
     });
+  });
+
+  test("REDIS_URL must be a redis:// or rediss:// URL with a host", () => {
+    expect(loadConfig({ REDIS_URL: "redis://127.0.0.1:6379" }).live.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(() => loadConfig({ REDIS_URL: "http://127.0.0.1:6379" })).toThrow(/REDIS_URL must start with redis:\/\/ or rediss:\/\//);
+    expect(() => loadConfig({ REDIS_URL: "not a url" })).toThrow(/REDIS_URL must be a URL/);
+    expect(() => loadConfig({ LIVE_MIN_INTERVAL_MS: "-1" })).toThrow(/LIVE_MIN_INTERVAL_MS/);
   });
 
   test("production turns introspection off unless INTROSPECTION says otherwise", () => {

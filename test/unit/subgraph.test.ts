@@ -32,7 +32,7 @@ function undescribed(schema: GraphQLSchema): string[] {
   for (const type of Object.values(schema.getTypeMap())) {
     const name = type.name;
     if (name.startsWith("__") || ["String", "Int", "Float", "Boolean", "ID"].includes(name)) continue;
-    if (!has(type.description) && !["Query", "Mutation"].includes(name)) missing.push(name);
+    if (!has(type.description) && !["Query", "Mutation", "Subscription"].includes(name)) missing.push(name);
     if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
       for (const field of Object.values(type.getFields())) {
         if (!has(field.description)) missing.push(`${name}.${field.name}`);
