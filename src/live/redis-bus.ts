@@ -299,8 +299,9 @@ export function parseChangeEvent(message: string): ChangeEvent | string {
   for (const key of ["provinces", "regions", "meetings"] as const) {
     if (!Array.isArray(e[key]) || !(e[key] as unknown[]).every(isWhole)) return `${key} is not a list of whole numbers`;
   }
-  if (!Array.isArray(e.versions) || !e.versions.every((v) => Array.isArray(v) && v.length === 2 && isWhole(v[0]) && isWhole(v[1]))) {
-    return "versions is not a list of [region id, version] pairs";
+  // Each entry a tuple of whole numbers, region id first and value last (its exact width is change-event.ts's business).
+  if (!Array.isArray(e.versions) || !e.versions.every((v) => Array.isArray(v) && v.length >= 2 && v.length <= 8 && v.every(isWhole))) {
+    return "versions is not a list of tuples of whole numbers";
   }
   if (e.deltas !== null) {
     if (typeof e.deltas !== "object" || Array.isArray(e.deltas)) return "deltas is neither null nor an object";
@@ -317,7 +318,7 @@ export function parseChangeEvent(message: string): ChangeEvent | string {
     provinces: e.provinces as number[],
     regions: e.regions as number[],
     meetings: e.meetings as number[],
-    versions: e.versions as Array<[number, number]>,
+    versions: e.versions as ChangeEvent["versions"],
     deltas: e.deltas as Record<string, number[][]> | null,
   };
 }

@@ -19,7 +19,9 @@ const FAST: Partial<RedisBusTimings> = { connectWaitMs: 2_000, reconnectStepMs: 
 
 /** A change as a write publishes it (no origin or seq: the bus fills them in). */
 function change(n: number): Omit<ChangeEvent, "origin" | "seq"> {
-  return { committedAt: 1_765_000_000_000 + n, provinces: [1], regions: [n], meetings: [], versions: [[1, n]], deltas: { rollup_region: [[n, 1, 10 * n]] } };
+  // versions: [region id, province, value] (the parser takes any tuple of whole numbers, region first, value last).
+  const versions = [[n, 1, n]] as unknown as ChangeEvent["versions"];
+  return { committedAt: 1_765_000_000_000 + n, provinces: [1], regions: [n], meetings: [], versions, deltas: { rollup_region: [[n, 1, 10 * n]] } };
 }
 
 /** A bus with what it delivered and what it logged. */
@@ -144,7 +146,7 @@ describeWithRedis("RedisBus on a real Redis", () => {
       "not an object",
       "not an object",
       "seq is not a whole number from 1",
-      "versions is not a list of [region id, version] pairs",
+      "versions is not a list of tuples of whole numbers",
       "deltas holds something other than rows of numbers",
     ]);
   });
