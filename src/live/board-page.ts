@@ -126,8 +126,8 @@ function boardPage(url: (asset: string) => string): string {
   ];
   const card = ([stage, name]: string[]) => `<div class="total" data-stage="${stage}">
     <h2>集中${name}</h2>
-    <p class="figure"><span class="amount">—</span><span class="unit">亿元</span></p>
     <p class="count"><span class="number">—</span>个项目</p>
+    <p class="figure"><span class="amount">—</span><span class="unit">亿元</span></p>
   </div>`;
   return `<!doctype html>
 <html lang="zh-CN">
@@ -141,7 +141,7 @@ function boardPage(url: (asset: string) => string): string {
 <script src="${url("graphql-ws.min.js")}" defer></script>
 <script src="${url("board.js")}" defer></script>
 </head>
-<body class="stale">
+<body class="stale empty">
 <header class="top">
   <div>
     <h1 id="title">三个一批 · 会议看板</h1>
@@ -158,6 +158,7 @@ function boardPage(url: (asset: string) => string): string {
 <main class="detail">
   <section class="panel">
     <h2>主会场 · 分会场</h2>
+    <div class="table-fit">
     <table id="venues">
       <thead>
         <tr><th class="venue" rowspan="2">会场</th>${stageHeads.map(([stage, name]) => `<th class="stage ${stage}" colspan="2">${name}</th>`).join("")}</tr>
@@ -165,6 +166,7 @@ function boardPage(url: (asset: string) => string): string {
       </thead>
       <tbody></tbody>
     </table>
+    </div>
   </section>
   <section class="panel">
     <h2>分产业领域投资（亿元）</h2>

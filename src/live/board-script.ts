@@ -174,6 +174,7 @@ export function boardScript(boardPath: string): string {
     });
     renderVenues(meeting.venues || []);
     renderChart(meeting.batches || []);
+    document.body.classList.remove("empty");
     var now = new Date();
     byId("updated").textContent = "更新于 " + [now.getHours(), now.getMinutes(), now.getSeconds()].map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
     rendered = true;
@@ -205,7 +206,22 @@ export function boardScript(boardPath: string): string {
       });
       body.appendChild(row);
     });
-    table.style.setProperty("--venue-rows", String(Math.max(venues.length, 1)));
+    fitVenues();
+  }
+
+  /** The venue table's text as large as lets every row fit its panel (1.3rem down to 0.6rem), for any number of venues. */
+  function fitVenues() {
+    var table = byId("venues");
+    var room = table.parentNode.clientHeight;
+    var size = 1.3;
+    table.style.height = "";
+    table.style.fontSize = size + "rem";
+    while (table.offsetHeight > room && size > 0.6) {
+      size -= 0.05;
+      table.style.fontSize = size.toFixed(2) + "rem";
+    }
+    // Shrunk to fit: the rows share what is left of the panel, so its bottom is not left empty.
+    if (size < 1.3) table.style.height = room + "px";
   }
 
   /** Investment by top-level sector, one stacked bar per sector (签约 / 开工 / 投产), the sum at its end. */
@@ -228,8 +244,11 @@ export function boardScript(boardPath: string): string {
     var sums = sectors.map(function (sector) {
       return STAGES.reduce(function (sum, s) { return sum + (values[s.stage][sector.code] || 0); }, 0);
     });
-    var kept = sectors.filter(function (_, i) { return sums[i] > 0; });
-    var keptSums = sums.filter(function (sum) { return sum > 0; });
+    // Sectors with projects, the largest sum first (at the top).
+    var order = sectors.map(function (_, i) { return i; }).filter(function (i) { return sums[i] > 0; });
+    order.sort(function (a, b) { return sums[b] - sums[a] || a - b; });
+    var kept = order.map(function (i) { return sectors[i]; });
+    var keptSums = order.map(function (i) { return sums[i]; });
     var largest = Math.max.apply(null, keptSums.concat([0]));
     var series = STAGES.map(function (s) {
       return {
@@ -293,6 +312,7 @@ export function boardScript(boardPath: string): string {
       chart = echarts.init(byId("chart"), null, { renderer: "canvas" });
       window.addEventListener("resize", function () { chart.resize(); });
     }
+    window.addEventListener("resize", fitVenues);
     if (typeof graphqlWs === "undefined") {
       showProblem("无法连接", "graphql-ws did not load");
       return;
@@ -304,6 +324,8 @@ export function boardScript(boardPath: string): string {
     var socket = null;
     var pongTimer = null;
     var everConnected = false;
+    /** Whether a subscription is held (between subscribing and its error or end). */
+    var subscribed = false;
     var client = graphqlWs.createClient({
       url: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graphql",
       connectionParams: token ? { authorization: "Bearer " + token } : undefined,
@@ -325,10 +347,12 @@ export function boardScript(boardPath: string): string {
           everConnected = true;
           setConnection("live");
         },
-        closed: function () {
+        closed: function (event) {
           socket = null;
           clearTimeout(pongTimer);
-          setConnection(everConnected ? "reconnecting" : "connecting");
+          // Refused (4403): a bad token, or none where the server needs one for reads. It is tried again all the same.
+          if (event && event.code === 4403) showProblem("无权查看该会议", "服务器拒绝了连接 (4403 Forbidden)：需要有效的令牌 ?token=…");
+          setConnection(!subscribed ? "connecting" : everConnected ? "reconnecting" : "connecting");
         },
         ping: function (received) {
           if (received) return;
@@ -345,6 +369,7 @@ export function boardScript(boardPath: string): string {
 
     /** Subscribes; a subscription the server ended (an error, complete) is subscribed again after a backoff. */
     function subscribe() {
+      subscribed = true;
       client.subscribe(
         { query: QUERY, variables: { meetingId: meetingId } },
         {
@@ -369,6 +394,7 @@ export function boardScript(boardPath: string): string {
     }
 
     function again() {
+      subscribed = false;
       clearTimeout(restartTimer);
       restartTimer = setTimeout(subscribe, backoffMs(restarts++, 30000));
     }

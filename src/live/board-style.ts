@@ -4,9 +4,8 @@ import { STAGE_COLOURS } from "./board-script";
  * The meeting-hall board's stylesheet (served as /board/assets/board.css): a
  * dark screen for a 1920×1080 hall display, light text, the three batches in
  * their colours. Sizes are in rem and the rem follows the screen (16 px at
- * 1920×1080), so the same layout fills a smaller or a 4K screen; the venue
- * table's text shrinks with its number of rows (--venue-rows, set by the
- * script) so that every venue fits.
+ * 1920×1080), so the same layout fills a smaller or a 4K screen; the script
+ * shrinks the venue table's text until every venue fits its panel.
  */
 export const BOARD_STYLE = `
 :root {
@@ -48,13 +47,13 @@ h1, h2, p { margin: 0; }
 .updated { margin-top: 0.45rem; font-size: 1.05rem; color: var(--muted); }
 
 .totals { display: grid; grid-template-columns: repeat(3, 1fr); gap: 1.5rem; }
-.total { background: var(--panel); border: 1px solid var(--line); border-top: 0.4rem solid; border-radius: 0.6rem; padding: 0.9rem 1.6rem 1rem; }
+.total { display: grid; grid-template-columns: 1fr auto; align-items: baseline; background: var(--panel); border: 1px solid var(--line); border-top: 0.4rem solid; border-radius: 0.6rem; padding: 0.8rem 1.6rem 0.7rem; }
 .total[data-stage="SIGNED"] { border-top-color: var(--signed); }
 .total[data-stage="STARTED"] { border-top-color: var(--started); }
 .total[data-stage="IN_PRODUCTION"] { border-top-color: var(--produced); }
 .total h2 { font-size: 2rem; font-weight: 700; letter-spacing: 0.2em; }
-.total .figure { display: flex; align-items: baseline; gap: 0.6rem; margin-top: 0.2rem; }
-.total .amount { font-size: 6.4rem; font-weight: 800; line-height: 1.05; letter-spacing: -0.01em; }
+.total .figure { grid-column: 1 / -1; display: flex; align-items: baseline; gap: 0.6rem; }
+.total .amount { font-size: 7rem; font-weight: 800; line-height: 1.05; letter-spacing: -0.01em; }
 .total[data-stage="SIGNED"] .amount { color: var(--signed); }
 .total[data-stage="STARTED"] .amount { color: var(--started); }
 .total[data-stage="IN_PRODUCTION"] .amount { color: var(--produced); }
@@ -67,7 +66,8 @@ h1, h2, p { margin: 0; }
 .panel h2 { font-size: 1.5rem; font-weight: 700; letter-spacing: 0.08em; margin-bottom: 0.5rem; }
 .chart { flex: 1; min-height: 0; }
 
-#venues { --venue-rows: 19; width: 100%; border-collapse: collapse; table-layout: fixed; font-size: clamp(0.7rem, calc(30rem / (var(--venue-rows) + 2)), 1.3rem); }
+.table-fit { flex: 1; min-height: 0; overflow: hidden; }
+#venues { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 1.3rem; }
 #venues th, #venues td { padding: 0.12em 0.5em; line-height: 1.32; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #venues thead th { color: var(--muted); font-weight: 600; text-align: right; border-bottom: 1px solid var(--line); }
 #venues thead th.venue { text-align: left; width: 28%; }
@@ -84,6 +84,8 @@ h1, h2, p { margin: 0; }
 #venues .kind { display: inline-block; font-size: 0.72em; padding: 0.05em 0.45em; margin-right: 0.6em; border-radius: 0.3em; border: 1px solid var(--muted); color: var(--muted); vertical-align: 0.1em; }
 #venues tr.main .kind { border-color: var(--signed); color: var(--signed); }
 
+/* Before the first figures (and for a meeting that cannot be shown): the cards' headings only. */
+body.empty .total .figure, body.empty .total .count { visibility: hidden; }
 body.stale .amount, body.stale .count, body.stale .chart { opacity: 0.55; transition: opacity 0.4s; }
 .changed { animation: flash 2.4s ease-out; }
 
