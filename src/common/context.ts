@@ -5,10 +5,11 @@
  */
 import type { Viewer } from "../auth/tokens";
 import type { Ledger } from "../ledger/ledger";
-import type { DataVersions } from "../db/data-version";
+import type { DataVersions, Stamp } from "../db/data-version";
 import type { SqlClient, SqlTally } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import type { SectorTree } from "../sector/sector.type";
+import type { IncrementalSpec } from "./incremental-spec";
 
 /** What is known of one HTTP request, filled in as it goes and logged once when it ends. */
 export interface RequestInfo {
@@ -40,10 +41,20 @@ export interface KeptValues {
   keep(key: string, value: unknown, size: number, provinces: readonly number[] | null): void;
 }
 
+/** Grouped rows as loaded, with the `data_version` counters they were read with when asked for. */
+export interface LoadedRows<T> {
+  rows: T[];
+  stamp?: Stamp;
+}
+
 /** What the cross-request cache offers a request (src/server/shared-cache.ts). */
 export interface CacheAccess {
-  /** Grouped rows for `key`, loaded by `load` once per version of the `provinces` they depend on (null: all). */
-  rowsFor<T>(key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]>;
+  /**
+   * Grouped rows for `key`, loaded by `load` when the cache holds none that cover the request's versions of the
+   * `provinces` they depend on (null: all). With `incremental`, `load(true)` must read the rows with their stamp
+   * (src/stats/incremental.ts), and writes' deltas are added to them instead of reading them again.
+   */
+  rowsFor<T>(key: string, provinces: readonly number[] | null, load: (stamped: boolean) => Promise<LoadedRows<T>>, incremental?: IncrementalSpec): Promise<T[]>;
   /** The provinces a cached value found by `kept.get` depends on (null: any write), for the caller's own record. */
   dependsOn(key: string): readonly number[] | null;
   kept: KeptValues;
@@ -72,7 +83,7 @@ export interface Context {
    * Grouped rows of an aggregate query: from the shared cache at this
    * request's versions of `provinces` (null: all of them), or read now.
    */
-  groupedRows<T>(key: string, provinces: readonly number[] | null, load: (db: SqlClient) => Promise<T[]>): Promise<T[]>;
+  groupedRows<T>(key: string, provinces: readonly number[] | null, load: (db: SqlClient, stamped: boolean) => Promise<LoadedRows<T>>, incremental?: IncrementalSpec): Promise<T[]>;
   /** The data version this request is served at (read once; from the shared cache when there is one). */
   dataVersion(): Promise<number>;
   /** The versions per province this request is served at. */

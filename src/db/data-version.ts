@@ -18,20 +18,39 @@ export interface DataVersions {
   total: number;
   /** Sum of the counters per province id (0: the trees; every cached value depends on it). */
   byProvince: ReadonlyMap<number, number>;
+  /**
+   * Each counter: region id → its province and value. A cached value loaded with the counters of its provinces
+   * (src/stats/incremental.ts) knows exactly which writes it holds, and so which change events to add to it.
+   */
+  byRegion: ReadonlyMap<number, RegionVersion>;
 }
 
-/** The current versions (one statement). */
+/** The counters rows were read with: region id → value (a region absent has counter 0). */
+export type Stamp = Map<number, number>;
+
+/** One `data_version` counter. */
+export interface RegionVersion {
+  province: number;
+  version: number;
+}
+
+/** The current versions (one statement; one row per region that writes have touched). */
 export async function readDataVersions(db: SqlClient): Promise<DataVersions> {
-  const rows: Array<{ province_id: number | string; version: number | string }> = await db.query(
-    "SELECT province_id AS province_id, SUM(version) AS version FROM data_version GROUP BY province_id",
-  );
+  const rows: Array<{ id: number | string; province_id: number | string; version: number | string }> = await db.query("SELECT id, province_id, version FROM data_version");
+  return versionsOf(rows.map((row) => ({ region: Number(row.id), province: Number(row.province_id), version: Number(row.version) })));
+}
+
+/** The versions of these counters: the sums per province and in all. */
+export function versionsOf(counters: Iterable<{ region: number; province: number; version: number }>): DataVersions {
   const byProvince = new Map<number, number>();
+  const byRegion = new Map<number, RegionVersion>();
   let total = 0;
-  for (const row of rows) {
-    byProvince.set(Number(row.province_id), Number(row.version));
-    total += Number(row.version);
+  for (const { region, province, version } of counters) {
+    byRegion.set(region, { province, version });
+    byProvince.set(province, (byProvince.get(province) ?? 0) + version);
+    total += version;
   }
-  return { total, byProvince };
+  return { total, byProvince, byRegion };
 }
 
 /** The provinces whose versions differ between `before` and `after` (0 included when the trees changed). */

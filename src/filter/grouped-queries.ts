@@ -4,6 +4,7 @@
  * the shape of its rows; the stats engine and the breakdowns run them, and
  * this module runs nothing itself.
  */
+import type { IncrementalSpec } from "../common/incremental-spec";
 import { dimensionConditions, inList, projectConditions, type SqlConditions, whereSql } from "./project-conditions";
 import type { ResolvedFilter } from "./resolved-filter";
 
@@ -45,13 +46,32 @@ export interface BreakdownGroupRow {
   investment_wan: Total;
 }
 
+/** How a grouped query's rows follow from a rollup table's rows. */
 /** A grouped query: its SQL and parameters (together its cache key), and the shape of its rows. */
 export interface GroupedQuery<Row> {
   sql: string;
   params: unknown[];
   /** Never set: carries the row type to whoever runs the query. */
   readonly rows?: Row[];
+  /** How a write's rollup deltas change the rows, when the query reads a rollup table (src/stats/incremental.ts). */
+  incremental?: IncrementalSpec;
 }
+
+/** The filter's stage, sector and region conditions (and fixed key values) as conditions on a rollup's key columns. */
+function rollupWhere(filter: ResolvedFilter, fixed: Record<string, readonly number[]>, restrict?: readonly number[]): IncrementalSpec["where"] {
+  const where: IncrementalSpec["where"] = Object.entries(fixed).map(([column, values]) => ({ column, values: new Set(values) }));
+  if (filter.stages) where.push({ column: "stage", values: new Set(filter.stages) });
+  if (filter.sectorIds) where.push({ column: "sector_id", values: new Set(filter.sectorIds) });
+  if (filter.regionIds) where.push({ column: "region_id", values: new Set(filter.regionIds) });
+  if (restrict) where.push({ column: "region_id", values: new Set(restrict) });
+  return where;
+}
+
+const REGION_GROUP_FIELDS: Array<[string, string]> = [
+  ["region_id", "region_id"],
+  ["sector_id", "sector_id"],
+  ["stage", "stage"],
+];
 
 /** How the rollups can answer a filter's meeting conditions, or null when only the base tables can. */
 export type RollupPlan = { table: "rollup_region" } | { table: "rollup_meeting"; meetingId: number } | { table: "rollup_batch"; meetingId: number; stage: number };
@@ -92,14 +112,17 @@ export function regionGroupsQuery(filter: ResolvedFilter, restrict: number[] | u
   // rollup_region and rollup_meeting hold one row per group already; rollup_batch also splits groups by venue.
   const stored = "p.project_count AS project_count, p.investment_wan AS investment_wan";
   if (plan.table === "rollup_region") {
-    return { sql: `SELECT ${REGION_GROUP}, ${stored} FROM rollup_region p${whereSql(where.clauses)}`, params: where.params };
+    const incremental = { table: plan.table, where: rollupWhere(filter, {}, restrict), groupBy: REGION_GROUP_FIELDS };
+    return { sql: `SELECT ${REGION_GROUP}, ${stored} FROM rollup_region p${whereSql(where.clauses)}`, params: where.params, incremental };
   }
   if (plan.table === "rollup_meeting") {
     const clauses = ["p.meeting_id = ?", ...where.clauses];
-    return { sql: `SELECT ${REGION_GROUP}, ${stored} FROM rollup_meeting p${whereSql(clauses)}`, params: [plan.meetingId, ...where.params] };
+    const incremental = { table: plan.table, where: rollupWhere(filter, { meeting_id: [plan.meetingId] }, restrict), groupBy: REGION_GROUP_FIELDS };
+    return { sql: `SELECT ${REGION_GROUP}, ${stored} FROM rollup_meeting p${whereSql(clauses)}`, params: [plan.meetingId, ...where.params], incremental };
   }
   const clauses = ["p.meeting_id = ?", "p.batch_stage = ?", ...where.clauses];
-  return { sql: `SELECT ${REGION_GROUP}, ${SUMMED} FROM rollup_batch p${whereSql(clauses)}${groupBy}`, params: [plan.meetingId, plan.stage, ...where.params] };
+  const incremental = { table: plan.table, where: rollupWhere(filter, { meeting_id: [plan.meetingId], batch_stage: [plan.stage] }, restrict), groupBy: REGION_GROUP_FIELDS };
+  return { sql: `SELECT ${REGION_GROUP}, ${SUMMED} FROM rollup_batch p${whereSql(clauses)}${groupBy}`, params: [plan.meetingId, plan.stage, ...where.params], incremental };
 }
 
 /** Batch entries of these meetings matching `filter`, by meeting × batch stage × venue × sector × current stage. */
@@ -115,6 +138,17 @@ export function batchGroupsQuery(filter: ResolvedFilter, meetingIds: number[], u
         `SUM(m.project_count) AS project_count, SUM(m.investment_wan) AS investment_wan FROM rollup_batch m${whereSql([...meetings.clauses, ...where.clauses])} ` +
         "GROUP BY m.meeting_id, m.batch_stage, m.venue_region_id, m.sector_id, m.stage",
       params: [...meetings.params, ...where.params],
+      incremental: {
+        table: "rollup_batch",
+        where: rollupWhere(filter, { meeting_id: meetingIds }),
+        groupBy: [
+          ["meeting_id", "meeting_id"],
+          ["batch_stage", "batch_stage"],
+          ["venue_region_id", "venue_region_id"],
+          ["sector_id", "sector_id"],
+          ["stage", "stage"],
+        ],
+      },
     };
   }
   const where = projectConditions(filter);

@@ -41,8 +41,8 @@ export class LedgerTx implements WriteTx {
   private readonly written = new Set<number>();
   /** True when the write rebuilt the rollups from the base tables (a first bulk load) instead of summing `delta`. */
   rebuiltRollups = false;
-  /** The `data_version` counters the write moved, as [region id, value after], read by `readBack` under their row locks. */
-  versionsAfter: Array<[number, number]> = [];
+  /** The `data_version` counters the write moved, as [region id, province, value after], read by `readBack` under their row locks. */
+  versionsAfter: Array<[number, number, number]> = [];
 
   constructor(
     em: EntityManager,
@@ -153,12 +153,15 @@ export class LedgerTx implements WriteTx {
     const ids = [...this.written];
     const touched = [...this.touched.keys()];
     // The counters this write moved, under the row locks its upsert took: exactly the values it committed.
-    const versions = touched.length ? [{ sql: `SELECT id, version FROM data_version WHERE id IN (${placeholders(touched.length)})`, params: touched as unknown[] }] : [];
+    const versions = touched.length ? [{ sql: `SELECT id, province_id, version FROM data_version WHERE id IN (${placeholders(touched.length)})`, params: touched as unknown[] }] : [];
     const read = ids.length ? [{ sql: `SELECT ${PROJECT_COLUMNS} FROM project p WHERE p.id IN (${placeholders(ids.length)})`, params: ids as unknown[] }] : [];
     // Batched (MySQL): one round trip ending with `last`; otherwise one statement after another in the open transaction.
     const answers = last ? await this.statements.send([...versions, ...read, { sql: last, params: [] }]) : await this.statements.queries([...versions, ...read]);
     const first = answers.length - read.length - versions.length - (last ? 1 : 0);
-    if (versions.length) this.versionsAfter = (answers[first] as Array<{ id: number | string; version: number | string }>).map((r) => [Number(r.id), Number(r.version)]);
+    if (versions.length) {
+      const rows = answers[first] as Array<{ id: number | string; province_id: number | string; version: number | string }>;
+      this.versionsAfter = rows.map((r) => [Number(r.id), Number(r.province_id), Number(r.version)]);
+    }
     return read.length ? (answers[first + versions.length] as ProjectRow[]) : [];
   }
 

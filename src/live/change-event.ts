@@ -25,10 +25,10 @@ export interface ChangeEvent {
   /** Meetings whose batches the write touched. */
   meetings: number[];
   /**
-   * The `data_version` counters the write moved, as [region id, value after the write]. Each counter moves by
-   * exactly 1 per write that touches it, under its row lock, so these say which write came before which.
+   * The `data_version` counters the write moved, as [region id, its province, value after the write]. Each counter
+   * moves by exactly 1 per write that touches it, under its row lock, so these say which write came before which.
    */
-  versions: Array<[number, number]>;
+  versions: Array<[number, number, number]>;
   /**
    * The rollup groups it changed, per rollup table (rollup_region, rollup_meeting, rollup_batch), rows of key
    * columns then count and 万元; null when the write rebuilt the rollups instead (caches then reload).

@@ -59,10 +59,10 @@ export function createContext(
     dataVersions: currentVersions,
     regionTree: () => loadAllTrees().then((t) => t.regions),
     sectorTree: () => loadAllTrees().then((t) => t.sectors),
-    groupedRows: async (key, on, load) => {
+    groupedRows: async (key, on, load, incremental) => {
       depend(on);
       const access = await cache();
-      return access ? access.rowsFor(key, on, () => load(trackedDb)) : load(trackedDb);
+      return access ? access.rowsFor(key, on, (stamped) => load(trackedDb, stamped), incremental) : (await load(trackedDb, false)).rows;
     },
     kept: async () => {
       const access = await cache();

@@ -138,6 +138,10 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     maxBufferedBytes: config.live.maxBufferedBytes,
     logger: obs.logger,
   });
+  // The cache first (a write's deltas join the cached rows), then the screens, whose computations read them.
+  bus.listen((message) => {
+    if (message.kind === "change") shared.applyChange(message.event);
+  });
   bus.listen(hub.onMessage);
   const liveServer: LiveServer = attachLiveServer({
     httpServer,

@@ -1,9 +1,11 @@
 import { LRUCache } from "lru-cache";
 
 import type { CacheAccess } from "../common/context";
-import { changedProvinces, type DataVersions, readDataVersions } from "../db/data-version";
+import { type DataVersions, readDataVersions } from "../db/data-version";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "../common/trees";
+import type { ChangeEvent } from "../live/change-event";
+import { advanceStamp, applyDeltas, fitOf, type IncrementalSpec, type Stamp } from "../stats/incremental";
 
 /** Settings of the cross-request cache. */
 export interface SharedCacheOptions {
@@ -17,33 +19,63 @@ export interface SharedCacheOptions {
   onNewVersions?: () => void;
 }
 
+/** Counts of what the cache did with change events, for tests and /metrics. */
+export interface SharedCacheCounts {
+  /** Grouped rows brought up to date by adding a write's deltas. */
+  applied: number;
+  /** Values dropped because a change could not be added to them (finished values, a missed event, a rebuild). */
+  dropped: number;
+  /** Grouped rows read from the database. */
+  loads: number;
+}
+
 interface Entry {
+  /** Grouped rows (a promise while they load) or a finished value. */
   value: unknown;
   /** Provinces whose writes can change the value; null: any write. */
   provinces: readonly number[] | null;
+  /**
+   * The `data_version` counters of those provinces (and of the trees) the value holds: exact for rows read with
+   * them (src/stats/incremental.ts), else those of the request that made it (the value holds at least those).
+   * Null while the rows load.
+   */
+  stamp: Stamp | null;
+  /** How change events are added to the rows; absent for values that are dropped instead. */
+  incremental?: IncrementalSpec;
+  /** Events that arrived while the rows loaded, applied (or not) once the stamp is known. */
+  pending?: ChangeEvent[];
+  /** The last versions this entry was found to cover (the check is done once per read of the versions). */
+  covers?: DataVersions;
 }
 
 /**
  * What one server process keeps between requests: the region and sector
  * trees, the grouped rows of aggregate queries and finished aggregates. The
- * versions live in the database (`data_version`, per province), so every
- * instance behind a load balancer sees every write; they are re-read at most
- * once per `versionTtlMs`, so a dashboard repeating a query costs no SQL until
- * the data changes. A write drops only what depends on the provinces it
- * changed: a write in 广东 leaves Henan's cached answers alone.
+ * versions live in the database (`data_version`, one counter per region a
+ * write touched), so every instance behind a load balancer sees every write;
+ * they are re-read at most once per `versionTtlMs`.
+ *
+ * Writes reach the cache as change events (src/live/): grouped rows read from
+ * a rollup table take the write's rollup deltas and stay warm (incremental
+ * maintenance); finished values of the provinces it touched are dropped, and
+ * are summed again from those rows without SQL. A value is served to a request
+ * only while it holds at least the counters the request read; one that is
+ * behind (a write on another instance whose event did not arrive: no Redis,
+ * or Redis away) is read again. A write in 广东 leaves Henan's values alone.
  */
 export class SharedCache {
   private versions: { value: Promise<DataVersions>; readAt: number } | undefined;
-  /** The versions the entries are valid for. */
-  private current: DataVersions | undefined;
   /** The largest total of the versions read so far. */
   private newestTotal: number | undefined;
-  private trees: Promise<Trees> | undefined;
+  private trees: { value: Promise<Trees>; version: number } | undefined;
+  /** Changes since start: a finished value computed across a change is not kept (it may mix before and after). */
+  private epoch = 0;
   /**
    * Bounded in grouped rows (a finished value counts its own size; rows still loading count 1), least recently used
    * dropped first. A value larger than the whole bound is used by its request but not kept.
    */
   private readonly entries: LRUCache<string, Entry>;
+  readonly counts: SharedCacheCounts = { applied: 0, dropped: 0, loads: 0 };
 
   constructor(readonly options: SharedCacheOptions) {
     this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxRows) });
@@ -73,36 +105,98 @@ export class SharedCache {
 
   /** The trees at these versions, read once while the trees do not change. */
   async treesFor(versions: DataVersions, db: SqlClient): Promise<Trees> {
-    if (!this.adopt(versions)) return loadTrees(db);
-    if (!this.trees) {
-      this.trees = loadTrees(db);
-      this.trees.catch(() => (this.trees = undefined));
+    const version = versions.byProvince.get(0) ?? 0;
+    if (this.trees && this.trees.version > version) return loadTrees(db);
+    if (!this.trees || this.trees.version < version) {
+      const value = loadTrees(db);
+      const trees = { value, version };
+      this.trees = trees;
+      value.catch(() => {
+        if (this.trees === trees) this.trees = undefined;
+      });
     }
-    return this.trees;
+    return this.trees.value;
   }
 
   /** What a request served at `versions` may use of the cache. */
   accessAt(versions: DataVersions): CacheAccess {
+    const epoch = this.epoch;
     return {
-      rowsFor: (key, provinces, load) => this.rowsFor(versions, key, provinces, load),
+      rowsFor: (key, provinces, load, incremental) => this.rowsFor(versions, key, provinces, load, incremental),
       dependsOn: (key) => this.entries.peek(key)?.provinces ?? null,
       kept: {
         get: (key) => this.valueFor(versions, key),
-        keep: (key, value, size, provinces) => this.keepValue(versions, key, value, size, provinces),
+        keep: (key, value, size, provinces) => {
+          // Computed across a change: it may hold rows from before and after it.
+          if (this.epoch === epoch) this.keepValue(versions, key, value, size, provinces);
+        },
       },
     };
   }
 
-  private async rowsFor<T>(versions: DataVersions, key: string, provinces: readonly number[] | null, load: () => Promise<T[]>): Promise<T[]> {
-    if (!this.adopt(versions) || this.options.aggregates === false) return load();
+  /**
+   * A committed write (this instance's, or another's through Redis): its
+   * deltas are added to the grouped rows that take them, finished values of
+   * the provinces it touched are dropped, and so is anything it cannot be
+   * added to. Everything, when the trees changed or the rollups were rebuilt.
+   */
+  applyChange(event: ChangeEvent): void {
+    this.epoch++;
+    if (event.provinces.includes(0)) {
+      this.trees = undefined;
+      this.counts.dropped += this.entries.size;
+      this.entries.clear();
+      return;
+    }
+    const touched = new Set(event.provinces);
+    for (const [key, entry] of [...this.entries.entries()]) {
+      if (entry.provinces !== null && !entry.provinces.some((p) => touched.has(p))) continue;
+      if (entry.stamp === null) (entry.pending ??= []).push(event);
+      else this.fold(key, entry, event);
+    }
+  }
+
+  /** Adds an event to a stamped entry, or drops the entry. */
+  private fold(key: string, entry: Entry, event: ChangeEvent): void {
+    const stamp = entry.stamp!;
+    const inScope = scopeOf(entry.provinces);
+    const fit = entry.incremental && event.deltas ? fitOf(stamp, event.versions, inScope) : "gap";
+    if (fit === "held") return;
+    if (fit === "gap") {
+      this.counts.dropped++;
+      this.entries.delete(key);
+      return;
+    }
+    const rows = applyDeltas(entry.value as unknown[], entry.incremental!, event.deltas!);
+    advanceStamp(stamp, event.versions, inScope);
+    this.counts.applied++;
+    entry.value = rows;
+    entry.covers = undefined;
+    // A new object: lru-cache keeps the old size when the same value is set again.
+    this.entries.set(key, { ...entry }, { size: Math.max(1, rows.length) });
+  }
+
+  private async rowsFor<T>(
+    versions: DataVersions,
+    key: string,
+    provinces: readonly number[] | null,
+    load: (stamped: boolean) => Promise<{ rows: T[]; stamp?: Stamp }>,
+    incremental?: IncrementalSpec,
+  ): Promise<T[]> {
+    if (this.options.aggregates === false) return (await load(false)).rows;
     const hit = this.entries.get(key);
-    if (hit) return hit.value as Promise<T[]>;
-    const entry: Entry = { value: load(), provinces };
+    if (hit && (hit.stamp === null || this.covers(hit, versions))) return hit.value as T[] | Promise<T[]>;
+    const entry: Entry = { value: undefined, provinces, stamp: null, incremental };
+    const loading = load(incremental !== undefined);
+    entry.value = loading.then((loaded) => loaded.rows);
     this.entries.set(key, entry, { size: 1 });
+    this.counts.loads++;
     try {
-      const rows = await (entry.value as Promise<T[]>);
-      // A new object: lru-cache keeps the old size when the same value is set again.
-      if (this.entries.peek(key) === entry) this.entries.set(key, { ...entry }, { size: Math.max(1, rows.length) });
+      const { rows, stamp } = await loading;
+      if (this.entries.peek(key) !== entry) return rows;
+      const kept: Entry = { value: rows, provinces, stamp: stamp ?? stampOf(versions, provinces), incremental: stamp ? incremental : undefined };
+      this.entries.set(key, kept, { size: Math.max(1, rows.length) });
+      for (const event of entry.pending ?? []) if (this.entries.peek(key) === kept) this.fold(key, this.entries.peek(key)!, event);
       return rows;
     } catch (error) {
       if (this.entries.peek(key) === entry) this.entries.delete(key);
@@ -111,37 +205,39 @@ export class SharedCache {
   }
 
   private valueFor<T>(versions: DataVersions, key: string): T | undefined {
-    return this.current && versions.total === this.current.total ? (this.entries.get(key)?.value as T | undefined) : undefined;
+    const hit = this.entries.get(key);
+    return hit && hit.stamp !== null && this.covers(hit, versions) ? (hit.value as T) : undefined;
   }
 
   private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
-    if (!this.adopt(versions) || this.options.aggregates === false || this.entries.has(key)) return;
-    this.entries.set(key, { value, provinces }, { size: Math.max(1, size) });
+    if (this.options.aggregates === false || this.entries.has(key)) return;
+    this.entries.set(key, { value, provinces, stamp: stampOf(versions, provinces) }, { size: Math.max(1, size) });
   }
 
-  /**
-   * Moves the cache to `versions`, dropping what depends on a province whose
-   * version changed (everything when the trees changed); false for a request
-   * still on older versions than the cache, which then reads around the cache
-   * rather than turning it back.
-   */
-  private adopt(versions: DataVersions): boolean {
-    const current = this.current;
-    if (current && versions.total < current.total) return false;
-    if (current && versions.total === current.total) return true;
-    this.current = versions;
-    const changed = current ? changedProvinces(current, versions) : null;
-    if (changed === null || changed.includes(0)) {
-      this.trees = undefined;
-      this.entries.clear();
-      return true;
+  /** True when the entry holds every write the versions hold, for its provinces; else it is dropped. */
+  private covers(entry: Entry, versions: DataVersions): boolean {
+    if (entry.covers === versions) return true;
+    const stamp = entry.stamp!;
+    const inScope = scopeOf(entry.provinces);
+    for (const [region, { province, version }] of versions.byRegion) {
+      if (inScope(province) && (stamp.get(region) ?? 0) < version) return false;
     }
-    const touched = new Set(changed);
-    const stale: string[] = [];
-    for (const [key, entry] of this.entries.entries()) {
-      if (entry.provinces === null || entry.provinces.some((p) => touched.has(p))) stale.push(key);
-    }
-    for (const key of stale) this.entries.delete(key);
+    entry.covers = versions;
     return true;
   }
+}
+
+/** Whether a province's counters concern a value of these provinces (the trees' always do). */
+function scopeOf(provinces: readonly number[] | null): (province: number) => boolean {
+  if (provinces === null) return () => true;
+  const set = new Set(provinces);
+  return (province) => province === 0 || set.has(province);
+}
+
+/** The counters of `versions` that concern a value of these provinces. */
+function stampOf(versions: DataVersions, provinces: readonly number[] | null): Stamp {
+  const inScope = scopeOf(provinces);
+  const stamp: Stamp = new Map();
+  for (const [region, { province, version }] of versions.byRegion) if (inScope(province)) stamp.set(region, version);
+  return stamp;
 }

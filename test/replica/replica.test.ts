@@ -13,6 +13,7 @@ import type { DataSource } from "typeorm";
 import { createToken } from "../../src/auth/tokens";
 import { type Config, loadConfig } from "../../src/config";
 import { openDatabase } from "../../src/db/open-database";
+import { versionsOf } from "../../src/db/data-version";
 import { covers } from "../../src/db/replicas";
 import { seedDatabase } from "../../src/seed/seed";
 import { createObservability } from "../../src/server/observability";
@@ -244,7 +245,7 @@ suite("read replicas on MariaDB (a primary and a replica of the test's own)", ()
 });
 
 describe("covers: a replica's versions hold the primary's", () => {
-  const v = (entries: Array<[number, number]>) => ({ total: entries.reduce((s, [, n]) => s + n, 0), byProvince: new Map(entries) });
+  const v = (entries: Array<[number, number]>) => versionsOf(entries.map(([province, version]) => ({ region: province, province, version })));
 
   it("holds when every province is at least as far, ahead or level", () => {
     expect(covers(v([[0, 1], [1, 5]]), v([[0, 1], [1, 5]]))).toBe(true);

@@ -3,11 +3,12 @@
  * least recently used go first, and a write drops only what depends on the provinces it moved. Pure bookkeeping:
  * the versions are given, nothing is read from a database.
  */
-import type { DataVersions } from "../../src/db/data-version";
+import { type DataVersions, versionsOf } from "../../src/db/data-version";
 import { SharedCache } from "../../src/server/shared-cache";
 
-const at = (total: number, byProvince: Record<number, number>): DataVersions => ({ total, byProvince: new Map(Object.entries(byProvince).map(([p, v]) => [Number(p), v])) });
-const rows = (n: number) => async () => Array.from({ length: n }, (_, i) => i);
+/** Versions with one counter per province (its region id the province's). */
+const at = (total: number, byProvince: Record<number, number>): DataVersions => versionsOf(Object.entries(byProvince).map(([p, v]) => ({ region: Number(p), province: Number(p), version: v })));
+const rows = (n: number) => async () => ({ rows: Array.from({ length: n }, (_, i) => i) });
 
 describe("SharedCache", () => {
   it("keeps at most maxRows grouped rows, dropping the least recently used first", async () => {
