@@ -38,6 +38,7 @@ import { ResponseCache } from "./response-cache";
 import { SharedCache } from "./shared-cache";
 import { type ChangeBus, LocalBus } from "../live/change-bus";
 import { LiveHub } from "../live/live-hub";
+import { RedisBus } from "../live/redis-bus";
 import { attachLiveServer, type LiveServer } from "../live/ws-server";
 
 /** A listening server and how to stop it. */
@@ -82,8 +83,9 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     aggregates: config.aggregateCache,
     onNewVersions: () => costs.dataChanged(),
   });
-  // Committed writes are announced here: this instance's caches and subscriptions listen (src/live/).
-  const bus: ChangeBus = new LocalBus();
+  // Committed writes are announced here: this instance's caches and subscriptions listen (src/live/), and with
+  // REDIS_URL every other instance's too.
+  const bus: ChangeBus = config.live.redisUrl ? await RedisBus.connect(config.live.redisUrl, obs.logger) : new LocalBus();
   const responses =
     config.aggregateCache && config.responseCacheMaxBytes > 0
       ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
