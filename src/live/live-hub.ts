@@ -21,6 +21,7 @@ import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 
 import type { Context } from "../common/context";
+import type { DataVersions } from "../db/data-version";
 import type { RegionTree } from "../region/region.type";
 import type { BusMessage } from "./change-bus";
 import type { ChangeEvent } from "./change-event";
@@ -58,6 +59,13 @@ export interface LiveHubOptions {
   logger: Logger;
   /** Called when a slow consumer is cut off. */
   onSlowConsumer?: () => void;
+  /**
+   * The data versions as the shared cache reads them (at most once per DATA_VERSION_TTL_MS), checked every
+   * `checkIntervalMs` while anything is subscribed: a counter ahead of every change event heard means a write this
+   * instance was not told of (another instance without Redis, or Redis away), and every live query is computed again.
+   */
+  versions?: () => Promise<DataVersions>;
+  checkIntervalMs?: number;
 }
 
 /** Counts, for /metrics and tests. */
@@ -94,6 +102,9 @@ export class LiveHub {
   private due: LiveQuery[] = [];
   private turnScheduled = false;
   private closed = false;
+  /** The highest value of each data_version counter heard of (events and version checks). */
+  private readonly known = new Map<number, number>();
+  private watch: NodeJS.Timeout | undefined;
   readonly counts: LiveCounts = { screens: 0, queries: 0, computations: 0, pushes: 0, unchanged: 0, slowConsumers: 0 };
 
   constructor(private readonly options: LiveHubOptions) {}
@@ -101,7 +112,10 @@ export class LiveHub {
   /** The bus listener: marks dirty what a change can affect. */
   readonly onMessage = (message: BusMessage): void => {
     if (message.kind === "resync") this.markAll();
-    else void this.changed(message.event);
+    else {
+      for (const [region, , version] of message.event.versions) if ((this.known.get(region) ?? 0) < version) this.known.set(region, version);
+      void this.changed(message.event);
+    }
   };
 
   /**
@@ -117,6 +131,7 @@ export class LiveHub {
       this.queries.set(request.key, query);
       this.index(query, true);
       query.first = this.compute([query], true).then((results) => results[0]);
+      this.startWatch();
     }
     const first = await query.first!;
     if (first.errors?.length && !first.data) {
@@ -141,6 +156,7 @@ export class LiveHub {
   /** Stops computing (at shutdown); screens are closed by the WebSocket server. */
   close(): void {
     this.closed = true;
+    clearInterval(this.watch);
     for (const query of this.queries.values()) if (query.timer) clearTimeout(query.timer);
   }
 
@@ -159,6 +175,38 @@ export class LiveHub {
         for (const query of this.byRegion.get(node.id) ?? []) this.markDirty(query);
       }
     }
+  }
+
+  /** Checks the versions while anything is subscribed (see `versions`). */
+  private startWatch(): void {
+    const { versions, checkIntervalMs } = this.options;
+    if (this.watch || !versions || !checkIntervalMs) return;
+    const learn = (read: DataVersions) => {
+      let missed = false;
+      for (const [region, { version }] of read.byRegion) {
+        if ((this.known.get(region) ?? 0) < version) {
+          missed = true;
+          this.known.set(region, version);
+        }
+      }
+      return missed;
+    };
+    // Where the counters stand as the first live query is computed (the same read of the versions, within the TTL).
+    versions().then(learn, () => undefined);
+    this.watch = setInterval(() => {
+      if (this.queries.size === 0) {
+        clearInterval(this.watch);
+        this.watch = undefined;
+        return;
+      }
+      versions().then(
+        (read) => {
+          if (learn(read)) this.markAll();
+        },
+        () => undefined,
+      );
+    }, checkIntervalMs);
+    this.watch.unref();
   }
 
   private markAll(): void {

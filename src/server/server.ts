@@ -139,10 +139,14 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     minIntervalMs: config.live.minIntervalMs,
     maxBufferedBytes: config.live.maxBufferedBytes,
     logger: obs.logger,
+    versions: () => shared.currentVersions(countingClient(db, { statements: 0 })),
+    checkIntervalMs: Math.max(100, config.dataVersionTtlMs),
   });
   // The cache first (a write's deltas join the cached rows), then the screens, whose computations read them.
   bus.listen((message) => {
     if (message.kind === "change") shared.applyChange(message.event);
+    // Changes may have been missed (Redis was away): the next request reads the versions again.
+    else shared.expireVersions();
   });
   bus.listen(hub.onMessage);
   const liveServer: LiveServer = attachLiveServer({
