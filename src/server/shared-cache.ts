@@ -188,7 +188,10 @@ export class SharedCache {
     if (hit && (hit.stamp === null || this.covers(hit, versions))) return hit.value as T[] | Promise<T[]>;
     const entry: Entry = { value: undefined, provinces, stamp: null, incremental };
     const loading = load(incremental !== undefined);
-    entry.value = loading.then((loaded) => loaded.rows);
+    const shared = loading.then((loaded) => loaded.rows);
+    // Only requests that find the entry loading wait on this; a failure is thrown to this one below.
+    shared.catch(() => undefined);
+    entry.value = shared;
     this.entries.set(key, entry, { size: 1 });
     this.counts.loads++;
     try {
