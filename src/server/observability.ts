@@ -50,6 +50,47 @@ export function createObservability(level: LogLevel, logger: Logger = createLogg
   return { logger, registry };
 }
 
+/** What the live side and the aggregate cache report on /metrics (read when scraped). */
+export interface LiveReadings {
+  connections(): number;
+  hub: { readonly counts: { screens: number; queries: number; computations: number; pushes: number; unchanged: number; slowConsumers: number } };
+  cache: { readonly counts: { applied: number; dropped: number; loads: number } };
+}
+
+/** Gauges and counters of subscriptions and of the cache's incremental maintenance. */
+export function liveMetrics(obs: Observability, live: LiveReadings): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [obs.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  // Counts kept by the hub and the cache, exposed as counters (they only grow).
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [obs.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  gauge("live_connections", "WebSocket connections open at /graphql.", () => live.connections());
+  gauge("live_subscriptions", "Subscriptions held (one per screen and subscription id).", () => live.hub.counts.screens);
+  gauge("live_queries", "Distinct subscriptions (same document, operation and variables), each computed once per change.", () => live.hub.counts.queries);
+  counter("live_computations_total", "Computations of live queries since start.", () => live.hub.counts.computations);
+  counter("live_pushes_total", "Payloads sent to screens since start.", () => live.hub.counts.pushes);
+  counter("live_unchanged_total", "Computations whose result equalled the last one sent (nothing pushed).", () => live.hub.counts.unchanged);
+  counter("live_slow_consumers_total", "Connections cut off for having more than LIVE_MAX_BUFFERED_BYTES waiting.", () => live.hub.counts.slowConsumers);
+  counter("aggregate_cache_applied_total", "Cached grouped rows brought up to date by adding a write's rollup deltas.", () => live.cache.counts.applied);
+  counter("aggregate_cache_dropped_total", "Cached values dropped by a change (finished values, a missed event, a rebuild).", () => live.cache.counts.dropped);
+  counter("aggregate_cache_loads_total", "Grouped rows read from the database into the cache.", () => live.cache.counts.loads);
+}
+
 /** Operation names seen, kept for metric labels; a client inventing names cannot grow the label set past this. */
 const MAX_OPERATION_LABELS = 200;
 
@@ -126,7 +167,7 @@ export function requestTracking(obs: Observability): RequestHandler {
 
 /** The route a path belongs to, for labels (never the raw path, which a client could vary without end). */
 function routeOf(path: string): string {
-  for (const route of ["/graphql", "/export/breakdown.csv", "/export/projects.csv", "/import/projects.csv", "/health/live", "/health/ready", "/health", "/metrics", "/explorer"]) {
+  for (const route of ["/graphql", "/export/breakdown.csv", "/export/projects.csv", "/import/projects.csv", "/health/live", "/health/ready", "/health", "/metrics", "/explorer", "/board"]) {
     if (path === route || path.startsWith(`${route}/`)) return route;
   }
   return path === "/" ? "/" : "(other)";

@@ -32,7 +32,7 @@ import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
 import { LANDING_STYLE_HASH, landingPageRoute } from "./landing-page";
 import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
-import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
+import { createObservability, graphqlObservation, liveMetrics, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
 import { ResponseCache } from "./response-cache";
 import { SharedCache } from "./shared-cache";
@@ -163,6 +163,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     logger: obs.logger,
     production: config.production,
   });
+  liveMetrics(obs, { connections: () => liveServer.connections(), hub, cache: shared });
   const authenticated = authentication(db, config.readRequiresToken);
 
   app.disable("x-powered-by");
