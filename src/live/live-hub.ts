@@ -31,8 +31,8 @@ export interface Screen {
   socket: WebSocket;
   /** The graphql-ws subscription id the client chose. */
   id: string;
-  /** `{"id":…,"type":"next","payload":` for this subscription, made once. */
-  head: string;
+  /** `{"id":…,"type":"next","payload":` for this subscription, encoded once. */
+  head: Buffer;
 }
 
 /** What a subscription asks, as the hub groups it. */
@@ -83,6 +83,8 @@ class LiveQuery {
   readonly screens = new Set<Screen>();
   /** The last payload sent (serialised), undefined before the first computation finished. */
   last: string | undefined;
+  /** `last` followed by the `}` that closes each screen's message, encoded once for every screen. */
+  tail: Buffer | undefined;
   /** The first computation (screens that join wait for it). */
   first: Promise<ExecutionResult> | undefined;
   dirty = false;
@@ -142,7 +144,7 @@ export class LiveHub {
     if (this.closed) return { errors: [new GraphQLError("the server is shutting down")] };
     query.screens.add(screen);
     this.counts.screens++;
-    if (query.last !== undefined) this.send(screen, query.last);
+    if (query.tail !== undefined) this.send(screen, query.tail);
     const live = query;
     return {
       remove: () => {
@@ -270,7 +272,8 @@ export class LiveHub {
         if (payload === query.last) this.counts.unchanged++;
         else {
           query.last = payload;
-          for (const screen of query.screens) this.send(screen, payload);
+          query.tail = Buffer.from(`${payload}}`);
+          for (const screen of query.screens) this.send(screen, query.tail);
         }
       }
       if (query.dirty && this.queries.get(query.request.key) === query) {
@@ -281,8 +284,12 @@ export class LiveHub {
     return results;
   }
 
-  /** One push to one screen; a screen whose socket has more than the bound queued is cut off instead of buffering more. */
-  private send(screen: Screen, payload: string): void {
+  /**
+   * One push to one screen, as one WebSocket message in two frames: the screen's own head (its subscription id),
+   * then the payload every screen of the query shares, the same bytes for all (nothing copied per screen), written
+   * in one system call. A screen whose socket has more than the bound queued is cut off instead of buffering more.
+   */
+  private send(screen: Screen, tail: Buffer): void {
     const { socket } = screen;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.options.maxBufferedBytes) {
@@ -293,7 +300,11 @@ export class LiveHub {
       return;
     }
     this.counts.pushes++;
-    socket.send(`${screen.head}${payload}}`);
+    const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    raw?.cork();
+    socket.send(screen.head, { binary: false, fin: false });
+    socket.send(tail, { binary: false, fin: true });
+    raw?.uncork();
   }
 
   private drop(query: LiveQuery): void {

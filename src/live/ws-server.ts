@@ -102,7 +102,7 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
       const checked = checkSubscription(options, payload);
       if (Array.isArray(checked)) return checked;
       const request: LiveRequest = { ...checked, watches: await watchesOf(checked.document, checked.variables, options.regions) };
-      const screen = { socket: extra.socket, id, head: `{"id":${JSON.stringify(id)},"type":"next","payload":` };
+      const screen = { socket: extra.socket, id, head: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`) };
       // Reserve the slot before the first computation, so that a burst of subscribe messages cannot pass the cap.
       extra.held.set(id, () => undefined);
       clearTimeout(extra.idle);
