@@ -15,6 +15,8 @@
  *   grouped queries and the aggregate cache.
  * - A payload equal to the last one sent is not sent: never a push that changes nothing.
  */
+import { performance } from "node:perf_hooks";
+
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from "graphql";
 import { execute, GraphQLError } from "graphql";
 import type { Logger } from "pino";
@@ -31,7 +33,7 @@ export interface Screen {
   socket: WebSocket;
   /** The graphql-ws subscription id the client chose. */
   id: string;
-  /** `{"id":…,"type":"next","payload":` for this subscription, encoded once. */
+  /** `{"id":…,"type":"next","payload":` for this subscription, as the first frame of a text message (`frame(…, false)`), made once. */
   head: Buffer;
 }
 
@@ -59,6 +61,8 @@ export interface LiveHubOptions {
   logger: Logger;
   /** Called when a slow consumer is cut off. */
   onSlowConsumer?: () => void;
+  /** Called after each push of a changed value: seconds spent writing it to its `screens`. */
+  onPushed?: (seconds: number, screens: number) => void;
   /**
    * The data versions as the shared cache reads them (at most once per DATA_VERSION_TTL_MS), checked every
    * `checkIntervalMs` while anything is subscribed: a counter ahead of every change event heard means a write this
@@ -83,7 +87,7 @@ class LiveQuery {
   readonly screens = new Set<Screen>();
   /** The last payload sent (serialised), undefined before the first computation finished. */
   last: string | undefined;
-  /** `last` followed by the `}` that closes each screen's message, encoded once for every screen. */
+  /** `last` followed by the `}` that closes each screen's message, as the message's last frame, made once for every screen. */
   tail: Buffer | undefined;
   /** The first computation (screens that join wait for it). */
   first: Promise<ExecutionResult> | undefined;
@@ -272,8 +276,10 @@ export class LiveHub {
         if (payload === query.last) this.counts.unchanged++;
         else {
           query.last = payload;
-          query.tail = Buffer.from(`${payload}}`);
+          query.tail = frame(Buffer.from(`${payload}}`), true);
+          const started = performance.now();
           for (const screen of query.screens) this.send(screen, query.tail);
+          this.options.onPushed?.((performance.now() - started) / 1000, query.screens.size);
         }
       }
       if (query.dirty && this.queries.get(query.request.key) === query) {
@@ -285,9 +291,12 @@ export class LiveHub {
   }
 
   /**
-   * One push to one screen, as one WebSocket message in two frames: the screen's own head (its subscription id),
-   * then the payload every screen of the query shares, the same bytes for all (nothing copied per screen), written
-   * in one system call. A screen whose socket has more than the bound queued is cut off instead of buffering more.
+   * One push to one screen, as one WebSocket message in two frames: the screen's own head (its subscription id,
+   * framed when it subscribed), then the payload every screen of the query shares, framed once per push: the same
+   * bytes for all, nothing framed, encoded or copied per screen, both written in one system call. (Frames go
+   * straight to the socket, as ws's own sender writes them when it does not compress, which this server never
+   * asks for; nothing else is written between the two.) A screen whose socket has more than the bound queued is
+   * cut off instead of buffering more.
    */
   private send(screen: Screen, tail: Buffer): void {
     const { socket } = screen;
@@ -300,11 +309,11 @@ export class LiveHub {
       return;
     }
     this.counts.pushes++;
-    const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    raw?.cork();
-    socket.send(screen.head, { binary: false, fin: false });
-    socket.send(tail, { binary: false, fin: true });
-    raw?.uncork();
+    const raw = (socket as unknown as { _socket: { cork(): void; uncork(): void; write(data: Buffer): boolean } })._socket;
+    raw.cork();
+    raw.write(screen.head);
+    raw.write(tail);
+    raw.uncork();
   }
 
   private drop(query: LiveQuery): void {
@@ -330,6 +339,26 @@ export class LiveHub {
     }
     this.counts.queries = this.queries.size;
   }
+}
+
+/**
+ * A WebSocket frame as a server sends it (RFC 6455 §5.2, unmasked): the first frame of a text message (`fin` false)
+ * or the last frame of one (a continuation, `fin` true).
+ */
+export function frame(payload: Buffer, fin: boolean): Buffer {
+  const first = fin ? 0x80 : 0x01;
+  const length = payload.length;
+  const header = length < 126 ? Buffer.from([first, length]) : length < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
+  if (length >= 126 && length < 65536) {
+    header[0] = first;
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+  } else if (length >= 65536) {
+    header[0] = first;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  return Buffer.concat([header, payload]);
 }
 
 function getSet<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {

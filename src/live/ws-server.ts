@@ -28,6 +28,7 @@ import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLSchema, p
 import { CloseCode, type ConnectionInitMessage, handleProtocols, makeServer, type SubscribePayload } from "graphql-ws";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
+import { LRUCache } from "lru-cache";
 import { type WebSocket, WebSocketServer } from "ws";
 
 import { authenticate, type Viewer } from "../auth/tokens";
@@ -37,7 +38,7 @@ import { countingClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import type { CostModel } from "../server/cost";
 import { checkCost, limitRules, parseOptions, tokenLimitError } from "../server/limits";
-import type { LiveHub, LiveRequest } from "./live-hub";
+import { frame, type LiveHub, type LiveRequest } from "./live-hub";
 
 /** What the WebSocket side needs from the server. */
 export interface LiveServerOptions {
@@ -78,6 +79,7 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
   const { live, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.limits.bodyBytes, handleProtocols });
   const perIp = new Map<string, number>();
+  const checkSubscription = subscriptionChecker(options);
   let stopping = false;
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
@@ -99,10 +101,10 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
       if (extra.held.size >= live.maxSubscriptionsPerConnection) {
         return [limitError(ErrorCode.LIVE_TOO_MANY_SUBSCRIPTIONS, `A connection may hold ${live.maxSubscriptionsPerConnection} subscriptions (LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION)`)];
       }
-      const checked = checkSubscription(options, payload);
+      const checked = checkSubscription(payload);
       if (Array.isArray(checked)) return checked;
       const request: LiveRequest = { ...checked, watches: await watchesOf(checked.document, checked.variables, options.regions) };
-      const screen = { socket: extra.socket, id, head: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`) };
+      const screen = { socket: extra.socket, id, head: frame(Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), false) };
       // Reserve the slot before the first computation, so that a burst of subscribe messages cannot pass the cap.
       extra.held.set(id, () => undefined);
       clearTimeout(extra.idle);
@@ -259,40 +261,73 @@ function bearerOf(params: ConnectionInitMessage["payload"]): string | undefined 
   return typeof token === "string" && token.trim() ? `Bearer ${token}` : undefined;
 }
 
-/** Parses and checks one subscription as HTTP checks a query: size, tokens, validation with the limits, operation type, cost. */
-function checkSubscription(
-  options: LiveServerOptions,
-  payload: SubscribePayload,
-): { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; key: string } | GraphQLError[] {
+/** A document as checked once per text and operation name: its parse, or the refusals it earns whatever its variables. */
+interface CheckedDocument {
+  document: DocumentNode;
+  /** The document printed, for the live query's key. */
+  printed: string;
+  /** Cost refusals (or null: accepted) per variables, for the cost model they were computed with. */
+  costs: { model: CostModel; byVariables: Map<string, GraphQLError | null> };
+}
+
+/**
+ * Checks subscriptions as HTTP checks a query: size, tokens, validation with the limits, operation type, cost. A
+ * meeting hall's thousand screens send the same document: it is parsed, validated and costed once (per cost model
+ * and variables), not once per screen.
+ */
+function subscriptionChecker(options: LiveServerOptions) {
   const { limits } = options;
-  if (typeof payload.query !== "string" || payload.query.length === 0) return [badRequest("the subscribe message has no query")];
-  if (Buffer.byteLength(payload.query) > limits.documentBytes) {
-    return [limitError(ErrorCode.PAYLOAD_TOO_LARGE, `The document is larger than ${limits.documentBytes} bytes (MAX_DOCUMENT_BYTES)`)];
-  }
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, parseOptions(limits));
-  } catch (error) {
-    const limited = error instanceof GraphQLError ? tokenLimitError(error, limits) : null;
-    if (limited) return [limited];
-    return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
-  }
-  const errors = validate(options.schema, document, [...specifiedRules, ...limitRules(limits)]);
-  if (errors.length) return errors.map((e) => (e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
-  const operationName = payload.operationName ?? undefined;
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return [badRequest(operationName ? `no operation named "${operationName}"` : "the document has several operations: name one in operationName")];
-  if (operation.operation !== "subscription") {
-    return [badRequest(`only subscriptions are served over WebSocket; send ${operation.operation === "query" ? "queries" : "mutations"} over HTTP to /graphql`)];
-  }
-  const variables = payload.variables && typeof payload.variables === "object" ? (payload.variables as Record<string, unknown>) : {};
-  try {
-    checkCost(options.schema, options.costs.current, limits, document, operationName, variables);
-  } catch (error) {
-    if (error instanceof GraphQLError) return [error];
-    throw error;
-  }
-  return { document, operationName, variables, key: `${print(document)}|${operationName ?? ""}|${stableJson(variables)}` };
+  const documents = new LRUCache<string, CheckedDocument | GraphQLError[]>({ max: 500 });
+  const rules = [...specifiedRules, ...limitRules(limits)];
+
+  const checkDocument = (query: string, operationName: string | undefined): CheckedDocument | GraphQLError[] => {
+    let document: DocumentNode;
+    try {
+      document = parse(query, parseOptions(limits));
+    } catch (error) {
+      const limited = error instanceof GraphQLError ? tokenLimitError(error, limits) : null;
+      if (limited) return [limited];
+      return [new GraphQLError((error as Error).message, { extensions: { code: ErrorCode.GRAPHQL_PARSE_FAILED } })];
+    }
+    const errors = validate(options.schema, document, rules);
+    if (errors.length) return errors.map((e) => (e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })));
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return [badRequest(operationName ? `no operation named "${operationName}"` : "the document has several operations: name one in operationName")];
+    if (operation.operation !== "subscription") {
+      return [badRequest(`only subscriptions are served over WebSocket; send ${operation.operation === "query" ? "queries" : "mutations"} over HTTP to /graphql`)];
+    }
+    return { document, printed: print(document), costs: { model: options.costs.current, byVariables: new Map() } };
+  };
+
+  return (payload: SubscribePayload): { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; key: string } | GraphQLError[] => {
+    if (typeof payload.query !== "string" || payload.query.length === 0) return [badRequest("the subscribe message has no query")];
+    if (Buffer.byteLength(payload.query) > limits.documentBytes) {
+      return [limitError(ErrorCode.PAYLOAD_TOO_LARGE, `The document is larger than ${limits.documentBytes} bytes (MAX_DOCUMENT_BYTES)`)];
+    }
+    const operationName = payload.operationName ?? undefined;
+    const textKey = `${operationName ?? ""}|${payload.query}`;
+    let checked = documents.get(textKey);
+    if (!checked) documents.set(textKey, (checked = checkDocument(payload.query, operationName)));
+    if (Array.isArray(checked)) return checked;
+    const variables = payload.variables && typeof payload.variables === "object" ? (payload.variables as Record<string, unknown>) : {};
+    const variablesKey = stableJson(variables);
+    const model = options.costs.current;
+    if (checked.costs.model !== model) checked.costs = { model, byVariables: new Map() };
+    let refusal = checked.costs.byVariables.get(variablesKey);
+    if (refusal === undefined) {
+      try {
+        checkCost(options.schema, model, limits, checked.document, operationName, variables);
+        refusal = null;
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        refusal = error;
+      }
+      // Bounded: a client varying its variables without end fills at most this many.
+      if (checked.costs.byVariables.size < 1000) checked.costs.byVariables.set(variablesKey, refusal);
+    }
+    if (refusal) return [refusal];
+    return { document: checked.document, operationName, variables, key: `${checked.printed}|${operationName ?? ""}|${variablesKey}` };
+  };
 }
 
 /**

@@ -58,7 +58,7 @@ export interface LiveReadings {
 }
 
 /** Gauges and counters of subscriptions and of the cache's incremental maintenance. */
-export function liveMetrics(obs: Observability, live: LiveReadings): void {
+export function liveMetrics(obs: Observability, live: LiveReadings): { pushed: (seconds: number) => void } {
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -89,6 +89,13 @@ export function liveMetrics(obs: Observability, live: LiveReadings): void {
   counter("aggregate_cache_applied_total", "Cached grouped rows brought up to date by adding a write's rollup deltas.", () => live.cache.counts.applied);
   counter("aggregate_cache_dropped_total", "Cached values dropped by a change (finished values, a missed event, a rebuild).", () => live.cache.counts.dropped);
   counter("aggregate_cache_loads_total", "Grouped rows read from the database into the cache.", () => live.cache.counts.loads);
+  const fanout = new Histogram({
+    name: "live_fanout_seconds",
+    help: "Time to write one changed value to every screen of its subscription (after it was computed).",
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [obs.registry],
+  });
+  return { pushed: (seconds) => fanout.observe(seconds) };
 }
 
 /** Operation names seen, kept for metric labels; a client inventing names cannot grow the label set past this. */

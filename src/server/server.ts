@@ -141,6 +141,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     logger: obs.logger,
     versions: () => shared.currentVersions(countingClient(db, { statements: 0 })),
     checkIntervalMs: Math.max(100, config.dataVersionTtlMs),
+    onPushed: (seconds) => liveObserved?.pushed(seconds),
   });
   // The cache first (a write's deltas join the cached rows), then the screens, whose computations read them.
   bus.listen((message) => {
@@ -163,7 +164,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     logger: obs.logger,
     production: config.production,
   });
-  liveMetrics(obs, { connections: () => liveServer.connections(), hub, cache: shared });
+  const liveObserved = liveMetrics(obs, { connections: () => liveServer.connections(), hub, cache: shared });
   const authenticated = authentication(db, config.readRequiresToken);
 
   app.disable("x-powered-by");
