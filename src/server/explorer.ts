@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
+import { invariant } from "../common/errors";
 import { getDistDirectory, isSandboxFrame, renderAltair, renderInitSnippet, type RenderOptions } from "altair-static";
 import express, { type Response, Router } from "express";
 
@@ -12,6 +13,10 @@ export const EXPLORER_ENDPOINT = "/graphql";
 
 /** The script that starts Altair with our options, served as a file so that the page needs no inline script. */
 const INIT_SCRIPT = "initial_options.js";
+/** Stands in the init script for the WebSocket address, which only the browser knows (the origin it opened). */
+const SUBSCRIPTIONS_PLACEHOLDER = "__SUBSCRIPTIONS_ENDPOINT__";
+/** The WebSocket address of /graphql on the page's own origin, as a script expression. */
+const SUBSCRIPTIONS_ENDPOINT_EXPRESSION = '(location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graphql"';
 
 /** The explorer page's title (Altair's own page says "Altair"). */
 export const EXPLORER_TITLE = "重大项目 GraphQL explorer";
@@ -66,6 +71,9 @@ const ALTAIR_OPTIONS: RenderOptions = {
   initialName: "重大项目",
   initialQuery: INITIAL_QUERY,
   initialHttpMethod: "POST",
+  // Subscriptions over graphql-ws at /graphql on the page's own host (ws:// or wss://, put in when the page runs).
+  subscriptionsEndpoint: SUBSCRIPTIONS_PLACEHOLDER,
+  initialSubscriptionRequestHandlerId: "graphql-ws",
   instanceStorageNamespace: "major_projects_",
   disableAccount: true,
   serveInitialOptionsInSeperateRequest: INIT_SCRIPT,
@@ -89,7 +97,7 @@ export function explorerCspDirectives(): Record<string, string[]> {
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
     "font-src": ["'self'", "data:"],
-    // Requests go to /graphql on the same origin only.
+    // Requests go to /graphql on the same origin only (subscriptions by WebSocket to the same host).
     "connect-src": ["'self'"],
     // Altair's script sandbox is an iframe of /explorer/iframe-sandbox/.
     "frame-src": ["'self'"],
@@ -125,7 +133,8 @@ export function explorerSandboxCsp(): string {
  */
 export function explorerRoutes(): Router {
   const page = renderAltair(ALTAIR_OPTIONS).replace(/<title>[^<]*<\/title>/, `<title>${EXPLORER_TITLE}</title>`);
-  const init = renderInitSnippet(ALTAIR_OPTIONS);
+  const init = renderInitSnippet(ALTAIR_OPTIONS).replace(`\`${SUBSCRIPTIONS_PLACEHOLDER}\``, SUBSCRIPTIONS_ENDPOINT_EXPRESSION);
+  invariant(!init.includes(SUBSCRIPTIONS_PLACEHOLDER), "Altair's init snippet no longer writes subscriptionsEndpoint as a template literal");
   const translations = translationFiles();
   const sendPage = (res: Response) => {
     res.set("Content-Security-Policy", explorerCsp());

@@ -82,6 +82,11 @@ describe("the offline explorer", () => {
     const script = await init.text();
     expect(script).toContain("endpointURL: `/graphql`");
     expect(script).toContain("disableAccount: true");
+    // Subscriptions: graphql-ws on the page's own host, worked out in the browser (a script expression, no placeholder).
+    expect(script).toContain("initialSubscriptionRequestHandlerId: `graphql-ws`");
+    const endpoint = /subscriptionsEndpoint: ([^\n]+?),?\n/.exec(script)?.[1];
+    expect(new Function("location", `return ${endpoint}`)({ protocol: "https:", host: "hall.example:8443" })).toBe("wss://hall.example:8443/graphql");
+    expect(new Function("location", `return ${endpoint}`)({ protocol: "http:", host: "127.0.0.1:4000" })).toBe("ws://127.0.0.1:4000/graphql");
 
     expect((await fetchWhole(`${origin}${EXPLORER_PATH}/main.js`)).status).toBe(200);
     // Altair's sandbox for pre-request scripts is found on this origin (not sandbox.altairgraphql.dev) and may eval.
