@@ -34,6 +34,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, type Viewer } from "../auth/tokens";
 import { appErrorBehind, ErrorCode } from "../common/errors";
 import type { Limits, LiveConfig } from "../config";
+import { isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
 import type { CostModel } from "../server/cost";
@@ -370,6 +371,9 @@ function publicError(error: GraphQLError, production: boolean): GraphQLError {
   const app = appErrorBehind(error);
   if (app) return new GraphQLError(app.message, { path: error.path, extensions: { ...(app.extensions as Record<string, unknown>), http: undefined } });
   if (error.extensions?.code) return error;
+  if (isConnectivityError(error.originalError)) {
+    return new GraphQLError("The database is unavailable; try again in a few seconds", { path: error.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+  }
   return production ? new GraphQLError("Internal server error", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }) : error;
 }
 
