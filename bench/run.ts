@@ -12,7 +12,8 @@
  * reads of Henan while a bounded writer records changes (bench/writes.ts, on a
  * copy of the database). Once per run, the ledger import (bench/import.ts) and
  * its memory with a cheap query meanwhile, on SQLite and MariaDB
- * (bench/import-memory.ts). Prints the tables and the checks against the targets,
+ * (bench/import-memory.ts); and the meeting day, live: subscribed screens while writes land (bench/live.ts).
+ * Prints the tables and the checks against the targets,
  * and writes it all as JSON to bench/results/.
  *
  *   npm run bench -- [--projects 10000,1000000] [--duration 15] [--warmup 2]
@@ -37,6 +38,7 @@ import { type ImportResult, measureImport, renderImport } from "./import";
 import { type ImportMemoryResult, importMemoryChecks, importMemoryPlan, measureImportMemory, renderImportMemory } from "./import-memory";
 import { gitCommit } from "./git";
 import { measureInstances } from "./instances";
+import { type LiveResult, liveChecks, livePlan, measureLive, renderLive } from "./live";
 import { cannon, findDatabasePid, post, waitForDatabaseIdle } from "./load";
 import { type Check, type Measurement, type Pids, round, runProblem, type Sample, type ScenarioResult } from "./measurement";
 import { peakRssKiB, startChild, stopChild } from "./servers";
@@ -74,7 +76,7 @@ const USAGE = `usage: npm run bench -- [--projects 10000,1000000] [--duration S]
   --duration  seconds per measurement (default 15; 3 with --smoke)
   --warmup    seconds of warm-up before the latency run (default 2; 1 with --smoke)
   --mysql     MySQL/MariaDB server URL, without a database (default mysql://root@127.0.0.1:3306)
-  --smoke     one size of 3,000 projects and 3-second runs, 2 seconds for the write scenarios, 2,000-row imports (CI)
+  --smoke     one size of 3,000 projects and 3-second runs, 2 seconds for the write scenarios, 2,000-row imports, 200 live screens (CI)
   --profile   run the server with --cpu-prof (profiles in bench/results/profiles/)`;
 
 function parseOptions(argv: string[]): Options {
@@ -610,6 +612,7 @@ function render(report: Report): string {
   }
   lines.push("", `Ledger import into MariaDB (bench/import.ts, ${fmtSize(report.import.rows)} rows, ${(report.import.fileBytes / 1e6).toFixed(1)} MB):`, ...renderImport(report.import).map((line) => `  ${line}`));
   lines.push("", ...renderImportMemory(report.importMemory));
+  lines.push("", ...renderLive(report.live));
   lines.push("", "Targets:");
   const mark = (c: Check) => (c.pass === null ? "  -  " : c.pass ? " ok  " : "MISS ");
   for (const c of report.checks) lines.push(`  ${mark(c)} ${c.target}: ${c.value}${c.note ? ` (${c.note})` : ""}`);
@@ -630,6 +633,8 @@ interface Report {
   import: ImportResult;
   /** The ledger import's peak RSS and a cheap query's latency meanwhile, on SQLite and MariaDB (bench/import-memory.ts). */
   importMemory: ImportMemoryResult;
+  /** The meeting day, live: screens subscribed over WebSockets while writes land (bench/live.ts). */
+  live: LiveResult;
   checks: Check[];
   failed: boolean;
   file: string;
@@ -675,13 +680,18 @@ async function main(): Promise<number> {
     say: (what) => process.stderr.write(`  import-memory: ${what}\n`),
   });
 
+  // The meeting day, live (bench/live.ts): at the largest size, 10,000 screens (200 with --smoke).
+  process.stderr.write("\n== meeting day, live (bench/live.ts)\n");
+  const live = await measureLive({ ...livePlan(options.smoke), projects: Math.max(...options.sizes), mysql: options.mysql, say: (what) => process.stderr.write(`  live: ${what}\n`) });
+
   const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const file = path.join(RESULTS_DIR, `${stamp}-${options.smoke ? "smoke-" : ""}${options.sizes.join("-")}.json`);
   const failed =
     sizes.some((s) => [...s.scenarios, s.floor].some((r) => r.status === "failed") || s.writes.status === "failed") ||
     !imported.rollupsMatch ||
     imported.steps.some((step) => step.problems > 0) ||
-    importMemory.failed;
+    importMemory.failed ||
+    live.failed;
   const report: Report = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -692,6 +702,7 @@ async function main(): Promise<number> {
     sizes,
     import: imported,
     importMemory,
+    live,
     checks: [
       ...checks(sizes),
       ...writeChecks(sizes),
@@ -702,6 +713,7 @@ async function main(): Promise<number> {
         ...(options.smoke ? { note: "the target is for 100,000 rows; --smoke imports 2,000" } : {}),
       },
       ...importMemoryChecks(importMemory).map((c) => (options.smoke ? { ...c, pass: null, note: "the issue's question is for 200,000 rows; --smoke imports 2,000" } : c)),
+      ...liveChecks(live).map((c) => (options.smoke ? { ...c, pass: null, note: "the targets are for 10,000 screens at 1,000,000 projects; --smoke has 200 at 3,000" } : c)),
     ],
     failed,
     file: path.relative(ROOT, file),
@@ -709,7 +721,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(render(report));
-  if (failed) process.stderr.write("A scenario answered with errors, an import did not go in whole, or a bound was not a 413: failing.\n");
+  if (failed) process.stderr.write("A scenario answered with errors, an import did not go in whole, a bound was not a 413, or a live session failed: failing.\n");
   return failed ? 1 : 0;
 }
 

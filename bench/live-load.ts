@@ -1,0 +1,838 @@
+/**
+ * The load processes of bench/live.ts (the "meeting day, live" scenario), forked by it with an IPC channel:
+ *
+ *   screens (no argument): opens the screens, each a WebSocket of its own speaking graphql-transport-ws with the
+ *     `ws` package (connection_init → connection_ack → subscribe; answering the protocol's pings, `ws` answering
+ *     the WebSocket pings), and records, for every push on every screen, the figures that tell which writes it
+ *     shows; at the end it turns them into write-commit-to-screen latencies with the writes' times, checks each
+ *     screen's last value against a fresh query's, and reports its own CPU and event-loop delay (so that it is
+ *     clear whether the client was the bottleneck);
+ *   writer (--writer): sends the planned mutations over HTTP on a fixed schedule, at most one at a time per lane
+ *     (see bench/live.ts: the writes that a screen's figure counts all travel in one lane, so they commit in the
+ *     plan's order), and reports when each was sent and when its answer arrived.
+ *
+ * Both stop by themselves: when bench/live.ts goes (the IPC channel closes) and after a lifetime they are given.
+ * Times are ms on the machine's monotonic clock (CLOCK_MONOTONIC, which every process reads alike), so that a push
+ * received here and an answer received by the writer are on one clock. Traffic goes to the addresses given (127.x).
+ *
+ * How a push is read: the screens ask for the figures in a fixed order (bench/live.ts builds the queries), and a
+ * push is a `next` message whose bytes are searched, not parsed: a meeting board's `"stage":"SIGNED","stats":{
+ * "projectCount":` occurs once for the meeting and once per venue, a region's first `"projectCount":` is its total.
+ * The first push of each screen is parsed whole and checked against the byte search.
+ */
+import fs from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+import WebSocket from "ws";
+
+// ---------------------------------------------------------------------------
+// Shapes shared with bench/live.ts
+
+/** One subscription a group of screens holds (several screens may hold the same one). */
+export interface LiveSubscription {
+  key: string;
+  field: "meetingBoard" | "regionStats";
+  query: string;
+  variables: Record<string, unknown>;
+  /** region screens: the planned writes that change it (in plan order, which is their commit order: one lane). */
+  relevant?: number[];
+}
+
+export interface ScreensSpec {
+  /** ws:// URLs of the servers; screen i connects to targets[i % targets.length]. */
+  targets: string[];
+  subscriptions: LiveSubscription[];
+  /** The subscription of each screen. */
+  screens: number[];
+  /** Screen i connects from localAddresses[floor(i / perAddress)]. */
+  localAddresses: string[];
+  perAddress: number;
+  /** The meeting board's venues (region codes) in the order the API lists them. */
+  venues: string[];
+  /** For each planned write, the index in `venues` of the venue whose SIGNED batch it adds one to (-1: none). */
+  writeVenue: number[];
+  /** Connections being opened at once. */
+  concurrency: number;
+  /** ms a screen has from its connect to its first value. */
+  connectTimeoutMs: number;
+  /** Offer permessage-deflate, as browsers do (the server decides). */
+  deflate: boolean;
+  /** The process exits after this many seconds whatever happens. */
+  lifetimeSeconds: number;
+}
+
+/** When a planned write was sent and answered (monotonic ms), and whether it went in; null: never sent. */
+export type WriteOutcome = { sentAt: number; answeredAt: number; ok: boolean } | null;
+
+export interface PlannedWrite {
+  field: "createProject" | "recordAtMeeting";
+  lane: number;
+  /** The JSON body of the request. */
+  body: string;
+}
+
+export type ToScreens =
+  | { type: "connect"; spec: ScreensSpec }
+  | { type: "phase"; name: string }
+  | { type: "settle"; quietMs: number; maxMs: number }
+  | { type: "verify"; expected: Array<string | null> }
+  | { type: "finish"; writes: WriteOutcome[]; groups: Array<{ name: string; from: number; to: number }> };
+
+export type FromScreens =
+  | { type: "ready"; openFilesLimit: number | null }
+  | { type: "progress"; live: number; failed: number; total: number }
+  | { type: "connected"; report: ConnectReport }
+  | { type: "phase"; report: PhaseReport }
+  | { type: "settled"; quietAfterMs: number; settled: boolean }
+  | { type: "verified"; report: VerifyReport }
+  | { type: "report"; report: ScreensReport }
+  | { type: "error"; message: string };
+
+export interface ConnectReport {
+  asked: number;
+  live: number;
+  failed: number;
+  firstProblem?: string;
+  seconds: number;
+  /** ms from a screen's connect to its first value. */
+  firstValueMs: { p50: number | null; p99: number | null; max: number | null };
+  /** The extension the servers agreed to (permessage-deflate or none). */
+  extensions: string;
+  /** CPU of this process while connecting, ms. */
+  cpuMs: number;
+}
+
+export interface PhaseReport {
+  name: string;
+  seconds: number;
+  pushes: number;
+  bytes: number;
+  /** Pushes identical to the screen's previous value (the API promises none). */
+  unchanged: number;
+  /** Pushes whose figures went back (an older state after a newer one). */
+  regressions: number;
+  errors: number;
+  /** Screens the server closed meanwhile. */
+  closed: number;
+  /** CPU of this process, ms, and as % of one core over the phase. */
+  cpuMs: number;
+  cpuPercent: number;
+  /** This process's event-loop delay (ms): how late it was to read what arrived. */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  rssMB: number;
+}
+
+export interface VerifyReport {
+  checked: number;
+  /** Screens whose last value is not the fresh query's. */
+  differ: number;
+  /** Screens with no value to compare (closed or never live). */
+  notLive: number;
+  examples: string[];
+}
+
+export interface Latency {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+  min: number | null;
+  /** Samples below 0 (the push arrived before the writer had the mutation's answer). */
+  negative: number;
+}
+
+export interface LatencyGroup {
+  name: string;
+  writes: number;
+  /** Push time minus the time the mutation's answer arrived at the writer (the write's commit, as the issue takes it). */
+  fromAnswer: Latency;
+  /** Push time minus the time the mutation was sent. */
+  fromSend: Latency;
+  /** (screen, write) pairs where the screen never showed the write. */
+  missed: number;
+  /** Of the screens, the highest p99 one screen had (from the answer). */
+  worstScreenP99: number | null;
+}
+
+export interface ScreensReport {
+  screens: number;
+  live: number;
+  groups: LatencyGroup[];
+  pushes: {
+    delivered: number;
+    /** Each live screen's initial value plus, if any write changed it, its final one. */
+    atLeast: number;
+    /** Each live screen's initial value plus one per write that changed it (no coalescing at all). */
+    atMost: number;
+    unchanged: number;
+    regressions: number;
+    errors: number;
+  };
+  /** Live screens whose figures reached the count every committed write adds up to, and those short of it or past it. */
+  finalState: { reached: number; short: number; beyond: number; example?: string };
+  closedDuringRun: number;
+  firstClose?: string;
+  cpuMs: number;
+  peakRssMB: number;
+}
+
+// ---------------------------------------------------------------------------
+// Clock and small helpers
+
+const OFFSET = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+/** ms on CLOCK_MONOTONIC, the same in every process of the machine. */
+export function monotonicMs(): number {
+  return performance.now() + OFFSET;
+}
+
+const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
+
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync("/proc/self/limits", "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function rssMB(field: "VmRSS" | "VmHWM"): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(fs.readFileSync("/proc/self/status", "utf8"));
+    return m ? round((Number(m[1]) * 1024) / 1e6) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function cpuMsNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * A histogram of ms at 0.1 ms from LOW to HIGH (values outside are clamped into the end buckets; min and max
+ * are kept exactly): 27 million samples for 10,000 screens would not fit in arrays of numbers.
+ */
+class Histogram {
+  private static readonly LOW = -5_000;
+  private static readonly HIGH = 300_000;
+  private readonly buckets = new Uint32Array((Histogram.HIGH - Histogram.LOW) * 10 + 1);
+  count = 0;
+  negative = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  add(ms: number): void {
+    const i = Math.min(this.buckets.length - 1, Math.max(0, Math.round((ms - Histogram.LOW) * 10)));
+    this.buckets[i]++;
+    this.count++;
+    if (ms < 0) this.negative++;
+    if (ms < this.min) this.min = ms;
+    if (ms > this.max) this.max = ms;
+  }
+
+  percentile(p: number): number | null {
+    if (this.count === 0) return null;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    let seen = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      seen += this.buckets[i];
+      if (seen >= rank) return i / 10 + Histogram.LOW;
+    }
+    return this.max;
+  }
+
+  summary(): Latency {
+    const at = (p: number) => {
+      const v = this.percentile(p);
+      return v === null ? null : round(Math.min(Math.max(v, this.min), this.max));
+    };
+    return {
+      count: this.count,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: this.count ? round(this.max) : null,
+      min: this.count ? round(this.min) : null,
+      negative: this.negative,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The screens
+
+const NEXT = Buffer.from('"type":"next"');
+const DATA = Buffer.from('"payload":{"data":');
+const SIGNED_COUNT = Buffer.from('"stage":"SIGNED","stats":{"projectCount":');
+const COUNT = Buffer.from('"projectCount":');
+const CONNECTION_INIT = JSON.stringify({ type: "connection_init", payload: {} });
+const PONG = JSON.stringify({ type: "pong" });
+
+/** The whole number written at `pos`, or -1. */
+function readCount(buf: Buffer, pos: number): number {
+  let n = 0;
+  let digits = 0;
+  for (let c = buf[pos]; c >= 48 && c <= 57; c = buf[++pos]) {
+    n = n * 10 + (c - 48);
+    digits++;
+  }
+  return digits ? n : -1;
+}
+
+/**
+ * The figures of a push, into `out`: for a board, each venue's SIGNED batch projectCount (the first occurrence
+ * is the meeting's own, skipped); for a region, its projectCount. False when they are not where expected.
+ */
+function readFigures(buf: Buffer, board: boolean, out: Int32Array): boolean {
+  if (!board) {
+    const at = buf.indexOf(COUNT);
+    if (at < 0) return false;
+    out[0] = readCount(buf, at + COUNT.length);
+    return out[0] >= 0;
+  }
+  let at = buf.indexOf(SIGNED_COUNT);
+  if (at < 0) return false;
+  for (let v = 0; v < out.length; v++) {
+    at = buf.indexOf(SIGNED_COUNT, at + SIGNED_COUNT.length);
+    if (at < 0) return false;
+    out[v] = readCount(buf, at + SIGNED_COUNT.length);
+    if (out[v] < 0) return false;
+  }
+  return buf.indexOf(SIGNED_COUNT, at + SIGNED_COUNT.length) < 0;
+}
+
+interface Screen {
+  index: number;
+  sub: number;
+  board: boolean;
+  ws: WebSocket | null;
+  state: "connecting" | "acked" | "live" | "gone";
+  startedAt: number;
+  base: Int32Array;
+  current: Int32Array;
+  scratch: Int32Array;
+  /** board: per planned write, when this screen first showed it (ms since the epoch, 0: not yet); region: per relevant write. */
+  seen: Float32Array;
+  last: Buffer | null;
+  pushes: number;
+}
+
+interface Counters {
+  pushes: number;
+  bytes: number;
+  unchanged: number;
+  regressions: number;
+  errors: number;
+  closed: number;
+}
+
+function screensMain(): void {
+  let spec: ScreensSpec;
+  let screens: Screen[] = [];
+  /** performance.now() at the start: pushes are stored as ms after it (Float32 keeps 0.01 ms for hours). */
+  let epochPerf = performance.now();
+  let venueWrites: number[][] = [];
+  let counters: Counters = { pushes: 0, bytes: 0, unchanged: 0, regressions: 0, errors: 0, closed: 0 };
+  const totals: Counters = { pushes: 0, bytes: 0, unchanged: 0, regressions: 0, errors: 0, closed: 0 };
+  let firstProblem: string | undefined;
+  let firstClose: string | undefined;
+  let lastPushAt = performance.now();
+  let phase = { name: "connect", startedAt: performance.now(), cpuMs: cpuMsNow() };
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+
+  const send = (message: FromScreens) => process.send!(message);
+  process.on("disconnect", () => process.exit(0));
+
+  const problem = (screen: Screen | null, what: string) => {
+    firstProblem ??= screen ? `screen ${screen.index} (${spec.subscriptions[screen.sub].key}): ${what}` : what;
+  };
+
+  /** A push on a live screen: which writes it shows, first time seen. */
+  const onPush = (screen: Screen, data: Buffer, t: number) => {
+    counters.pushes++;
+    counters.bytes += data.length;
+    screen.pushes++;
+    lastPushAt = performance.now();
+    if (screen.last !== null && data.equals(screen.last)) {
+      counters.unchanged++;
+      return;
+    }
+    screen.last = Buffer.from(data);
+    const figures = screen.scratch;
+    if (!readFigures(data, screen.board, figures)) {
+      counters.errors++;
+      problem(screen, `a push whose figures are not where expected: ${data.toString("utf8", 0, 300)}`);
+      return;
+    }
+    const { base, current, seen } = screen;
+    if (screen.board) {
+      for (let v = 0; v < figures.length; v++) {
+        const now = figures[v];
+        const before = current[v];
+        if (now === before) continue;
+        if (now < before) {
+          counters.regressions++;
+        } else {
+          const writes = venueWrites[v];
+          for (let k = before - base[v]; k < now - base[v] && k < writes.length; k++) if (seen[writes[k]] === 0) seen[writes[k]] = t;
+        }
+        current[v] = now;
+      }
+    } else {
+      const now = figures[0];
+      const before = current[0];
+      if (now < before) counters.regressions++;
+      else for (let k = before - base[0]; k < now - base[0] && k < seen.length; k++) if (seen[k] === 0) seen[k] = t;
+      current[0] = now;
+    }
+  };
+
+  /** Every message of a screen: pushes on the fast path, the rest parsed. */
+  const onMessage = (screen: Screen, data: Buffer, resolveLive: () => void) => {
+    const t = performance.now() - epochPerf;
+    if (screen.state === "live" && data.indexOf(NEXT) >= 0 && data.indexOf(DATA) >= 0 && data.indexOf(DATA) < 80) return onPush(screen, data, t);
+    let message: { type?: string; id?: string; payload?: { data?: Record<string, unknown> | null; errors?: unknown[] } | unknown[] };
+    try {
+      message = JSON.parse(data.toString("utf8"));
+    } catch {
+      counters.errors++;
+      problem(screen, `a message that is not JSON: ${data.toString("utf8", 0, 200)}`);
+      return;
+    }
+    switch (message.type) {
+      case "connection_ack":
+        if (screen.state === "connecting") {
+          screen.state = "acked";
+          const sub = spec.subscriptions[screen.sub];
+          screen.ws!.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: sub.query, variables: sub.variables } }));
+        }
+        return;
+      case "ping":
+        screen.ws?.send(PONG);
+        return;
+      case "pong":
+        return;
+      case "next": {
+        const payload = message.payload as { data?: Record<string, unknown> | null; errors?: unknown[] };
+        const field = spec.subscriptions[screen.sub].field;
+        if (payload?.errors || !payload?.data?.[field]) {
+          counters.errors++;
+          problem(screen, `a next message with errors or no ${field}: ${data.toString("utf8", 0, 500)}`);
+          return;
+        }
+        if (screen.state !== "acked") return onPush(screen, data, t);
+        // The first value: parsed whole, checked against the byte search, the screen's base.
+        if (!readFigures(data, screen.board, screen.base)) {
+          problem(screen, `its first value's figures are not where expected: ${data.toString("utf8", 0, 300)}`);
+          return screen.ws?.terminate();
+        }
+        const value = payload.data[field] as { venues?: Array<{ region: { code: string }; batches: Array<{ stage: string; stats: { projectCount: number } }> }>; projectCount?: number };
+        const parsed = screen.board
+          ? (value.venues ?? []).map((venue) => venue.batches.find((b) => b.stage === "SIGNED")?.stats.projectCount ?? -1)
+          : [value.projectCount ?? -1];
+        const codes = screen.board ? (value.venues ?? []).map((venue) => venue.region.code).join(",") : "";
+        if (screen.board && codes !== spec.venues.join(",")) {
+          problem(screen, `its venues are ${codes}, not ${spec.venues.join(",")}`);
+          return screen.ws?.terminate();
+        }
+        if (parsed.join(",") !== Array.from(screen.base).join(",")) {
+          problem(screen, `its first value's counts ${parsed.join(",")} are not what the byte search read (${Array.from(screen.base).join(",")})`);
+          return screen.ws?.terminate();
+        }
+        screen.current.set(screen.base);
+        screen.last = Buffer.from(data);
+        screen.pushes = 1;
+        screen.state = "live";
+        counters.pushes++;
+        counters.bytes += data.length;
+        resolveLive();
+        return;
+      }
+      case "error":
+        counters.errors++;
+        problem(screen, `error message: ${data.toString("utf8", 0, 500)}`);
+        return;
+      case "complete":
+        problem(screen, "the server completed the subscription");
+        screen.state = "gone";
+        return;
+      default:
+        counters.errors++;
+        problem(screen, `an unexpected message: ${data.toString("utf8", 0, 200)}`);
+    }
+  };
+
+  const open = (screen: Screen): Promise<boolean> =>
+    new Promise((resolve) => {
+      const url = spec.targets[screen.index % spec.targets.length];
+      const localAddress = spec.localAddresses[Math.floor(screen.index / spec.perAddress)];
+      let settled = false;
+      const done = (ok: boolean, why?: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (!ok) {
+          problem(screen, why ?? "failed");
+          screen.state = "gone";
+          screen.ws?.terminate();
+        }
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false, `no first value within ${spec.connectTimeoutMs} ms (state ${screen.state})`), spec.connectTimeoutMs);
+      screen.startedAt = performance.now();
+      const ws = new WebSocket(url, "graphql-transport-ws", {
+        localAddress,
+        skipUTF8Validation: true,
+        perMessageDeflate: spec.deflate,
+        handshakeTimeout: spec.connectTimeoutMs,
+      });
+      screen.ws = ws;
+      ws.on("open", () => ws.send(CONNECTION_INIT));
+      ws.on("message", (data: Buffer) => onMessage(screen, data, () => done(true)));
+      ws.on("error", (error) => done(false, error.message));
+      ws.on("close", (code, reason) => {
+        if (screen.state === "live") {
+          counters.closed++;
+          firstClose ??= `screen ${screen.index}: closed by the server, code ${code} ${reason.toString().slice(0, 200)}`;
+        }
+        screen.state = "gone";
+        done(false, `closed during set-up, code ${code} ${reason.toString().slice(0, 200)}`);
+      });
+    });
+
+  const connect = async () => {
+    const t0 = performance.now();
+    const cpu0 = cpuMsNow();
+    epochPerf = t0;
+    venueWrites = spec.venues.map(() => []);
+    spec.writeVenue.forEach((v, i) => v >= 0 && venueWrites[v].push(i));
+    const planned = spec.writeVenue.length;
+    const V = spec.venues.length;
+    screens = spec.screens.map((sub, index) => {
+      const board = spec.subscriptions[sub].field === "meetingBoard";
+      const n = board ? V : 1;
+      return {
+        index,
+        sub,
+        board,
+        ws: null,
+        state: "connecting",
+        startedAt: 0,
+        base: new Int32Array(n),
+        current: new Int32Array(n),
+        scratch: new Int32Array(n),
+        seen: new Float32Array(board ? planned : (spec.subscriptions[sub].relevant ?? []).length),
+        last: null,
+        pushes: 0,
+      };
+    });
+    const firstValue: number[] = [];
+    let next = 0;
+    let live = 0;
+    let failed = 0;
+    const progress = setInterval(() => send({ type: "progress", live, failed, total: screens.length }), 2000);
+    const worker = async () => {
+      while (next < screens.length) {
+        const screen = screens[next++];
+        if (await open(screen)) {
+          live++;
+          firstValue.push(performance.now() - screen.startedAt);
+        } else failed++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(spec.concurrency, screens.length) }, worker));
+    clearInterval(progress);
+    firstValue.sort((a, b) => a - b);
+    const at = (p: number) => (firstValue.length ? round(firstValue[Math.min(firstValue.length - 1, Math.ceil((p / 100) * firstValue.length) - 1)]) : null);
+    const extensions = [...new Set(screens.filter((s) => s.ws).map((s) => s.ws!.extensions || "none"))].join(", ");
+    const report: ConnectReport = {
+      asked: screens.length,
+      live,
+      failed,
+      ...(firstProblem ? { firstProblem } : {}),
+      seconds: round((performance.now() - t0) / 1000, 2),
+      firstValueMs: { p50: at(50), p99: at(99), max: firstValue.length ? round(firstValue[firstValue.length - 1]) : null },
+      extensions,
+      cpuMs: round(cpuMsNow() - cpu0),
+    };
+    send({ type: "connected", report });
+  };
+
+  const endPhase = (name: string): PhaseReport => {
+    const now = performance.now();
+    const cpu = cpuMsNow();
+    const seconds = (now - phase.startedAt) / 1000;
+    const report: PhaseReport = {
+      name: phase.name,
+      seconds: round(seconds, 2),
+      ...counters,
+      cpuMs: round(cpu - phase.cpuMs),
+      cpuPercent: round((100 * (cpu - phase.cpuMs)) / Math.max(1, now - phase.startedAt)),
+      loopDelayMs: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
+      rssMB: rssMB("VmRSS"),
+    };
+    for (const k of Object.keys(totals) as Array<keyof Counters>) totals[k] += counters[k];
+    counters = { pushes: 0, bytes: 0, unchanged: 0, regressions: 0, errors: 0, closed: 0 };
+    loop.reset();
+    phase = { name, startedAt: now, cpuMs: cpu };
+    return report;
+  };
+
+  const settle = async (quietMs: number, maxMs: number) => {
+    const t0 = performance.now();
+    lastPushAt = Math.max(lastPushAt, t0);
+    while (performance.now() - lastPushAt < quietMs && performance.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 50));
+    send({ type: "settled", quietAfterMs: round(lastPushAt - t0), settled: performance.now() - lastPushAt >= quietMs });
+  };
+
+  const verify = (expected: Array<string | null>) => {
+    const report: VerifyReport = { checked: 0, differ: 0, notLive: 0, examples: [] };
+    for (const screen of screens) {
+      const sub = spec.subscriptions[screen.sub];
+      if (screen.state !== "live" || screen.last === null) {
+        report.notLive++;
+        continue;
+      }
+      report.checked++;
+      let shown: string;
+      try {
+        shown = JSON.stringify((JSON.parse(screen.last.toString("utf8")) as { payload: { data: Record<string, unknown> } }).payload.data[sub.field]);
+      } catch (error) {
+        shown = `unreadable: ${(error as Error).message}`;
+      }
+      if (shown !== expected[screen.sub]) {
+        report.differ++;
+        if (report.examples.length < 3) report.examples.push(`screen ${screen.index} (${sub.key}) shows ${shown.slice(0, 400)} where a query now gives ${String(expected[screen.sub]).slice(0, 400)}`);
+      }
+    }
+    send({ type: "verified", report });
+  };
+
+  const finish = (writes: WriteOutcome[], groups: Array<{ name: string; from: number; to: number }>) => {
+    endPhase("finish");
+    const epochMono = epochPerf + OFFSET;
+    const out: LatencyGroup[] = [];
+    for (const group of groups) {
+      const fromAnswer = new Histogram();
+      const fromSend = new Histogram();
+      let missed = 0;
+      let worst: number | null = null;
+      let committed = 0;
+      for (let i = group.from; i < group.to; i++) if (writes[i]?.ok) committed++;
+      const own = new Float64Array(group.to - group.from);
+      for (const screen of screens) {
+        if (screen.state !== "live") continue;
+        let owned = 0;
+        const take = (i: number, t: number) => {
+          const w = writes[i];
+          if (!w?.ok || i < group.from || i >= group.to) return;
+          if (t === 0) {
+            missed++;
+            return;
+          }
+          const ms = t - (w.answeredAt - epochMono);
+          fromAnswer.add(ms);
+          fromSend.add(t - (w.sentAt - epochMono));
+          own[owned++] = ms;
+        };
+        if (screen.board) for (let i = group.from; i < group.to; i++) spec.writeVenue[i] >= 0 && take(i, screen.seen[i]);
+        else (spec.subscriptions[screen.sub].relevant ?? []).forEach((i, k) => take(i, screen.seen[k]));
+        if (owned) {
+          const mine = own.subarray(0, owned).sort();
+          const p99 = mine[Math.min(owned - 1, Math.ceil(0.99 * owned) - 1)];
+          worst = worst === null ? p99 : Math.max(worst, p99);
+        }
+      }
+      out.push({ name: group.name, writes: committed, fromAnswer: fromAnswer.summary(), fromSend: fromSend.summary(), missed, worstScreenP99: worst === null ? null : round(worst) });
+    }
+    // Pushes and final states, over every write.
+    let atLeast = 0;
+    let atMost = 0;
+    let delivered = 0;
+    const finalState: ScreensReport["finalState"] = { reached: 0, short: 0, beyond: 0 };
+    const okWritesOfVenue = venueWrites.map((list) => list.filter((i) => writes[i]?.ok).length);
+    for (const screen of screens) {
+      if (screen.state !== "live") continue;
+      delivered += screen.pushes;
+      const changes = screen.board ? okWritesOfVenue.reduce((a, b) => a + b, 0) : (spec.subscriptions[screen.sub].relevant ?? []).filter((i) => writes[i]?.ok).length;
+      atLeast += 1 + (changes > 0 ? 1 : 0);
+      atMost += 1 + changes;
+      const wanted = screen.board ? okWritesOfVenue : [changes];
+      let short = false;
+      let beyond = false;
+      wanted.forEach((n, v) => {
+        const moved = screen.current[v] - screen.base[v];
+        if (moved < n) short = true;
+        if (moved > n) beyond = true;
+      });
+      if (short) finalState.short++;
+      else if (beyond) finalState.beyond++;
+      else finalState.reached++;
+      if ((short || beyond) && !finalState.example) {
+        finalState.example = `screen ${screen.index} (${spec.subscriptions[screen.sub].key}) moved by ${Array.from(screen.current, (c, v) => c - screen.base[v]).join(",")}, the writes add ${wanted.join(",")}`;
+      }
+    }
+    const report: ScreensReport = {
+      screens: screens.length,
+      live: screens.filter((s) => s.state === "live").length,
+      groups: out,
+      pushes: { delivered, atLeast, atMost, unchanged: totals.unchanged, regressions: totals.regressions, errors: totals.errors },
+      finalState,
+      closedDuringRun: totals.closed,
+      ...(firstClose ? { firstClose } : {}),
+      cpuMs: round(cpuMsNow()),
+      peakRssMB: rssMB("VmHWM"),
+    };
+    // bench/live.ts disconnects once it has the report, and this process exits at once: the kernel closes the
+    // sockets (their TIME_WAIT is on local addresses no later session uses).
+    send({ type: "report", report });
+  };
+
+  process.on("message", (message: ToScreens) => {
+    try {
+      switch (message.type) {
+        case "connect":
+          spec = message.spec;
+          setTimeout(() => process.exit(3), spec.lifetimeSeconds * 1000).unref();
+          void connect().catch((error: Error) => send({ type: "error", message: error.stack ?? error.message }));
+          return;
+        case "phase":
+          send({ type: "phase", report: endPhase(message.name) });
+          return;
+        case "settle":
+          void settle(message.quietMs, message.maxMs);
+          return;
+        case "verify":
+          verify(message.expected);
+          return;
+        case "finish":
+          finish(message.writes, message.groups);
+          return;
+      }
+    } catch (error) {
+      send({ type: "error", message: (error as Error).stack ?? String(error) });
+    }
+  });
+  send({ type: "ready", openFilesLimit: openFilesLimit() });
+}
+
+// ---------------------------------------------------------------------------
+// The writer
+
+export type ToWriter = { type: "go"; url: string; token: string; writes: PlannedWrite[]; from: number; to: number; ratePerSecond: number; lifetimeSeconds: number };
+export type FromWriter =
+  | { type: "ready" }
+  | { type: "done"; report: WriterReport }
+  | { type: "error"; message: string };
+
+export interface WriterReport {
+  from: number;
+  to: number;
+  /** Indexed from `from`. */
+  outcomes: WriteOutcome[];
+  sent: number;
+  ok: number;
+  failed: number;
+  firstError?: string;
+  /** How late a write was sent after its time (ms): its lane still busy with the previous one, or timers. */
+  lagMs: { p99: number; max: number };
+  /** Mutation latency as this process saw it, ms. */
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  cpuMs: number;
+}
+
+const WRITE_TIMEOUT_MS = 30_000;
+
+async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterReport> {
+  const cpu0 = cpuMsNow();
+  const outcomes: WriteOutcome[] = new Array(go.to - go.from).fill(null);
+  const lags: number[] = [];
+  const latencies: number[] = [];
+  let failed = 0;
+  let firstError: string | undefined;
+  const lanes = new Map<number, Promise<void>>();
+  const send = async (i: number, due: number) => {
+    const write = go.writes[i];
+    const sentAt = monotonicMs();
+    lags.push(sentAt - due);
+    let ok = false;
+    try {
+      const response = await fetch(go.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${go.token}` },
+        body: write.body,
+        signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+      });
+      const text = await response.text();
+      let parsed: { data?: Record<string, unknown> | null; errors?: unknown[] } | undefined;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      ok = response.status === 200 && !parsed?.errors && Boolean(parsed?.data?.[write.field]);
+      if (!ok) firstError ??= `write ${i} (${write.field}): status ${response.status}: ${text.slice(0, 500)}`;
+    } catch (error) {
+      firstError ??= `write ${i} (${write.field}): ${(error as Error).message}`;
+    }
+    const answeredAt = monotonicMs();
+    if (ok) latencies.push(answeredAt - sentAt);
+    else failed++;
+    outcomes[i - go.from] = { sentAt, answeredAt, ok };
+  };
+  const t0 = monotonicMs();
+  const interval = 1000 / go.ratePerSecond;
+  for (let i = go.from; i < go.to; i++) {
+    const due = t0 + (i - go.from) * interval;
+    const wait = due - monotonicMs();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const lane = go.writes[i].lane;
+    const next = (lanes.get(lane) ?? Promise.resolve()).then(() => send(i, due));
+    lanes.set(lane, next);
+  }
+  await Promise.all(lanes.values());
+  lags.sort((a, b) => a - b);
+  latencies.sort((a, b) => a - b);
+  const at = (list: number[], p: number) => (list.length ? round(list[Math.min(list.length - 1, Math.ceil((p / 100) * list.length) - 1)]) : null);
+  return {
+    from: go.from,
+    to: go.to,
+    outcomes,
+    sent: outcomes.filter(Boolean).length,
+    ok: outcomes.filter((o) => o?.ok).length,
+    failed,
+    ...(firstError ? { firstError } : {}),
+    lagMs: { p99: at(lags, 99) ?? 0, max: lags.length ? round(lags[lags.length - 1]) : 0 },
+    latencyMs: { p50: at(latencies, 50), p99: at(latencies, 99), max: latencies.length ? round(latencies[latencies.length - 1]) : null },
+    cpuMs: round(cpuMsNow() - cpu0),
+  };
+}
+
+function writerMain(): void {
+  const send = (message: FromWriter) => process.send!(message);
+  process.on("disconnect", () => process.exit(0));
+  let lifetime: NodeJS.Timeout | undefined;
+  process.on("message", (message: ToWriter) => {
+    if (message?.type !== "go") return;
+    if (lifetime) clearTimeout(lifetime);
+    lifetime = setTimeout(() => process.exit(3), message.lifetimeSeconds * 1000);
+    lifetime.unref();
+    runWriter(message).then(
+      (report) => send({ type: "done", report }),
+      (error: Error) => send({ type: "error", message: error.stack ?? error.message }),
+    );
+  });
+  // Idle writers go too: nothing may outlive the benchmark.
+  lifetime = setTimeout(() => process.exit(3), 3600_000);
+  lifetime.unref();
+  send({ type: "ready" });
+}
+
+if (require.main === module) {
+  if (process.argv.includes("--writer")) writerMain();
+  else screensMain();
+}
