@@ -32,7 +32,7 @@ import { LRUCache } from "lru-cache";
 import { type WebSocket, WebSocketServer } from "ws";
 
 import { authenticate, type Viewer } from "../auth/tokens";
-import { appErrorBehind, ErrorCode } from "../common/errors";
+import { appErrorBehind, ErrorCode, LimitError } from "../common/errors";
 import type { Limits, LiveConfig } from "../config";
 import { isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
@@ -99,38 +99,41 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
     },
     onSubscribe: async (ctx, id, payload) => {
       const extra = ctx.extra;
+      // Checked and reserved before the first await: ws hands every message of one read over at once, so a burst of
+      // subscribe messages would otherwise all pass the cap.
       if (extra.held.size >= live.maxSubscriptionsPerConnection) {
         return [limitError(ErrorCode.LIVE_TOO_MANY_SUBSCRIPTIONS, `A connection may hold ${live.maxSubscriptionsPerConnection} subscriptions (LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION)`)];
       }
       const checked = checkSubscription(payload);
-      if (Array.isArray(checked)) return checked;
-      const request: LiveRequest = { ...checked, watches: await watchesOf(checked.document, checked.variables, options.regions) };
-      const screen = { socket: extra.socket, id, head: frame(Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), false) };
-      // Reserve the slot before the first computation, so that a burst of subscribe messages cannot pass the cap.
-      extra.held.set(id, () => undefined);
+      if (Array.isArray(checked)) return checked.map((e) => publicError(e, options.production));
+      const slot = () => undefined;
+      extra.held.set(id, slot);
       clearTimeout(extra.idle);
+      const refuse = (errors: readonly GraphQLError[]) => {
+        if (extra.held.get(id) === slot) release(extra, id);
+        return errors.map((e) => publicError(e, options.production));
+      };
       let added: Awaited<ReturnType<LiveHub["add"]>>;
       try {
+        const request: LiveRequest = { ...checked, watches: await watchesOf(checked.document, checked.variables, options.regions) };
+        const screen = { socket: extra.socket, id, head: frame(Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), false) };
         added = await options.hub.add(request, screen);
       } catch (error) {
-        extra.held.delete(id);
+        if (extra.held.get(id) === slot) release(extra, id);
         throw error;
       }
-      if ("errors" in added) {
-        extra.held.delete(id);
-        armIdle(extra);
-        return added.errors.map((e) => publicError(e, options.production));
-      }
-      if (!extra.held.has(id)) {
-        // The client completed (or the socket closed) while the first value was computed.
+      if ("errors" in added) return refuse(added.errors);
+      if (extra.held.get(id) !== slot) {
+        // The socket closed while the first value was computed.
         added.remove();
         return [new GraphQLError("the subscription was completed before it started")];
       }
       extra.held.set(id, added.remove);
-      return { schema: options.schema, document: checked.document, operationName: checked.operationName, variableValues: checked.variables, contextValue: { live: id } };
+      // `release` goes with the iterable graphql-ws holds: it frees the slot the moment the client completes.
+      return { schema: options.schema, document: checked.document, operationName: checked.operationName, variableValues: checked.variables, contextValue: { release: () => release(extra, id) } };
     },
     // The hub pushes to the socket itself; graphql-ws only needs something to hold until the client completes.
-    subscribe: () => held(),
+    subscribe: (args) => held((args.contextValue as { release: () => void }).release),
     onComplete: (ctx, id) => release(ctx.extra, id),
   });
 
@@ -229,27 +232,35 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
   };
 }
 
-/** An async iterable that yields nothing and ends when graphql-ws returns it (the client completed, or the socket closed). */
-function held(): AsyncGenerator<never> {
-  let finish: (() => void) | undefined;
-  const done = new Promise<void>((resolve) => (finish = resolve));
+/**
+ * An async iterable that yields nothing and ends when graphql-ws returns it (the client completed, or the socket
+ * closed), calling `release` at that moment (graphql-ws's own onComplete comes several turns later, after a
+ * subscribe that may follow the complete in the same read).
+ */
+function held(release: () => void): AsyncGenerator<never> {
+  let resolveDone: (() => void) | undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const finish = () => {
+    release();
+    resolveDone?.();
+  };
   return {
     next: async () => {
       await done;
       return { done: true, value: undefined };
     },
     return: async () => {
-      finish?.();
+      finish();
       return { done: true, value: undefined };
     },
     throw: async (error: unknown) => {
-      finish?.();
+      finish();
       throw error;
     },
     [Symbol.asyncIterator]() {
       return this;
     },
-    [Symbol.asyncDispose]: async () => finish?.(),
+    [Symbol.asyncDispose]: async () => finish(),
   } as AsyncGenerator<never>;
 }
 
@@ -303,7 +314,7 @@ function subscriptionChecker(options: LiveServerOptions) {
   return (payload: SubscribePayload): { document: DocumentNode; operationName: string | undefined; variables: Record<string, unknown>; key: string } | GraphQLError[] => {
     if (typeof payload.query !== "string" || payload.query.length === 0) return [badRequest("the subscribe message has no query")];
     if (Buffer.byteLength(payload.query) > limits.documentBytes) {
-      return [limitError(ErrorCode.PAYLOAD_TOO_LARGE, `The document is larger than ${limits.documentBytes} bytes (MAX_DOCUMENT_BYTES)`)];
+      return [new LimitError(ErrorCode.QUERY_TOO_LARGE, "Document size in bytes", Buffer.byteLength(payload.query), limits.documentBytes, "MAX_DOCUMENT_BYTES")];
     }
     const operationName = payload.operationName ?? undefined;
     const textKey = `${operationName ?? ""}|${payload.query}`;
