@@ -276,11 +276,6 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
       onlyError(await client.refused("meeting-again", `subscription { meetingBoard(meetingId: "987654") { id title } }`), "NOT_FOUND");
     });
 
-    // BUG (src/live/ws-server.ts, checkSubscription): a document over MAX_DOCUMENT_BYTES is refused over WebSocket with
-    // PAYLOAD_TOO_LARGE ("The document is larger than 3000 bytes (MAX_DOCUMENT_BYTES)", no limit/measured), while HTTP
-    // refuses the same document with QUERY_TOO_LARGE ("Document size in bytes 3001 exceeds the limit of 3000
-    // (MAX_DOCUMENT_BYTES)", limit and measured) — the module promises "the same codes as HTTP". The assertion below is
-    // the right behaviour.
     it("refuses a document over MAX_DOCUMENT_BYTES with QUERY_TOO_LARGE, as HTTP does", async () => {
       const head = `subscription { regionStats(code: "410000") { projectCount } }\n#`;
       const document = `${head}${"x".repeat(3001 - head.length - 1)}\n`;
@@ -329,10 +324,7 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
       for (const id of ["s1", "s3", "s5"]) expect(client.messages.filter((m) => m.id === id && m.type !== "next")).toEqual([]);
     });
 
-    // BUG (src/live/ws-server.ts): a `complete` frees its slot only once graphql-ws has returned the held iterator and
-    // called onComplete, a few promise turns later; a subscribe that arrives in the same read (a screen swapping one
-    // subscription for another in one tick, at the cap) is checked before that and refused. The assertion below is
-    // the right behaviour: the messages of a connection count in the order they were sent.
+    // A screen swapping one subscription for another in one tick, at the cap: messages count in the order sent.
     it("frees the slot of a completed subscription for a subscribe sent right after it", async () => {
       const client = await open(server.url);
       await client.init();
@@ -346,10 +338,7 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
       expect({ type: answer.type, errors: answer.type === "error" ? answer.payload : undefined }).toEqual({ type: "next", errors: undefined });
     });
 
-    // BUG (src/live/ws-server.ts, onSubscribe): the slot is reserved (`extra.held.set(id, …)`) only after
-    // `await watchesOf(…)`, and the server's `ws` emits every message of one read synchronously, so each subscribe of
-    // a burst passes the `held.size >= max` check before any of them is counted: with a cap of 3, five subscribe
-    // frames in one write are all accepted (any number is). The assertion below is the right behaviour.
+    // ws hands every message of one read over at once: the slot is taken before the first await.
     it("holds the cap against a burst of subscribe messages arriving together", async () => {
       const client = await open(server.url);
       await client.init();
