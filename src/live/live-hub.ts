@@ -28,6 +28,11 @@ import type { RegionTree } from "../region/region.type";
 import type { BusMessage } from "./change-bus";
 import type { ChangeEvent } from "./change-event";
 
+/** A live query that could not be computed (the database away) is tried again this much later. */
+const RETRY_AFTER_MS = 1000;
+/** Failed computations are logged at most this often. */
+const WARN_EVERY_MS = 10_000;
+
 /** One subscription of one connection: where its pushes go. */
 export interface Screen {
   socket: WebSocket;
@@ -111,6 +116,8 @@ export class LiveHub {
   /** The highest value of each data_version counter heard of (events and version checks). */
   private readonly known = new Map<number, number>();
   private watch: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private warnedAt = 0;
   readonly counts: LiveCounts = { screens: 0, queries: 0, computations: 0, pushes: 0, unchanged: 0, slowConsumers: 0 };
 
   constructor(private readonly options: LiveHubOptions) {}
@@ -266,9 +273,10 @@ export class LiveHub {
       query.running = false;
       const result = results[i];
       if (result.errors?.length) {
-        // Keep the last good value on screen (the database may be away for a moment); try again after the interval.
+        // Keep the last good value on screen (the database may be away for a moment); try again a second later.
         if (!first) {
-          this.options.logger.warn({ query: query.request.operationName ?? null, error: result.errors[0].message }, "a live query could not be computed; it is retried");
+          this.warnFailed(result.errors[0].message);
+          query.lastRunAt = startedAt + RETRY_AFTER_MS - this.options.minIntervalMs;
           query.dirty = true;
         }
       } else {
@@ -314,6 +322,16 @@ export class LiveHub {
     raw.write(screen.head);
     raw.write(tail);
     raw.uncork();
+  }
+
+  /** Logs that live queries could not be computed, at most once per WARN_EVERY_MS with the count since. */
+  private warnFailed(message: string): void {
+    this.failures++;
+    const now = Date.now();
+    if (now - this.warnedAt < WARN_EVERY_MS) return;
+    this.options.logger.warn({ failures: this.failures, error: message }, "live queries could not be computed; each is tried again a second later, and screens keep their last value");
+    this.warnedAt = now;
+    this.failures = 0;
   }
 
   private drop(query: LiveQuery): void {

@@ -54,8 +54,8 @@ export interface LiveServerOptions {
   readRequiresToken: boolean;
   regions: () => Promise<RegionTree>;
   logger: Logger;
-  /** Hides internals of unexpected errors (production). */
-  production: boolean;
+  /** Shows unexpected errors as they are (EXPOSE_STACKTRACES, for local work); else they are masked, as over HTTP. */
+  exposeErrors: boolean;
 }
 
 /** The WebSocket side of a running server. */
@@ -105,13 +105,13 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
         return [limitError(ErrorCode.LIVE_TOO_MANY_SUBSCRIPTIONS, `A connection may hold ${live.maxSubscriptionsPerConnection} subscriptions (LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION)`)];
       }
       const checked = checkSubscription(payload);
-      if (Array.isArray(checked)) return checked.map((e) => publicError(e, options.production));
+      if (Array.isArray(checked)) return checked.map(publicError);
       const slot = () => undefined;
       extra.held.set(id, slot);
       clearTimeout(extra.idle);
       const refuse = (errors: readonly GraphQLError[]) => {
         if (extra.held.get(id) === slot) release(extra, id);
-        return errors.map((e) => publicError(e, options.production));
+        return errors.map(publicError);
       };
       let added: Awaited<ReturnType<LiveHub["add"]>>;
       try {
@@ -136,6 +136,21 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
     subscribe: (args) => held((args.contextValue as { release: () => void }).release),
     onComplete: (ctx, id) => release(ctx.extra, id),
   });
+
+  /**
+   * An error as a client may see it: the product's own errors as they are (without their HTTP status), a lost
+   * database as SERVICE_UNAVAILABLE, anything else masked (its cause logged), as over HTTP.
+   */
+  function publicError(error: GraphQLError): GraphQLError {
+    const app = appErrorBehind(error);
+    if (app) return new GraphQLError(app.message, { path: error.path, extensions: { ...(app.extensions as Record<string, unknown>), http: undefined } });
+    if (error.extensions?.code) return error;
+    if (isConnectivityError(error.originalError)) {
+      return new GraphQLError("The database is unavailable; try again in a few seconds", { path: error.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+    }
+    logger.error({ err: error.originalError ?? error }, "a subscription failed");
+    return options.exposeErrors ? error : new GraphQLError("Internal server error", { path: error.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+  }
 
   function release(extra: Extra, id: string): void {
     extra.held.get(id)?.();
@@ -375,17 +390,6 @@ function badRequest(message: string): GraphQLError {
 
 function limitError(code: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
-}
-
-/** An error as a client may see it: the product's own errors as they are, anything else masked in production. */
-function publicError(error: GraphQLError, production: boolean): GraphQLError {
-  const app = appErrorBehind(error);
-  if (app) return new GraphQLError(app.message, { path: error.path, extensions: { ...(app.extensions as Record<string, unknown>), http: undefined } });
-  if (error.extensions?.code) return error;
-  if (isConnectivityError(error.originalError)) {
-    return new GraphQLError("The database is unavailable; try again in a few seconds", { path: error.path, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
-  }
-  return production ? new GraphQLError("Internal server error", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }) : error;
 }
 
 /** Writes a refusal on the raw socket of an upgrade request and closes it. */

@@ -162,7 +162,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     readRequiresToken: config.readRequiresToken,
     regions,
     logger: obs.logger,
-    production: config.production,
+    exposeErrors: config.exposeStacktraces,
   });
   const liveObserved = liveMetrics(obs, { connections: () => liveServer.connections(), hub, cache: shared });
   const authenticated = authentication(db, config.readRequiresToken);
