@@ -61,3 +61,58 @@ describe.each(DB_KINDS)("subscriptions while the database is away, on %s", (kind
     expect(await waitFor(() => counts[counts.length - 1] === before + 1, 5_000)).toBe(true);
   });
 });
+
+/** A WebSocket that sends what `act` sends once open; resolves with the close code (or "open" if still open after `ms`). */
+function closeCodeAfter(url: string, act: (ws: WebSocket) => void, ms = 3_000): Promise<number | "open"> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, "graphql-transport-ws");
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve("open");
+    }, ms);
+    ws.on("open", () => act(ws));
+    ws.on("error", () => undefined);
+    ws.on("close", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe("hostile WebSocket messages (SQLite)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { MAX_BODY_BYTES: "100000" });
+  });
+  afterAll(async () => server?.close());
+
+  it("close the connection with the protocol's codes, and the server goes on", async () => {
+    const url = server.url.replace(/^http/, "ws");
+    const init = '{"type":"connection_init"}';
+    const subscribe = (payload: string) => `{"id":"1","type":"subscribe","payload":${payload}}`;
+    const good = subscribe(JSON.stringify({ query: 'subscription { regionStats(code: "410000") { projectCount } }' }));
+    // Sends connection_init, then `messages` once acknowledged.
+    const acked = (...messages: string[]) => (ws: WebSocket) => {
+      ws.once("message", () => messages.forEach((m) => ws.send(m)));
+      ws.send(init);
+    };
+    const cases: Array<[string, (ws: WebSocket) => void, number]> = [
+      ["text that is not a message", (ws) => ws.send("hello"), 4400],
+      ["a binary frame", (ws) => ws.send(Buffer.from([0, 1, 2, 3])), 4400],
+      ["a message over MAX_BODY_BYTES", (ws) => ws.send("x".repeat(200_000)), 1009],
+      ["connection_init twice", (ws) => (ws.send(init), ws.send(init)), 4429],
+      ["a subscribe before connection_init", (ws) => ws.send(good), 4401],
+      ["a query that is not a string", acked(subscribe('{"query":42}')), 4400],
+      ["variables that are not an object", acked(subscribe('{"query":"subscription { regionStats(code: \\"410000\\") { projectCount } }","variables":[1]}')), 4400],
+      ["the same id twice", acked(good, good), 4409],
+      ["JSON nested 40,000 deep", (ws) => ws.send(`{"type":"connection_init","payload":${"[".repeat(40_000)}${"]".repeat(40_000)}}`), 4400],
+      ["a token of 90 KB", (ws) => ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${"a".repeat(90_000)}` } })), 4403],
+    ];
+    const got: Record<string, number | "open"> = {};
+    for (const [name, act] of cases) got[name] = await closeCodeAfter(url, act);
+    expect(got).toEqual(Object.fromEntries(cases.map(([name, , code]) => [name, code])));
+    expect((await fetch(`${server.url.replace(/\/graphql$/, "")}/health/live`)).status).toBe(200);
+    const after = await server.gql(`{ region(code: "410000") { stats { projectCount } } }`);
+    expect(after.data.region.stats.projectCount).toBeGreaterThan(0);
+  });
+});
