@@ -40,6 +40,12 @@ interface Entry {
    * Null while the rows load.
    */
   stamp: Stamp | null;
+  /**
+   * True for an exact stamp of this entry's own, moved on by the events added to the rows; false for the stamp of
+   * a request's versions, shared by every value made at those versions for the same provinces (never changed: a
+   * national cache holds thousands of finished values, which must not each copy thousands of counters).
+   */
+  exact?: boolean;
   /** How change events are added to the rows; absent for values that are dropped instead. */
   incremental?: IncrementalSpec;
   /** Events that arrived while the rows loaded, applied (or not) once the stamp is known. */
@@ -65,11 +71,15 @@ interface Entry {
  */
 export class SharedCache {
   private versions: { value: Promise<DataVersions>; readAt: number } | undefined;
+  /** The last versions read. */
+  private lastRead: DataVersions | undefined;
   /** The largest total of the versions read so far. */
   private newestTotal: number | undefined;
   private trees: { value: Promise<Trees>; version: number } | undefined;
   /** Changes since start: a finished value computed across a change is not kept (it may mix before and after). */
   private epoch = 0;
+  /** Shared stamps of values made at a request's versions (see `Entry.exact`), per versions read and provinces. */
+  private readonly stamps = new WeakMap<DataVersions, Map<string, Stamp>>();
   /**
    * Bounded in grouped rows (a finished value counts its own size; rows still loading count 1), least recently used
    * dropped first. A value larger than the whole bound is used by its request but not kept.
@@ -85,7 +95,8 @@ export class SharedCache {
   currentVersions(db: SqlClient): Promise<DataVersions> {
     const now = Date.now();
     if (!this.versions || now - this.versions.readAt >= this.options.versionTtlMs) {
-      const value = readDataVersions(db);
+      // A read equal to the last one is the last one: values made at either share their stamps and checks.
+      const value = readDataVersions(db).then((read) => (this.lastRead && sameVersions(read, this.lastRead) ? this.lastRead : (this.lastRead = read)));
       this.versions = { value, readAt: now };
       value.then(
         (read) => {
@@ -160,7 +171,7 @@ export class SharedCache {
   private fold(key: string, entry: Entry, event: ChangeEvent): void {
     const stamp = entry.stamp!;
     const inScope = scopeOf(entry.provinces);
-    const fit = entry.incremental && event.deltas ? fitOf(stamp, event.versions, inScope) : "gap";
+    const fit = entry.exact && entry.incremental && event.deltas ? fitOf(stamp, event.versions, inScope) : "gap";
     if (fit === "held") return;
     if (fit === "gap") {
       this.counts.dropped++;
@@ -197,7 +208,7 @@ export class SharedCache {
     try {
       const { rows, stamp } = await loading;
       if (this.entries.peek(key) !== entry) return rows;
-      const kept: Entry = { value: rows, provinces, stamp: stamp ?? stampOf(versions, provinces), incremental: stamp ? incremental : undefined };
+      const kept: Entry = stamp ? { value: rows, provinces, stamp, exact: true, incremental } : { value: rows, provinces, stamp: this.stampAt(versions, provinces) };
       this.entries.set(key, kept, { size: Math.max(1, rows.length) });
       for (const event of entry.pending ?? []) if (this.entries.peek(key) === kept) this.fold(key, this.entries.peek(key)!, event);
       return rows;
@@ -214,7 +225,17 @@ export class SharedCache {
 
   private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
     if (this.options.aggregates === false || this.entries.has(key)) return;
-    this.entries.set(key, { value, provinces, stamp: stampOf(versions, provinces) }, { size: Math.max(1, size) });
+    this.entries.set(key, { value, provinces, stamp: this.stampAt(versions, provinces) }, { size: Math.max(1, size) });
+  }
+
+  /** The counters of `versions` that concern values of these provinces: one shared stamp per versions and provinces. */
+  private stampAt(versions: DataVersions, provinces: readonly number[] | null): Stamp {
+    let byProvinces = this.stamps.get(versions);
+    if (!byProvinces) this.stamps.set(versions, (byProvinces = new Map()));
+    const key = provinces === null ? "*" : provinces.join(",");
+    let stamp = byProvinces.get(key);
+    if (!stamp) byProvinces.set(key, (stamp = stampOf(versions, provinces)));
+    return stamp;
   }
 
   /** True when the entry holds every write the versions hold, for its provinces; else it is dropped. */
@@ -243,4 +264,11 @@ function stampOf(versions: DataVersions, provinces: readonly number[] | null): S
   const stamp: Stamp = new Map();
   for (const [region, { province, version }] of versions.byRegion) if (inScope(province)) stamp.set(region, version);
   return stamp;
+}
+
+/** Whether two reads of the versions found every counter at the same value. */
+function sameVersions(a: DataVersions, b: DataVersions): boolean {
+  if (a.total !== b.total || a.byRegion.size !== b.byRegion.size) return false;
+  for (const [region, { version }] of a.byRegion) if (b.byRegion.get(region)?.version !== version) return false;
+  return true;
 }
