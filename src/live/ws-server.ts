@@ -23,6 +23,7 @@
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 
 import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLSchema, parse, print, specifiedRules, validate } from "graphql";
 import { CloseCode, type ConnectionInitMessage, handleProtocols, makeServer, type SubscribePayload } from "graphql-ws";
@@ -40,6 +41,20 @@ import type { RegionTree } from "../region/region.type";
 import type { CostModel } from "../server/cost";
 import { checkCost, limitRules, parseOptions, tokenLimitError } from "../server/limits";
 import { frame, type LiveHub, type LiveRequest } from "./live-hub";
+
+/** Above this share of the old generation's bound (node's --max-old-space-size), new WebSocket connections are refused. */
+const HEAP_ADMISSION_FRACTION = 0.7;
+/** The old generation's bound: --max-old-space-size where node was given it, else V8's whole heap bound. */
+const OLD_GENERATION_LIMIT = (() => {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
+  const given = flags.map((flag) => /^--max-old-space-size=(\d+)$/.exec(flag)).find((match) => match !== null);
+  return given ? Number(given[1]) * 1024 * 1024 : getHeapStatistics().heap_size_limit;
+})();
+
+/** Bytes of the old generation in use (the young one is mostly garbage, collected often). */
+function oldGenerationUsed(): number {
+  return getHeapSpaceStatistics().reduce((n, space) => (space.space_name.startsWith("new_") ? n : n + space.space_used_size), 0);
+}
 
 /** What the WebSocket side needs from the server. */
 export interface LiveServerOptions {
@@ -169,6 +184,8 @@ export function attachLiveServer(options: LiveServerOptions): LiveServer {
     if (url.pathname !== options.path) return refuseUpgrade(socket, 404, "Not Found", "WebSocket subscriptions are served at /graphql");
     if (stopping) return refuseUpgrade(socket, 503, "Service Unavailable", "the server is shutting down");
     if (wss.clients.size >= live.maxConnections) return refuseUpgrade(socket, 503, "Service Unavailable", `the server holds ${live.maxConnections} connections (LIVE_MAX_CONNECTIONS)`);
+    // Each screen holds about 11 KB of heap: near the heap's bound, a new screen is refused rather than the process run out of memory.
+    if (oldGenerationUsed() > HEAP_ADMISSION_FRACTION * OLD_GENERATION_LIMIT) return refuseUpgrade(socket, 503, "Service Unavailable", "the server is near its memory bound; try another instance or later");
     const ip = request.socket.remoteAddress ?? "unknown";
     if ((perIp.get(ip) ?? 0) >= live.maxConnectionsPerIp) return refuseUpgrade(socket, 429, "Too Many Requests", `${live.maxConnectionsPerIp} connections from one address (LIVE_MAX_CONNECTIONS_PER_IP)`);
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
