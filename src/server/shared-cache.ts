@@ -85,10 +85,16 @@ export class SharedCache {
    * dropped first. A value larger than the whole bound is used by its request but not kept.
    */
   private readonly entries: LRUCache<string, Entry>;
+  /** The keys of the entries whose values depend on each province (null: on any write). */
+  private readonly byProvince = new Map<number | null, Set<string>>();
   readonly counts: SharedCacheCounts = { applied: 0, dropped: 0, loads: 0 };
 
   constructor(readonly options: SharedCacheOptions) {
-    this.entries = new LRUCache<string, Entry>({ maxSize: Math.max(1, options.maxRows) });
+    this.entries = new LRUCache<string, Entry>({
+      maxSize: Math.max(1, options.maxRows),
+      // Evicted, deleted or replaced: out of the index too (`put` indexes a replacement again).
+      dispose: (entry, key) => this.keysOf(entry.provinces, false, key),
+    });
   }
 
   /** The data versions to serve this request from (read through `db` when the last read is older than the TTL). */
@@ -157,13 +163,37 @@ export class SharedCache {
       this.trees = undefined;
       this.counts.dropped += this.entries.size;
       this.entries.clear();
+      this.byProvince.clear();
       return;
     }
-    const touched = new Set(event.provinces);
-    for (const [key, entry] of [...this.entries.entries()]) {
-      if (entry.provinces !== null && !entry.provinces.some((p) => touched.has(p))) continue;
+    // The entries of the provinces it touched (and those of every province), found by the index, not by a scan.
+    const keys = new Set<string>(this.byProvince.get(null) ?? []);
+    for (const province of event.provinces) for (const key of this.byProvince.get(province) ?? []) keys.add(key);
+    for (const key of keys) {
+      const entry = this.entries.peek(key);
+      if (!entry) continue;
       if (entry.stamp === null) (entry.pending ??= []).push(event);
       else this.fold(key, entry, event);
+    }
+  }
+
+  /** Keeps an entry (its size counted against the bound) and indexes it by its provinces. */
+  private put(key: string, entry: Entry, size: number): void {
+    this.entries.set(key, entry, { size: Math.max(1, size) });
+    if (this.entries.peek(key) === entry) this.keysOf(entry.provinces, true, key);
+  }
+
+  /** Adds `key` to (or removes it from) the index of the provinces its value depends on (null: all of them). */
+  private keysOf(provinces: readonly number[] | null, add: boolean, key: string): void {
+    for (const province of provinces ?? [null]) {
+      let keys = this.byProvince.get(province);
+      if (add) {
+        if (!keys) this.byProvince.set(province, (keys = new Set()));
+        keys.add(key);
+      } else if (keys) {
+        keys.delete(key);
+        if (keys.size === 0) this.byProvince.delete(province);
+      }
     }
   }
 
@@ -184,7 +214,7 @@ export class SharedCache {
     entry.value = rows;
     entry.covers = undefined;
     // A new object: lru-cache keeps the old size when the same value is set again.
-    this.entries.set(key, { ...entry }, { size: Math.max(1, rows.length) });
+    this.put(key, { ...entry }, rows.length);
   }
 
   private async rowsFor<T>(
@@ -203,13 +233,13 @@ export class SharedCache {
     // Only requests that find the entry loading wait on this; a failure is thrown to this one below.
     shared.catch(() => undefined);
     entry.value = shared;
-    this.entries.set(key, entry, { size: 1 });
+    this.put(key, entry, 1);
     this.counts.loads++;
     try {
       const { rows, stamp } = await loading;
       if (this.entries.peek(key) !== entry) return rows;
       const kept: Entry = stamp ? { value: rows, provinces, stamp, exact: true, incremental } : { value: rows, provinces, stamp: this.stampAt(versions, provinces) };
-      this.entries.set(key, kept, { size: Math.max(1, rows.length) });
+      this.put(key, kept, rows.length);
       for (const event of entry.pending ?? []) if (this.entries.peek(key) === kept) this.fold(key, this.entries.peek(key)!, event);
       return rows;
     } catch (error) {
@@ -225,7 +255,7 @@ export class SharedCache {
 
   private keepValue(versions: DataVersions, key: string, value: unknown, size: number, provinces: readonly number[] | null): void {
     if (this.options.aggregates === false || this.entries.has(key)) return;
-    this.entries.set(key, { value, provinces, stamp: this.stampAt(versions, provinces) }, { size: Math.max(1, size) });
+    this.put(key, { value, provinces, stamp: this.stampAt(versions, provinces) }, size);
   }
 
   /** The counters of `versions` that concern values of these provinces: one shared stamp per versions and provinces. */

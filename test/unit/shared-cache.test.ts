@@ -63,4 +63,25 @@ describe("SharedCache", () => {
     expect(loads).toBe(1);
     expect(after.kept.get("any")).toBeUndefined();
   });
+
+  it("a change event reaches the values of the provinces it touched and the national ones, by the index, and no other", async () => {
+    const cache = new SharedCache({ versionTtlMs: 60_000, maxRows: 1_000 });
+    const versions = at(2, { 0: 1, 41: 1 });
+    const access = cache.accessAt(versions);
+    await access.rowsFor("guangdong", [44], rows(5));
+    access.kept.keep("henan", "value", 1, [41]);
+    access.kept.keep("national", "value", 1, null);
+    const event = { origin: "other", seq: 1, committedAt: Date.now(), provinces: [41], regions: [41], meetings: [], versions: [[41, 41, 2]] as Array<[number, number, number]>, deltas: {} };
+    cache.applyChange(event);
+    expect(cache.counts.dropped).toBe(2);
+    const after = cache.accessAt(versions);
+    expect(after.kept.get("henan")).toBeUndefined();
+    expect(after.kept.get("national")).toBeUndefined();
+    let loads = 0;
+    await after.rowsFor("guangdong", [44], async () => (loads++, { rows: [] }));
+    expect(loads).toBe(0);
+    // Evicted values leave the index: a second event finds nothing more to drop.
+    cache.applyChange({ ...event, seq: 2, versions: [[41, 41, 3]] });
+    expect(cache.counts.dropped).toBe(2);
+  });
 });
