@@ -16,7 +16,8 @@
  * received here and an answer received by the writer are on one clock. Traffic goes to the addresses given (127.x).
  *
  * How a push is read: the screens ask for the figures in a fixed order (bench/live.ts builds the queries), and a
- * push is a `next` message whose bytes are searched, not parsed: a meeting board's `"stage":"SIGNED","stats":{
+ * push (a message that begins `{"id":"1","type":"next","payload":{"data":`; any other is parsed) has its bytes
+ * searched, not parsed: a meeting board's `"stage":"SIGNED","stats":{
  * "projectCount":` occurs once for the meeting and once per venue, a region's first `"projectCount":` is its total.
  * The first push of each screen is parsed whole and checked against the byte search.
  */
@@ -264,9 +265,8 @@ class Histogram {
 // ---------------------------------------------------------------------------
 // The screens
 
-const NEXT = Buffer.from('"type":"next"');
-const DATA = Buffer.from('"payload":{"data":');
-const SIGNED_COUNT = Buffer.from('"stage":"SIGNED","stats":{"projectCount":');
+/** How a push of subscription "1" with data begins as graphql-ws writes it: the fast path; anything else is parsed. */
+const PUSH_PREFIX = Buffer.from('{"id":"1","type":"next","payload":{"data":');
 const COUNT = Buffer.from('"projectCount":');
 const CONNECTION_INIT = JSON.stringify({ type: "connection_init", payload: {} });
 const PONG = JSON.stringify({ type: "pong" });
@@ -282,9 +282,21 @@ function readCount(buf: Buffer, pos: number): number {
   return digits ? n : -1;
 }
 
+/** After the `G` of `"stage":"SIGNED","stats":{"projectCount":` (the only capital G a board has: its names are Chinese). */
+const SIGNED_TAIL = Buffer.from('NED","stats":{"projectCount":');
+const G = 0x47;
+
+function tailAt(buf: Buffer, pos: number): boolean {
+  if (buf[pos - 2] !== 0x53 || buf[pos - 1] !== 0x49) return false; // "SI"
+  for (let i = 0; i < SIGNED_TAIL.length; i++) if (buf[pos + 1 + i] !== SIGNED_TAIL[i]) return false;
+  return true;
+}
+
 /**
  * The figures of a push, into `out`: for a board, each venue's SIGNED batch projectCount (the first occurrence
- * is the meeting's own, skipped); for a region, its projectCount. False when they are not where expected.
+ * is the meeting's own, skipped), found by memchr for "G" and a check of the bytes around it (a search for the
+ * whole string costs its set-up on every call, 20 times a push); for a region, its first projectCount. False when
+ * they are not where expected.
  */
 function readFigures(buf: Buffer, board: boolean, out: Int32Array): boolean {
   if (!board) {
@@ -293,15 +305,18 @@ function readFigures(buf: Buffer, board: boolean, out: Int32Array): boolean {
     out[0] = readCount(buf, at + COUNT.length);
     return out[0] >= 0;
   }
-  let at = buf.indexOf(SIGNED_COUNT);
-  if (at < 0) return false;
-  for (let v = 0; v < out.length; v++) {
-    at = buf.indexOf(SIGNED_COUNT, at + SIGNED_COUNT.length);
-    if (at < 0) return false;
-    out[v] = readCount(buf, at + SIGNED_COUNT.length);
-    if (out[v] < 0) return false;
+  let v = -1;
+  for (let at = buf.indexOf(G); at >= 0; at = buf.indexOf(G, at + 1)) {
+    if (!tailAt(buf, at)) continue;
+    if (v >= 0) {
+      if (v >= out.length) return false;
+      out[v] = readCount(buf, at + 1 + SIGNED_TAIL.length);
+      if (out[v] < 0) return false;
+    }
+    v++;
+    at += SIGNED_TAIL.length;
   }
-  return buf.indexOf(SIGNED_COUNT, at + SIGNED_COUNT.length) < 0;
+  return v === out.length;
 }
 
 interface Screen {
@@ -316,8 +331,20 @@ interface Screen {
   scratch: Int32Array;
   /** board: per planned write, when this screen first showed it (ms since the epoch, 0: not yet); region: per relevant write. */
   seen: Float32Array;
+  /** The last value's bytes, in a buffer of the screen's own that is reused (no allocation per push). */
   last: Buffer | null;
+  lastLength: number;
   pushes: number;
+}
+
+function keepLast(screen: Screen, data: Buffer): void {
+  if (screen.last === null || screen.last.length < data.length) screen.last = Buffer.allocUnsafe(Math.ceil(data.length * 1.25));
+  data.copy(screen.last);
+  screen.lastLength = data.length;
+}
+
+function sameAsLast(screen: Screen, data: Buffer): boolean {
+  return screen.last !== null && screen.lastLength === data.length && data.compare(screen.last, 0, screen.lastLength) === 0;
 }
 
 interface Counters {
@@ -357,11 +384,11 @@ function screensMain(): void {
     counters.bytes += data.length;
     screen.pushes++;
     lastPushAt = performance.now();
-    if (screen.last !== null && data.equals(screen.last)) {
+    if (sameAsLast(screen, data)) {
       counters.unchanged++;
       return;
     }
-    screen.last = Buffer.from(data);
+    keepLast(screen, data);
     const figures = screen.scratch;
     if (!readFigures(data, screen.board, figures)) {
       counters.errors++;
@@ -394,7 +421,7 @@ function screensMain(): void {
   /** Every message of a screen: pushes on the fast path, the rest parsed. */
   const onMessage = (screen: Screen, data: Buffer, resolveLive: () => void) => {
     const t = performance.now() - epochPerf;
-    if (screen.state === "live" && data.indexOf(NEXT) >= 0 && data.indexOf(DATA) >= 0 && data.indexOf(DATA) < 80) return onPush(screen, data, t);
+    if (screen.state === "live" && data.length > PUSH_PREFIX.length && data.compare(PUSH_PREFIX, 0, PUSH_PREFIX.length, 0, PUSH_PREFIX.length) === 0) return onPush(screen, data, t);
     let message: { type?: string; id?: string; payload?: { data?: Record<string, unknown> | null; errors?: unknown[] } | unknown[] };
     try {
       message = JSON.parse(data.toString("utf8"));
@@ -444,7 +471,7 @@ function screensMain(): void {
           return screen.ws?.terminate();
         }
         screen.current.set(screen.base);
-        screen.last = Buffer.from(data);
+        keepLast(screen, data);
         screen.pushes = 1;
         screen.state = "live";
         counters.pushes++;
@@ -527,6 +554,7 @@ function screensMain(): void {
         scratch: new Int32Array(n),
         seen: new Float32Array(board ? planned : (spec.subscriptions[sub].relevant ?? []).length),
         last: null,
+        lastLength: 0,
         pushes: 0,
       };
     });
@@ -600,7 +628,7 @@ function screensMain(): void {
       report.checked++;
       let shown: string;
       try {
-        shown = JSON.stringify((JSON.parse(screen.last.toString("utf8")) as { payload: { data: Record<string, unknown> } }).payload.data[sub.field]);
+        shown = JSON.stringify((JSON.parse(screen.last.toString("utf8", 0, screen.lastLength)) as { payload: { data: Record<string, unknown> } }).payload.data[sub.field]);
       } catch (error) {
         shown = `unreadable: ${(error as Error).message}`;
       }
@@ -723,7 +751,18 @@ function screensMain(): void {
 // ---------------------------------------------------------------------------
 // The writer
 
-export type ToWriter = { type: "go"; url: string; token: string; writes: PlannedWrite[]; from: number; to: number; ratePerSecond: number; lifetimeSeconds: number };
+export type ToWriter = {
+  type: "go";
+  url: string;
+  token: string;
+  writes: PlannedWrite[];
+  from: number;
+  to: number;
+  ratePerSecond: number;
+  /** ms after the first send past which no write is sent any more (a server far behind): the rest are reported unsent. */
+  deadlineMs: number;
+  lifetimeSeconds: number;
+};
 export type FromWriter =
   | { type: "ready" }
   | { type: "done"; report: WriterReport }
@@ -736,8 +775,15 @@ export interface WriterReport {
   outcomes: WriteOutcome[];
   sent: number;
   ok: number;
+  /** Answered with errors, or not a GraphQL answer. */
   failed: number;
+  /** No answer within WRITE_TIMEOUT_MS (it may still have committed). */
+  timedOut: number;
+  /** Not sent: their time came after the deadline (the lanes were that far behind). */
+  notSent: number;
   firstError?: string;
+  /** From the first send to the last answer, s. */
+  elapsedSeconds: number;
   /** How late a write was sent after its time (ms): its lane still busy with the previous one, or timers. */
   lagMs: { p99: number; max: number };
   /** Mutation latency as this process saw it, ms. */
@@ -753,13 +799,21 @@ async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterR
   const lags: number[] = [];
   const latencies: number[] = [];
   let failed = 0;
+  let timedOut = 0;
+  let notSent = 0;
   let firstError: string | undefined;
   const lanes = new Map<number, Promise<void>>();
+  const t0 = monotonicMs();
   const send = async (i: number, due: number) => {
     const write = go.writes[i];
     const sentAt = monotonicMs();
+    if (sentAt - t0 > go.deadlineMs) {
+      notSent++;
+      return;
+    }
     lags.push(sentAt - due);
     let ok = false;
+    let timeout = false;
     try {
       const response = await fetch(go.url, {
         method: "POST",
@@ -777,14 +831,17 @@ async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterR
       ok = response.status === 200 && !parsed?.errors && Boolean(parsed?.data?.[write.field]);
       if (!ok) firstError ??= `write ${i} (${write.field}): status ${response.status}: ${text.slice(0, 500)}`;
     } catch (error) {
+      timeout = (error as Error).name === "TimeoutError";
       firstError ??= `write ${i} (${write.field}): ${(error as Error).message}`;
     }
     const answeredAt = monotonicMs();
     if (ok) latencies.push(answeredAt - sentAt);
+    else if (timeout) timedOut++;
     else failed++;
+    lastAnswer = Math.max(lastAnswer, answeredAt);
     outcomes[i - go.from] = { sentAt, answeredAt, ok };
   };
-  const t0 = monotonicMs();
+  let lastAnswer = t0;
   const interval = 1000 / go.ratePerSecond;
   for (let i = go.from; i < go.to; i++) {
     const due = t0 + (i - go.from) * interval;
@@ -805,7 +862,10 @@ async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterR
     sent: outcomes.filter(Boolean).length,
     ok: outcomes.filter((o) => o?.ok).length,
     failed,
+    timedOut,
+    notSent,
     ...(firstError ? { firstError } : {}),
+    elapsedSeconds: round((lastAnswer - t0) / 1000, 2),
     lagMs: { p99: at(lags, 99) ?? 0, max: lags.length ? round(lags[lags.length - 1]) : 0 },
     latencyMs: { p50: at(latencies, 50), p99: at(latencies, 99), max: latencies.length ? round(latencies[latencies.length - 1]) : null },
     cpuMs: round(cpuMsNow() - cpu0),

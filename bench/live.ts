@@ -43,7 +43,7 @@
  *
  *   npx ts-node --transpile-only bench/live.ts [--smoke] [--mysql mysql://root@127.0.0.1:3306] [--projects 1000000]
  *       [--screens 10000] [--seconds 60] [--rate 50] [--read-seconds 15] [--no-steps] [--no-instances]
- *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head]
+ *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head] [--profile]
  *
  * Alone it builds first (`npm run build`; with --head, HEAD alone from `git archive` in a temporary directory, so that
  * others' uncommitted edits in the working tree are not what is measured), prints a table with each figure beside its target and writes
@@ -91,16 +91,20 @@ const ROOT = path.resolve(__dirname, "..");
 const SERVER_MAIN = path.join(ROOT, "dist/src/main.js");
 const LOAD_FILE = path.join(__dirname, "live-load.ts");
 const RESULTS_DIR = path.join(__dirname, "results");
-/** The V8 flags `npm start` runs the server with (package.json is their one home). */
-const START_FLAGS: string[] = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start as string)
-  .split(/\s+/)
-  .filter((token) => token.startsWith("--"));
+/** The V8 flags `npm start` runs a build with (its package.json is their one home: <root>/dist/src/main.js → <root>/package.json). */
+function startFlags(serverMain: string): string[] {
+  return (JSON.parse(fs.readFileSync(path.resolve(path.dirname(serverMain), "../../package.json"), "utf8")).scripts.start as string)
+    .split(/\s+/)
+    .filter((token) => token.startsWith("--"));
+}
 
 /** The issue's targets. */
 export const TARGET_P99_MS = 250;
 export const TARGET_STEP_P99_MS = 1000;
 export const TARGET_RSS_MB = 1000;
 export const TARGET_READ_SHARE = 0.9;
+/** Seconds past the schedule a writer may still send (a server far behind): later writes are reported unsent. */
+const WRITE_GRACE_SECONDS = 60;
 /** Share of the screens on the meeting board; the rest watch regions. */
 const BOARD_SHARE = 0.9;
 /** Screens per local address (a loopback address has ~28,000 ephemeral ports). */
@@ -142,6 +146,8 @@ export interface LiveOptions {
   deflate: boolean;
   /** The compiled server measured (default dist/src/main.js; --head: a build of HEAD alone). */
   serverMain?: string;
+  /** Run the servers with --cpu-prof (profiles in bench/results/profiles/; bench/profile.ts reads them). */
+  profile?: boolean;
   say: (what: string) => void;
 }
 
@@ -179,7 +185,11 @@ export interface LiveSession {
     sent: number;
     ok: number;
     failed: number;
+    timedOut: number;
+    notSent: number;
     firstError?: string;
+    /** Writes answered per second during the writes alone (the plan's rate when the server keeps up). */
+    okPerSecond: number;
     latencyMs: WriterReport["latencyMs"];
     lagMs: WriterReport["lagMs"];
     underReads?: { latencyMs: WriterReport["latencyMs"]; lagMax: number };
@@ -200,6 +210,8 @@ export interface LiveSession {
   databaseCpuPercent?: number | null;
   /** Everything else on the machine during the writes (not the servers, the database, the screens, the writer), % of one core. */
   otherCpuPercent?: number | null;
+  /** The servers' log lines of level warn and above (the last 20 of each), read before they stop. */
+  serverWarnings?: string[];
   /** The screens process: during the writes, and its peak RSS. */
   load?: { writes: PhaseReport; reads?: PhaseReport; cpuMsTotal: number; peakRssMB: number };
   reads?: { baseline: ReadFigures; withWrites: ReadFigures; ratio: number | null; rounds: number; secondsEach: number };
@@ -431,9 +443,11 @@ interface LoadChild {
   stop(): Promise<void>;
 }
 
-async function forkLoad(args: string[], onOther: (message: { type: string } & Record<string, unknown>) => void): Promise<LoadChild & { ready: Record<string, unknown> }> {
+async function forkLoad(args: string[], onOther: (message: { type: string } & Record<string, unknown>) => void, profileName?: string): Promise<LoadChild & { ready: Record<string, unknown> }> {
+  const profile = profileName ? ["--cpu-prof", "--cpu-prof-dir", path.join(RESULTS_DIR, "profiles"), `--cpu-prof-name=${profileName}`] : [];
   const child = fork(LOAD_FILE, args, {
-    execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
+    // A larger young generation: the screens allocate a buffer or two per push (ws, the socket's reads).
+    execArgv: ["--max-semi-space-size=64", ...profile, "-r", require.resolve("ts-node/register/transpile-only")],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   children.add(child);
@@ -589,9 +603,12 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       ...(spec.instances === 2 ? { REDIS_URL: options.redisUrl } : {}),
     };
     const labels = spec.instances === 2 ? ["live instance A", "live instance B"] : ["live server"];
-    say(`starting ${labels.length === 2 ? "two instances with REDIS_URL" : "the server"} (node ${START_FLAGS.join(" ")} ${path.relative(ROOT, options.serverMain ?? SERVER_MAIN)}, NODE_ENV=production) on ${ctx.database}`);
     const serverMain = options.serverMain ?? SERVER_MAIN;
-    for (const label of labels) servers.push(await startChild(`${label} ${process.pid}`, [...START_FLAGS, serverMain], env));
+    const flags = startFlags(serverMain);
+    say(`starting ${labels.length === 2 ? "two instances with REDIS_URL" : "the server"} (node ${flags.join(" ")} ${path.relative(ROOT, serverMain)}, NODE_ENV=production) on ${ctx.database}`);
+    const profileFlags = (label: string) =>
+      options.profile ? ["--cpu-prof", "--cpu-prof-dir", path.join(RESULTS_DIR, "profiles"), `--cpu-prof-name=live-${spec.screens}-${label.replace(/\W+/g, "-")}-${Date.now()}.cpuprofile`] : [];
+    for (const label of labels) servers.push(await startChild(`${label} ${process.pid}`, [...flags, ...profileFlags(label), serverMain], env));
     const httpUrl = servers[0].url;
     const pids = servers.map((s) => s.child.pid!);
 
@@ -621,9 +638,13 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     );
 
     // 3. The screens.
-    screens = await forkLoad([], (message) => {
-      if (message.type === "progress") say(`screens: ${String(message.live)} live, ${String(message.failed)} failed of ${String(message.total)}`);
-    });
+    screens = await forkLoad(
+      [],
+      (message) => {
+        if (message.type === "progress") say(`screens: ${String(message.live)} live, ${String(message.failed)} failed of ${String(message.total)}`);
+      },
+      options.profile ? `live-${spec.screens}-screens-process-${Date.now()}.cpuprofile` : undefined,
+    );
     session.openFilesLimit = (screens.ready.openFilesLimit as number | null) ?? null;
     if (session.openFilesLimit !== null && session.openFilesLimit < spec.screens + 64) {
       return fail(`the screens process may open ${session.openFilesLimit} files (ulimit -n), too few for ${spec.screens} sockets`);
@@ -663,9 +684,9 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     writer = await forkLoad(["--writer"], () => undefined);
     const runWrites = async (from: number, to: number, seconds: number): Promise<WriterReport> => {
       const done = await writer!.ask<{ report: WriterReport }>(
-        { type: "go", url: httpUrl, token: ctx.token, writes: plan.writes, from, to, ratePerSecond: options.ratePerSecond, lifetimeSeconds: seconds + 120 } satisfies ToWriter,
+        { type: "go", url: httpUrl, token: ctx.token, writes: plan.writes, from, to, ratePerSecond: options.ratePerSecond, deadlineMs: (seconds + WRITE_GRACE_SECONDS) * 1000, lifetimeSeconds: seconds + WRITE_GRACE_SECONDS + 120 } satisfies ToWriter,
         "done",
-        (seconds + 90) * 1000,
+        (seconds + WRITE_GRACE_SECONDS + 90) * 1000,
       );
       return done.report;
     };
@@ -694,7 +715,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     const machine = percentOver(before.machine, after.machine, liveMs);
     session.otherCpuPercent = machine === null ? null : round(Math.max(0, machine - ours.reduce((a, [b, e]) => a + (percentOver(b, e, liveMs) ?? 0), 0)), 0);
     say(
-      `${liveReport.ok}/${liveWrites} writes ok (mutation p50 ${liveReport.latencyMs.p50} ms, p99 ${liveReport.latencyMs.p99} ms; sent up to ${liveReport.lagMs.max} ms late)` +
+      `${liveReport.ok}/${liveWrites} writes ok in ${liveReport.elapsedSeconds} s${liveReport.notSent ? ` (${liveReport.notSent} not sent: the writer was more than ${WRITE_GRACE_SECONDS} s behind)` : ""}${liveReport.timedOut ? `, ${liveReport.timedOut} unanswered in 30 s` : ""} (mutation p50 ${liveReport.latencyMs.p50} ms, p99 ${liveReport.latencyMs.p99} ms; sent up to ${liveReport.lagMs.max} ms late)` +
         `${liveReport.firstError ? `; first error: ${liveReport.firstError}` : ""}; ${writesPhase.pushes.toLocaleString("en-US")} pushes; ` +
         `server CPU ${serverCpu.map((c) => `${c ?? "?"} %`).join(" + ")}, database ${session.databaseCpuPercent ?? "?"} %, screens process ${writesPhase.cpuPercent} % (event-loop delay p99 ${writesPhase.loopDelayMs.p99} ms), ` +
         `other processes ${session.otherCpuPercent ?? "?"} % of a core` +
@@ -759,6 +780,9 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       sent: all.reduce((a, r) => a + r.sent, 0),
       ok: all.reduce((a, r) => a + r.ok, 0),
       failed: all.reduce((a, r) => a + r.failed, 0),
+      timedOut: all.reduce((a, r) => a + r.timedOut, 0),
+      notSent: all.reduce((a, r) => a + r.notSent, 0),
+      okPerSecond: round(liveReport.ok / Math.max(liveReport.elapsedSeconds, 1e-9), 1),
       ...(all.find((r) => r.firstError) ? { firstError: all.find((r) => r.firstError)!.firstError } : {}),
       latencyMs: lat,
       lagMs: liveReport.lagMs,
@@ -779,7 +803,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
         `(from the send: p99 ${l.fromSend.p99} ms), ${l.missed} never shown; final state on ${report.finalState.reached}/${report.live} screens; ` +
         `${session.verify.differ} screens differ from a fresh query; peak RSS ${session.servers.map((s) => `${s.peakRssMB ?? "?"} MB`).join(" + ")}`,
     );
-    if (session.writes.failed) return fail(`${session.writes.failed} of ${session.writes.sent} writes failed; first: ${session.writes.firstError}`);
+    if (session.writes.failed) return fail(`${session.writes.failed} of ${session.writes.sent} writes were refused; first: ${session.writes.firstError}`);
     if (report.pushes.errors) return fail(`${report.pushes.errors} messages on the screens were errors or unreadable; first: ${connected.report.firstProblem ?? "see the screens' report"}`);
     return session;
   } catch (error) {
@@ -787,6 +811,8 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
   } finally {
     await screens?.stop();
     await writer?.stop();
+    const warnings = servers.flatMap((server, i) => logWarnings(`${i === 0 ? (servers.length === 2 ? "live instance A" : "live server") : "live instance B"} ${process.pid}`).map((line) => `${i === 0 ? "A" : "B"}: ${line}`));
+    if (warnings.length) session.serverWarnings = warnings;
     for (const server of servers) await stopChild(server.child);
     session.seconds = round((performance.now() - t0) / 1000, 1);
   }
@@ -797,6 +823,20 @@ function mergedLatency(reports: WriterReport[]): WriterReport["latencyMs"] {
   const p50s = reports.map((r) => r.latencyMs.p50).filter((v): v is number => v !== null).sort((a, b) => a - b);
   const highest = (values: Array<number | null>) => (values.some((v) => v !== null) ? Math.max(...values.filter((v): v is number => v !== null)) : null);
   return { p50: p50s.length ? p50s[Math.floor((p50s.length - 1) / 2)] : null, p99: highest(reports.map((r) => r.latencyMs.p99)), max: highest(reports.map((r) => r.latencyMs.max)) };
+}
+
+/** The last warnings and errors of a server's JSON log (where bench/servers.ts's startChild writes it, for the label given). */
+function logWarnings(label: string): string[] {
+  try {
+    return fs
+      .readFileSync(path.join(os.tmpdir(), `mp-bench-${label.replace(/\W+/g, "-")}-${process.pid}.log`), "utf8")
+      .split("\n")
+      .filter((line) => /"level":(40|50|60)/.test(line))
+      .slice(-20)
+      .map((line) => line.slice(0, 600));
+  } catch {
+    return [];
+  }
 }
 
 const mb = (kib: number | null) => (kib === null ? null : round((kib * 1024) / 1e6, 1));
@@ -822,7 +862,7 @@ export async function measureLive(options: LiveOptions): Promise<LiveResult> {
   const mysql = options.mysql.replace(/\/+$/, "");
   const source = await ensureData(mysql, options.projects, say);
   const database = `${source}_live`;
-  const { say: _say, mysql: _mysql, serverMain: _serverMain, ...shown } = options;
+  const { say: _say, mysql: _mysql, serverMain: _serverMain, profile: _profile, ...shown } = options;
   const result: LiveResult = { database, options: shown, sessions: [], largestHeld: null, failed: false, problems: [], seconds: 0 };
   say(`copy of ${source} for the writes: ${database}`);
   result.copy = await ensureWriteCopy(mysql, source, database, options.projects);
@@ -922,7 +962,7 @@ export function renderLive(result: LiveResult): string[] {
   ];
   const col = (s: LiveSession) => s.name;
   const rows: string[][] = [["figure", ...sessions.map(col), "target"]];
-  const row = (figure: string, value: (s: LiveSession) => string, target = "") => rows.push([figure, ...sessions.map((s) => (s.status === "ok" ? value(s) : "FAILED")), target]);
+  const row = (figure: string, value: (s: LiveSession) => string, target = "") => rows.push([figure, ...sessions.map((s) => (s.connect ? value(s) : "FAILED")), target]);
   row("screens live / asked (connect s)", (s) => `${int(s.connect?.live)}/${int(s.screens)} (${n(s.connect?.seconds)})`, "all");
   row("seconds of writes", (s) => `${s.kind === "step" ? o.stepSeconds : s.kind === "two-instances" ? o.instanceSeconds : o.seconds}`);
   row("commit→screen p50 / p99 / max ms", (s) => `${n(s.latency?.fromAnswer.p50)} / ${n(s.latency?.fromAnswer.p99)} / ${n(s.latency?.fromAnswer.max)}`, `p99 ≤ ${TARGET_P99_MS}`);
@@ -941,6 +981,7 @@ export function renderLive(result: LiveResult): string[] {
   row("screens process CPU % / loop delay p99 ms", (s) => `${n(s.load?.writes.cpuPercent, 0)} / ${n(s.load?.writes.loopDelayMs.p99)}`, "< 100 %");
   row("other processes on the machine, CPU %", (s) => n(s.otherCpuPercent, 0));
   row("writes ok / planned; mutation p50 / p99 ms", (s) => `${int(s.writes?.ok)}/${int(s.writes?.planned)}; ${n(s.writes?.latencyMs.p50)} / ${n(s.writes?.latencyMs.p99)}`);
+  row("writes answered per s (alone); not sent, unanswered", (s) => `${n(s.writes?.okPerSecond)}; ${int(s.writes?.notSent)}, ${int(s.writes?.timedOut)}`, `${o.ratePerSecond}; 0, 0`);
   row("writes sent late (lane busy), max ms", (s) => n(s.writes?.lagMs.max));
   row("province-to-county req/s: no writes → writes", (s) => (s.reads ? `${n(s.reads.baseline.requestsPerSecond)} → ${n(s.reads.withWrites.requestsPerSecond)} (${Math.round((s.reads.ratio ?? 0) * 100)} %)` : "-"), `≥ ${TARGET_READ_SHARE * 100} %`);
   row("under those reads: commit→screen p99; mutation p99 ms", (s) => (s.latencyUnderReads ? `${n(s.latencyUnderReads.fromAnswer.p99)}; ${n(s.writes?.underReads?.latencyMs.p99)}` : "-"));
@@ -958,6 +999,7 @@ export function renderLive(result: LiveResult): string[] {
     if (s.finalState?.example) lines.push(`${s.name}: ${s.finalState.example}`);
     for (const e of s.verify?.examples ?? []) lines.push(`${s.name}: ${e}`);
     if (s.settled && !s.settled.settled) lines.push(`${s.name}: pushes still arriving 30 s after the last write`);
+    for (const w of (s.serverWarnings ?? []).slice(-5)) lines.push(`${s.name}: server log: ${w.slice(0, 300)}`);
   }
   lines.push(`(${result.seconds} s in all)`);
   return lines;
@@ -982,6 +1024,7 @@ async function main(): Promise<number> {
       interval: { type: "string" },
       "no-deflate": { type: "boolean" },
       head: { type: "boolean" },
+      profile: { type: "boolean" },
     },
     strict: true,
   });
@@ -1010,6 +1053,7 @@ async function main(): Promise<number> {
     redisUrl: values.redis ?? process.env.REDIS_URL ?? plan.redisUrl,
     intervalMs: values.interval === undefined ? null : num(values.interval, 200, 0, 60_000, "interval"),
     deflate: values["no-deflate"] !== true,
+    profile: values.profile === true,
     say: (what) => process.stderr.write(`  live: ${what}\n`),
   };
   const run = (command: string, args: string[], cwd: string) =>
@@ -1023,7 +1067,13 @@ async function main(): Promise<number> {
   if (values.head === true) {
     // HEAD alone, built apart: others' uncommitted edits in the working tree are not measured.
     commit = (await run("git", ["rev-parse", "--short", "HEAD"], ROOT)).trim();
-    headDir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-bench-live-head-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-bench-live-head-"));
+    headDir = dir;
+    // However the run ends (Ctrl-C included): the link first, so that nothing is removed through it.
+    process.on("exit", () => {
+      fs.rmSync(path.join(dir, "node_modules"), { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
     process.stderr.write(`building HEAD (${commit}) in ${headDir}\n`);
     const archive = path.join(headDir, "head.tar");
     await run("git", ["archive", "--format=tar", "-o", archive, "HEAD"], ROOT);
