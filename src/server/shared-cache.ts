@@ -5,7 +5,7 @@ import { type DataVersions, readDataVersions } from "../db/data-version";
 import type { SqlClient } from "../db/sql-counter";
 import { loadTrees, type Trees } from "../common/trees";
 import type { ChangeEvent } from "../live/change-event";
-import { advanceStamp, applyDeltas, fitOf, type IncrementalSpec, type Stamp } from "../stats/incremental";
+import { advanceStamp, applyDeltas, fitOf, type GroupIndex, type IncrementalSpec, type Stamp } from "../stats/incremental";
 
 /** Settings of the cross-request cache. */
 export interface SharedCacheOptions {
@@ -50,6 +50,8 @@ interface Entry {
   incremental?: IncrementalSpec;
   /** Events that arrived while the rows loaded, applied (or not) once the stamp is known. */
   pending?: ChangeEvent[];
+  /** Where each group's row is (src/stats/incremental.ts), made when the first event is added to the rows. */
+  index?: GroupIndex;
   /** The last versions this entry was found to cover (the check is done once per read of the versions). */
   covers?: DataVersions;
 }
@@ -208,13 +210,14 @@ export class SharedCache {
       this.entries.delete(key);
       return;
     }
-    const rows = applyDeltas(entry.value as unknown[], entry.incremental!, event.deltas!);
+    const rows = entry.value as unknown[];
+    const before = rows.length;
+    entry.index = applyDeltas(rows, entry.incremental!, event.deltas!, entry.index);
     advanceStamp(stamp, event.versions, inScope);
     this.counts.applied++;
-    entry.value = rows;
     entry.covers = undefined;
-    // A new object: lru-cache keeps the old size when the same value is set again.
-    this.put(key, { ...entry }, rows.length);
+    // A new object when the size changed: lru-cache keeps the old size when the same value is set again.
+    if (rows.length !== before) this.put(key, { ...entry }, rows.length);
   }
 
   private async rowsFor<T>(

@@ -83,21 +83,27 @@ interface SummedRow {
   investment_wan: number | string;
 }
 
+/** Where each group's row is in cached rows (key: the group fields' values joined), built once per cached value. */
+export type GroupIndex = Map<string, number>;
+
 /**
- * The rows after adding the deltas of the spec's rollup table: a new array (rows already handed to a request stay
- * as they were), groups that reach zero projects removed, new groups added at the end.
+ * Adds the deltas of the spec's rollup table to the rows, in place: a group's row gets the new sums, a new group a
+ * new row at the end, a group that reaches zero projects leaves (the last row takes its place). `index` (made on
+ * the first call, then kept with the rows) finds the rows, so a write costs its own deltas, not the rows' count.
+ * Rows already handed to a request change with it: every request reads them in one synchronous pass, and sees a
+ * whole write or none (the caller applies one event at a time, synchronously).
  */
-export function applyDeltas<T>(rows: readonly T[], spec: IncrementalSpec, deltas: Record<string, DeltaRow[]>): T[] {
-  const changes = deltas[spec.table];
-  if (!changes?.length) return rows as T[];
+export function applyDeltas<T>(rows: T[], spec: IncrementalSpec, deltas: Record<string, DeltaRow[]>, index?: GroupIndex): GroupIndex {
   const keys = ROLLUPS.find((r) => r.table === spec.table)!.keys;
-  const where = spec.where.map(({ column, values }) => ({ at: keys.indexOf(column), values }));
   const group = spec.groupBy.map(([field, column]) => ({ field, at: keys.indexOf(column) }));
-  const keyOfRow = (row: Record<string, unknown>) => group.map(({ field }) => Number(row[field])).join(":");
-  const next = rows.slice() as Array<T & SummedRow>;
-  const index = new Map<string, number>();
-  next.forEach((row, i) => index.set(keyOfRow(row as unknown as Record<string, unknown>), i));
-  let emptied = false;
+  const table = rows as Array<T & SummedRow & Record<string, unknown>>;
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < table.length; i++) index.set(group.map(({ field }) => Number(table[i][field])).join(":"), i);
+  }
+  const changes = deltas[spec.table];
+  if (!changes?.length) return index;
+  const where = spec.where.map(({ column, values }) => ({ at: keys.indexOf(column), values }));
   for (const delta of changes) {
     if (!where.every(({ at, values }) => values.has(delta[at]))) continue;
     const count = delta[keys.length];
@@ -105,14 +111,21 @@ export function applyDeltas<T>(rows: readonly T[], spec: IncrementalSpec, deltas
     const key = group.map(({ at }) => delta[at]).join(":");
     const i = index.get(key);
     if (i === undefined) {
-      const row = Object.fromEntries(group.map(({ field, at }) => [field, delta[at]])) as Record<string, unknown>;
-      index.set(key, next.push({ ...row, project_count: count, investment_wan: wan } as unknown as T & SummedRow) - 1);
-    } else {
-      const old = next[i];
-      const projectCount = Number(old.project_count) + count;
-      next[i] = { ...old, project_count: projectCount, investment_wan: Number(old.investment_wan) + wan };
-      if (projectCount === 0) emptied = true;
+      const row = Object.fromEntries(group.map(({ field, at }) => [field, delta[at]]));
+      index.set(key, table.push({ ...row, project_count: count, investment_wan: wan } as unknown as T & SummedRow & Record<string, unknown>) - 1);
+      continue;
+    }
+    const row = table[i];
+    row.project_count = Number(row.project_count) + count;
+    row.investment_wan = Number(row.investment_wan) + wan;
+    if (row.project_count !== 0) continue;
+    // The group is empty: the last row moves into its place.
+    const last = table.pop()!;
+    index.delete(key);
+    if (last !== row) {
+      table[i] = last;
+      index.set(group.map(({ field }) => Number(last[field])).join(":"), i);
     }
   }
-  return emptied ? next.filter((row) => Number(row.project_count) !== 0) : next;
+  return index;
 }
