@@ -7,9 +7,8 @@
  *     shows; at the end it turns them into write-commit-to-screen latencies with the writes' times, checks each
  *     screen's last value against a fresh query's, and reports its own CPU and event-loop delay (so that it is
  *     clear whether the client was the bottleneck);
- *   writer (--writer): sends the planned mutations over HTTP on a fixed schedule, at most one at a time per lane
- *     (see bench/live.ts: the writes that a screen's figure counts all travel in one lane, so they commit in the
- *     plan's order), and reports when each was sent and when its answer arrived.
+ *   writer (--writer): sends the planned mutations over HTTP on a fixed schedule (open loop: a write does not wait
+ *     for another's answer; at most MAX_IN_FLIGHT open), and reports when each was sent and when its answer arrived.
  *
  * Both stop by themselves: when bench/live.ts goes (the IPC channel closes) and after a lifetime they are given.
  * Times are ms on the machine's monotonic clock (CLOCK_MONOTONIC, which every process reads alike), so that a push
@@ -23,6 +22,7 @@
  */
 import fs from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
 import WebSocket from "ws";
 
@@ -35,11 +35,13 @@ export interface LiveSubscription {
   field: "meetingBoard" | "regionStats";
   query: string;
   variables: Record<string, unknown>;
-  /** region screens: the planned writes that change it (in plan order, which is their commit order: one lane). */
+  /** region screens: the planned writes that change it (each adds one to its projectCount). */
   relevant?: number[];
 }
 
 export interface ScreensSpec {
+  /** Threads the screens are spread over (screen i on thread i % threads), each with an event loop of its own. */
+  threads: number;
   /** ws:// URLs of the servers; screen i connects to targets[i % targets.length]. */
   targets: string[];
   subscriptions: LiveSubscription[];
@@ -67,7 +69,6 @@ export type WriteOutcome = { sentAt: number; answeredAt: number; ok: boolean } |
 
 export interface PlannedWrite {
   field: "createProject" | "recordAtMeeting";
-  lane: number;
   /** The JSON body of the request. */
   body: string;
 }
@@ -75,7 +76,8 @@ export interface PlannedWrite {
 export type ToScreens =
   | { type: "connect"; spec: ScreensSpec }
   | { type: "phase"; name: string }
-  | { type: "settle"; quietMs: number; maxMs: number }
+  /** Wait until every screen shows what the writes answered ok add up to (then `quietMs` with no push), or `maxMs`. */
+  | { type: "settle"; ok: boolean[]; quietMs: number; maxMs: number }
   | { type: "verify"; expected: Array<string | null> }
   | { type: "finish"; writes: WriteOutcome[]; groups: Array<{ name: string; from: number; to: number }> };
 
@@ -84,7 +86,7 @@ export type FromScreens =
   | { type: "progress"; live: number; failed: number; total: number }
   | { type: "connected"; report: ConnectReport }
   | { type: "phase"; report: PhaseReport }
-  | { type: "settled"; quietAfterMs: number; settled: boolean }
+  | { type: "settled"; report: SettleReport }
   | { type: "verified"; report: VerifyReport }
   | { type: "report"; report: ScreensReport }
   | { type: "error"; message: string };
@@ -121,6 +123,16 @@ export interface PhaseReport {
   /** This process's event-loop delay (ms): how late it was to read what arrived. */
   loopDelayMs: { p50: number; p99: number; max: number };
   rssMB: number;
+}
+
+export interface SettleReport {
+  /** Every live screen reached its final figures, and no push came for the quiet time after. */
+  settled: boolean;
+  /** ms from the request (the writer's last answer) until the last screen reached its final figures (null: not all did). */
+  convergedMs: number | null;
+  waitedMs: number;
+  reached: number;
+  live: number;
 }
 
 export interface VerifyReport {
@@ -212,6 +224,14 @@ function cpuMsNow(): number {
   return (u.user + u.system) / 1000;
 }
 
+interface HistogramData {
+  buckets: Uint32Array;
+  count: number;
+  negative: number;
+  min: number;
+  max: number;
+}
+
 /**
  * A histogram of ms at 0.1 ms from LOW to HIGH (values outside are clamped into the end buckets; min and max
  * are kept exactly): 27 million samples for 10,000 screens would not fit in arrays of numbers.
@@ -243,6 +263,24 @@ class Histogram {
       if (seen >= rank) return i / 10 + Histogram.LOW;
     }
     return this.max;
+  }
+
+  /** The counts, to send to another thread. */
+  data(): HistogramData {
+    return { buckets: this.buckets, count: this.count, negative: this.negative, min: this.min, max: this.max };
+  }
+
+  /** The sum of several threads' histograms. */
+  static merged(list: HistogramData[]): Histogram {
+    const sum = new Histogram();
+    for (const d of list) {
+      for (let i = 0; i < d.buckets.length; i++) if (d.buckets[i]) sum.buckets[i] += d.buckets[i];
+      sum.count += d.count;
+      sum.negative += d.negative;
+      sum.min = Math.min(sum.min, d.min);
+      sum.max = Math.max(sum.max, d.max);
+    }
+    return sum;
   }
 
   summary(): Latency {
@@ -329,7 +367,10 @@ interface Screen {
   base: Int32Array;
   current: Int32Array;
   scratch: Int32Array;
-  /** board: per planned write, when this screen first showed it (ms since the epoch, 0: not yet); region: per relevant write. */
+  /**
+   * When this screen first showed each state of its figures (ms since the epoch, 0: not yet): a board's venue v
+   * reaching base + k + 1 in slot venueWrites[v][k], a region's count reaching base + k + 1 in slot k.
+   */
   seen: Float32Array;
   /** The last value's bytes, in a buffer of the screen's own that is reused (no allocation per push). */
   last: Buffer | null;
@@ -356,7 +397,22 @@ interface Counters {
   closed: number;
 }
 
-function screensMain(): void {
+/** What a thread of screens tells the process's main thread (which adds the threads up for bench/live.ts). */
+type FromShard =
+  | { type: "progress"; live: number; failed: number }
+  | { type: "connected"; report: { asked: number; live: number; failed: number; firstProblem?: string; firstValues: number[]; extensions: string[] } }
+  | { type: "phase"; report: { counters: Counters; loopDelayMs: PhaseReport["loopDelayMs"] } }
+  | { type: "settled"; report: SettleReport }
+  | { type: "verified"; report: VerifyReport }
+  | { type: "report"; report: ShardReport }
+  | { type: "error"; message: string };
+
+interface ShardReport extends Omit<ScreensReport, "groups" | "cpuMs" | "peakRssMB"> {
+  groups: Array<Omit<LatencyGroup, "fromAnswer" | "fromSend"> & { fromAnswer: HistogramData; fromSend: HistogramData }>;
+}
+
+/** The screens of one thread: those whose index is `shard` modulo `shards`. */
+function shardMain(post: (message: FromShard) => void, listen: (handler: (message: ToScreens) => void) => void, shard: number, shards: number): void {
   let spec: ScreensSpec;
   let screens: Screen[] = [];
   /** performance.now() at the start: pushes are stored as ms after it (Float32 keeps 0.01 ms for hours). */
@@ -367,12 +423,9 @@ function screensMain(): void {
   let firstProblem: string | undefined;
   let firstClose: string | undefined;
   let lastPushAt = performance.now();
-  let phase = { name: "connect", startedAt: performance.now(), cpuMs: cpuMsNow() };
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-
-  const send = (message: FromScreens) => process.send!(message);
-  process.on("disconnect", () => process.exit(0));
+  const send = post;
 
   const problem = (screen: Screen | null, what: string) => {
     firstProblem ??= screen ? `screen ${screen.index} (${spec.subscriptions[screen.sub].key}): ${what}` : what;
@@ -533,16 +586,16 @@ function screensMain(): void {
 
   const connect = async () => {
     const t0 = performance.now();
-    const cpu0 = cpuMsNow();
     epochPerf = t0;
     venueWrites = spec.venues.map(() => []);
     spec.writeVenue.forEach((v, i) => v >= 0 && venueWrites[v].push(i));
     const planned = spec.writeVenue.length;
     const V = spec.venues.length;
-    screens = spec.screens.map((sub, index) => {
+    screens = spec.screens.flatMap((sub, index): Screen[] => {
+      if (index % shards !== shard) return [];
       const board = spec.subscriptions[sub].field === "meetingBoard";
       const n = board ? V : 1;
-      return {
+      const screen: Screen = {
         index,
         sub,
         board,
@@ -557,12 +610,13 @@ function screensMain(): void {
         lastLength: 0,
         pushes: 0,
       };
+      return [screen];
     });
     const firstValue: number[] = [];
     let next = 0;
     let live = 0;
     let failed = 0;
-    const progress = setInterval(() => send({ type: "progress", live, failed, total: screens.length }), 2000);
+    const progress = setInterval(() => send({ type: "progress", live, failed }), 1000);
     const worker = async () => {
       while (next < screens.length) {
         const screen = screens[next++];
@@ -572,49 +626,63 @@ function screensMain(): void {
         } else failed++;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(spec.concurrency, screens.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(Math.ceil(spec.concurrency / shards), screens.length) }, worker));
     clearInterval(progress);
-    firstValue.sort((a, b) => a - b);
-    const at = (p: number) => (firstValue.length ? round(firstValue[Math.min(firstValue.length - 1, Math.ceil((p / 100) * firstValue.length) - 1)]) : null);
-    const extensions = [...new Set(screens.filter((s) => s.ws).map((s) => s.ws!.extensions || "none"))].join(", ");
-    const report: ConnectReport = {
-      asked: screens.length,
-      live,
-      failed,
-      ...(firstProblem ? { firstProblem } : {}),
-      seconds: round((performance.now() - t0) / 1000, 2),
-      firstValueMs: { p50: at(50), p99: at(99), max: firstValue.length ? round(firstValue[firstValue.length - 1]) : null },
-      extensions,
-      cpuMs: round(cpuMsNow() - cpu0),
-    };
-    send({ type: "connected", report });
+    send({ type: "progress", live, failed });
+    const extensions = [...new Set(screens.filter((s) => s.ws).map((s) => s.ws!.extensions || "none"))];
+    send({ type: "connected", report: { asked: screens.length, live, failed, ...(firstProblem ? { firstProblem } : {}), firstValues: firstValue, extensions } });
   };
 
-  const endPhase = (name: string): PhaseReport => {
-    const now = performance.now();
-    const cpu = cpuMsNow();
-    const seconds = (now - phase.startedAt) / 1000;
-    const report: PhaseReport = {
-      name: phase.name,
-      seconds: round(seconds, 2),
-      ...counters,
-      cpuMs: round(cpu - phase.cpuMs),
-      cpuPercent: round((100 * (cpu - phase.cpuMs)) / Math.max(1, now - phase.startedAt)),
-      loopDelayMs: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
-      rssMB: rssMB("VmRSS"),
-    };
+  /** This thread's counts since the last phase began, and how late its event loop was. */
+  const endPhase = () => {
+    const report = { counters, loopDelayMs: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) } };
     for (const k of Object.keys(totals) as Array<keyof Counters>) totals[k] += counters[k];
     counters = { pushes: 0, bytes: 0, unchanged: 0, regressions: 0, errors: 0, closed: 0 };
     loop.reset();
-    phase = { name, startedAt: now, cpuMs: cpu };
     return report;
   };
 
-  const settle = async (quietMs: number, maxMs: number) => {
+  /** Per screen, the figures the writes answered ok add up to: per venue for a board, its count for a region. */
+  const targetsOf = (ok: boolean[]): Int32Array[] => {
+    const perVenue = Int32Array.from(venueWrites.map((list) => list.filter((i) => ok[i]).length));
+    const perSub = spec.subscriptions.map((sub) => (sub.relevant ?? []).filter((i) => ok[i]).length);
+    return screens.map((screen) => (screen.board ? perVenue : Int32Array.of(perSub[screen.sub])));
+  };
+  const reachedOf = (screen: Screen, target: Int32Array) => {
+    for (let v = 0; v < target.length; v++) if (screen.current[v] - screen.base[v] < target[v]) return false;
+    return true;
+  };
+
+  const settle = async (ok: boolean[], quietMs: number, maxMs: number) => {
     const t0 = performance.now();
-    lastPushAt = Math.max(lastPushAt, t0);
-    while (performance.now() - lastPushAt < quietMs && performance.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 50));
-    send({ type: "settled", quietAfterMs: round(lastPushAt - t0), settled: performance.now() - lastPushAt >= quietMs });
+    const targets = targetsOf(ok);
+    let convergedAt: number | null = null;
+    let reached = 0;
+    let live = 0;
+    for (;;) {
+      reached = 0;
+      live = 0;
+      screens.forEach((screen, i) => {
+        if (screen.state !== "live") return;
+        live++;
+        if (reachedOf(screen, targets[i])) reached++;
+      });
+      const now = performance.now();
+      if (reached === live) {
+        convergedAt ??= now;
+        if (now - lastPushAt >= quietMs) break;
+      }
+      if (now - t0 >= maxMs) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const report: SettleReport = {
+      settled: reached === live && performance.now() - lastPushAt >= quietMs,
+      convergedMs: convergedAt === null ? null : round(convergedAt - t0),
+      waitedMs: round(performance.now() - t0),
+      reached,
+      live,
+    };
+    send({ type: "settled", report });
   };
 
   const verify = (expected: Array<string | null>) => {
@@ -640,10 +708,35 @@ function screensMain(): void {
     send({ type: "verified", report });
   };
 
+  /**
+   * A figure's k-th state (base + k) exists once k of the writes that move it have committed, whichever they are
+   * (several may be open at once): its time is taken as the k-th of their answers to arrive (by then k have
+   * committed), and, as the other bound, the k-th of their sends. `slots[k]` is where a screen noted when it first
+   * showed that state; `write[k]` the write whose answer came k-th (its group is the state's).
+   */
+  interface States {
+    slots: number[];
+    answered: Float64Array;
+    sent: Float64Array;
+    write: number[];
+  }
+  const statesOf = (writes: WriteOutcome[], movers: number[], slotOf: (k: number) => number): States => {
+    const ok = movers.filter((i) => writes[i]?.ok);
+    const byAnswer = [...ok].sort((a, b) => writes[a]!.answeredAt - writes[b]!.answeredAt);
+    return {
+      slots: byAnswer.map((_, k) => slotOf(k)),
+      answered: Float64Array.from(byAnswer, (i) => writes[i]!.answeredAt),
+      sent: Float64Array.from(ok, (i) => writes[i]!.sentAt).sort(),
+      write: byAnswer,
+    };
+  };
+
   const finish = (writes: WriteOutcome[], groups: Array<{ name: string; from: number; to: number }>) => {
-    endPhase("finish");
+    endPhase();
     const epochMono = epochPerf + OFFSET;
-    const out: LatencyGroup[] = [];
+    const out: ShardReport["groups"] = [];
+    const venueStates = venueWrites.map((list) => statesOf(writes, list, (k) => list[k]));
+    const subStates = spec.subscriptions.map((sub) => statesOf(writes, sub.relevant ?? [], (k) => k));
     for (const group of groups) {
       const fromAnswer = new Histogram();
       const fromSend = new Histogram();
@@ -651,31 +744,34 @@ function screensMain(): void {
       let worst: number | null = null;
       let committed = 0;
       for (let i = group.from; i < group.to; i++) if (writes[i]?.ok) committed++;
-      const own = new Float64Array(group.to - group.from);
+      const own = new Float64Array(writes.length);
       for (const screen of screens) {
         if (screen.state !== "live") continue;
         let owned = 0;
-        const take = (i: number, t: number) => {
-          const w = writes[i];
-          if (!w?.ok || i < group.from || i >= group.to) return;
-          if (t === 0) {
-            missed++;
-            return;
+        const take = (states: States) => {
+          for (let k = 0; k < states.write.length; k++) {
+            const i = states.write[k];
+            if (i < group.from || i >= group.to) continue;
+            const t = screen.seen[states.slots[k]];
+            if (t === 0) {
+              missed++;
+              continue;
+            }
+            const ms = t - (states.answered[k] - epochMono);
+            fromAnswer.add(ms);
+            fromSend.add(t - (states.sent[k] - epochMono));
+            own[owned++] = ms;
           }
-          const ms = t - (w.answeredAt - epochMono);
-          fromAnswer.add(ms);
-          fromSend.add(t - (w.sentAt - epochMono));
-          own[owned++] = ms;
         };
-        if (screen.board) for (let i = group.from; i < group.to; i++) spec.writeVenue[i] >= 0 && take(i, screen.seen[i]);
-        else (spec.subscriptions[screen.sub].relevant ?? []).forEach((i, k) => take(i, screen.seen[k]));
+        if (screen.board) venueStates.forEach(take);
+        else take(subStates[screen.sub]);
         if (owned) {
           const mine = own.subarray(0, owned).sort();
           const p99 = mine[Math.min(owned - 1, Math.ceil(0.99 * owned) - 1)];
           worst = worst === null ? p99 : Math.max(worst, p99);
         }
       }
-      out.push({ name: group.name, writes: committed, fromAnswer: fromAnswer.summary(), fromSend: fromSend.summary(), missed, worstScreenP99: worst === null ? null : round(worst) });
+      out.push({ name: group.name, writes: committed, fromAnswer: fromAnswer.data(), fromSend: fromSend.data(), missed, worstScreenP99: worst === null ? null : round(worst) });
     }
     // Pushes and final states, over every write.
     let atLeast = 0;
@@ -704,7 +800,7 @@ function screensMain(): void {
         finalState.example = `screen ${screen.index} (${spec.subscriptions[screen.sub].key}) moved by ${Array.from(screen.current, (c, v) => c - screen.base[v]).join(",")}, the writes add ${wanted.join(",")}`;
       }
     }
-    const report: ScreensReport = {
+    const report: ShardReport = {
       screens: screens.length,
       live: screens.filter((s) => s.state === "live").length,
       groups: out,
@@ -712,27 +808,22 @@ function screensMain(): void {
       finalState,
       closedDuringRun: totals.closed,
       ...(firstClose ? { firstClose } : {}),
-      cpuMs: round(cpuMsNow()),
-      peakRssMB: rssMB("VmHWM"),
     };
-    // bench/live.ts disconnects once it has the report, and this process exits at once: the kernel closes the
-    // sockets (their TIME_WAIT is on local addresses no later session uses).
     send({ type: "report", report });
   };
 
-  process.on("message", (message: ToScreens) => {
+  listen((message: ToScreens) => {
     try {
       switch (message.type) {
         case "connect":
           spec = message.spec;
-          setTimeout(() => process.exit(3), spec.lifetimeSeconds * 1000).unref();
           void connect().catch((error: Error) => send({ type: "error", message: error.stack ?? error.message }));
           return;
         case "phase":
-          send({ type: "phase", report: endPhase(message.name) });
+          send({ type: "phase", report: endPhase() });
           return;
         case "settle":
-          void settle(message.quietMs, message.maxMs);
+          void settle(message.ok, message.quietMs, message.maxMs);
           return;
         case "verify":
           verify(message.expected);
@@ -743,6 +834,186 @@ function screensMain(): void {
       }
     } catch (error) {
       send({ type: "error", message: (error as Error).stack ?? String(error) });
+    }
+  });
+}
+
+/**
+ * The screens process's main thread: starts the threads of screens, hands each message of bench/live.ts to all of
+ * them and adds up their answers; measures the process's CPU (all threads) itself.
+ */
+function screensMain(): void {
+  const send = (message: FromScreens) => process.send!(message);
+  process.on("disconnect", () => process.exit(0));
+  let threads: Worker[] = [];
+  let phase = { name: "connect", startedAt: performance.now(), cpuMs: cpuMsNow() };
+  const progress = new Map<Worker, { live: number; failed: number }>();
+  let total = 0;
+  /** One answer of the wanted type from every thread. */
+  const all = <T extends FromShard>(message: ToScreens | null, wanted: T["type"]): Promise<T[]> =>
+    Promise.all(
+      threads.map(
+        (thread) =>
+          new Promise<T>((resolve) => {
+            const handler = (m: FromShard) => {
+              if (m.type !== wanted) return;
+              thread.off("message", handler);
+              resolve(m as T);
+            };
+            thread.on("message", handler);
+            if (message) thread.postMessage(message);
+          }),
+      ),
+    );
+  const startThreads = (count: number) => {
+    const loader = require.resolve("ts-node/register/transpile-only");
+    threads = Array.from({ length: count }, (_, shard) => {
+      const thread = new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(__filename)});`, { eval: true, workerData: { liveShard: shard, liveShards: count } });
+      thread.on("message", (m: FromShard) => {
+        if (m.type === "progress") progress.set(thread, { live: m.live, failed: m.failed });
+        else if (m.type === "error") send(m);
+      });
+      thread.on("error", (error) => send({ type: "error", message: `a screens thread failed: ${error.stack ?? error.message}` }));
+      return thread;
+    });
+  };
+
+  const connect = async (spec: ScreensSpec) => {
+    const t0 = performance.now();
+    const cpu0 = cpuMsNow();
+    total = spec.screens.length;
+    startThreads(Math.max(1, Math.min(spec.threads, spec.screens.length)));
+    const ticker = setInterval(() => {
+      const sum = [...progress.values()].reduce((a, p) => ({ live: a.live + p.live, failed: a.failed + p.failed }), { live: 0, failed: 0 });
+      send({ type: "progress", ...sum, total });
+    }, 2000);
+    const answers = await all<Extract<FromShard, { type: "connected" }>>({ type: "connect", spec }, "connected");
+    clearInterval(ticker);
+    const firstValue = answers.flatMap((a) => a.report.firstValues).sort((a, b) => a - b);
+    const at = (p: number) => (firstValue.length ? round(firstValue[Math.min(firstValue.length - 1, Math.ceil((p / 100) * firstValue.length) - 1)]) : null);
+    const firstProblem = answers.find((a) => a.report.firstProblem)?.report.firstProblem;
+    const report: ConnectReport = {
+      asked: answers.reduce((a, x) => a + x.report.asked, 0),
+      live: answers.reduce((a, x) => a + x.report.live, 0),
+      failed: answers.reduce((a, x) => a + x.report.failed, 0),
+      ...(firstProblem ? { firstProblem } : {}),
+      seconds: round((performance.now() - t0) / 1000, 2),
+      firstValueMs: { p50: at(50), p99: at(99), max: firstValue.length ? round(firstValue[firstValue.length - 1]) : null },
+      extensions: [...new Set(answers.flatMap((a) => a.report.extensions))].join(", "),
+      cpuMs: round(cpuMsNow() - cpu0),
+    };
+    send({ type: "connected", report });
+  };
+
+  const endPhase = async (name: string) => {
+    const answers = await all<Extract<FromShard, { type: "phase" }>>({ type: "phase", name }, "phase");
+    const now = performance.now();
+    const cpu = cpuMsNow();
+    const sum = (k: keyof Counters) => answers.reduce((a, x) => a + x.report.counters[k], 0);
+    const worst = (k: keyof PhaseReport["loopDelayMs"]) => Math.max(...answers.map((a) => a.report.loopDelayMs[k]));
+    const report: PhaseReport = {
+      name: phase.name,
+      seconds: round((now - phase.startedAt) / 1000, 2),
+      pushes: sum("pushes"),
+      bytes: sum("bytes"),
+      unchanged: sum("unchanged"),
+      regressions: sum("regressions"),
+      errors: sum("errors"),
+      closed: sum("closed"),
+      cpuMs: round(cpu - phase.cpuMs),
+      cpuPercent: round((100 * (cpu - phase.cpuMs)) / Math.max(1, now - phase.startedAt)),
+      loopDelayMs: { p50: worst("p50"), p99: worst("p99"), max: worst("max") },
+      rssMB: rssMB("VmRSS"),
+    };
+    phase = { name, startedAt: now, cpuMs: cpu };
+    send({ type: "phase", report });
+  };
+
+  const settle = async (message: Extract<ToScreens, { type: "settle" }>) => {
+    const answers = (await all<Extract<FromShard, { type: "settled" }>>(message, "settled")).map((a) => a.report);
+    send({
+      type: "settled",
+      report: {
+        settled: answers.every((a) => a.settled),
+        convergedMs: answers.some((a) => a.convergedMs === null) ? null : Math.max(...answers.map((a) => a.convergedMs!)),
+        waitedMs: Math.max(...answers.map((a) => a.waitedMs)),
+        reached: answers.reduce((a, x) => a + x.reached, 0),
+        live: answers.reduce((a, x) => a + x.live, 0),
+      },
+    });
+  };
+
+  const verify = async (message: Extract<ToScreens, { type: "verify" }>) => {
+    const answers = (await all<Extract<FromShard, { type: "verified" }>>(message, "verified")).map((a) => a.report);
+    send({
+      type: "verified",
+      report: {
+        checked: answers.reduce((a, x) => a + x.checked, 0),
+        differ: answers.reduce((a, x) => a + x.differ, 0),
+        notLive: answers.reduce((a, x) => a + x.notLive, 0),
+        examples: answers.flatMap((a) => a.examples).slice(0, 3),
+      },
+    });
+  };
+
+  const finish = async (message: Extract<ToScreens, { type: "finish" }>) => {
+    const answers = (await all<Extract<FromShard, { type: "report" }>>(message, "report")).map((a) => a.report);
+    const sum = (f: (r: ShardReport) => number) => answers.reduce((a, r) => a + f(r), 0);
+    const groups: LatencyGroup[] = answers[0].groups.map((g, i) => {
+      const worst = answers.map((r) => r.groups[i].worstScreenP99).filter((v): v is number => v !== null);
+      return {
+        name: g.name,
+        writes: g.writes,
+        fromAnswer: Histogram.merged(answers.map((r) => r.groups[i].fromAnswer)).summary(),
+        fromSend: Histogram.merged(answers.map((r) => r.groups[i].fromSend)).summary(),
+        missed: sum((r) => r.groups[i].missed),
+        worstScreenP99: worst.length ? Math.max(...worst) : null,
+      };
+    });
+    const example = answers.find((r) => r.finalState.example)?.finalState.example;
+    const firstClose = answers.find((r) => r.firstClose)?.firstClose;
+    const report: ScreensReport = {
+      screens: sum((r) => r.screens),
+      live: sum((r) => r.live),
+      groups,
+      pushes: {
+        delivered: sum((r) => r.pushes.delivered),
+        atLeast: sum((r) => r.pushes.atLeast),
+        atMost: sum((r) => r.pushes.atMost),
+        unchanged: sum((r) => r.pushes.unchanged),
+        regressions: sum((r) => r.pushes.regressions),
+        errors: sum((r) => r.pushes.errors),
+      },
+      finalState: { reached: sum((r) => r.finalState.reached), short: sum((r) => r.finalState.short), beyond: sum((r) => r.finalState.beyond), ...(example ? { example } : {}) },
+      closedDuringRun: sum((r) => r.closedDuringRun),
+      ...(firstClose ? { firstClose } : {}),
+      cpuMs: round(cpuMsNow()),
+      peakRssMB: rssMB("VmHWM"),
+    };
+    // bench/live.ts disconnects once it has the report, and this process exits at once: the kernel closes the
+    // sockets (their TIME_WAIT is on local addresses no later session uses).
+    send({ type: "report", report });
+  };
+
+  process.on("message", (message: ToScreens) => {
+    const failed = (error: Error) => send({ type: "error", message: error.stack ?? error.message });
+    switch (message.type) {
+      case "connect":
+        setTimeout(() => process.exit(3), message.spec.lifetimeSeconds * 1000).unref();
+        void connect(message.spec).catch(failed);
+        return;
+      case "phase":
+        void endPhase(message.name).catch(failed);
+        return;
+      case "settle":
+        void settle(message).catch(failed);
+        return;
+      case "verify":
+        void verify(message).catch(failed);
+        return;
+      case "finish":
+        void finish(message).catch(failed);
+        return;
     }
   });
   send({ type: "ready", openFilesLimit: openFilesLimit() });
@@ -779,12 +1050,12 @@ export interface WriterReport {
   failed: number;
   /** No answer within WRITE_TIMEOUT_MS (it may still have committed). */
   timedOut: number;
-  /** Not sent: their time came after the deadline (the lanes were that far behind). */
+  /** Not sent: their time came after the deadline (MAX_IN_FLIGHT writes open that long). */
   notSent: number;
   firstError?: string;
   /** From the first send to the last answer, s. */
   elapsedSeconds: number;
-  /** How late a write was sent after its time (ms): its lane still busy with the previous one, or timers. */
+  /** How late a write was sent after its time (ms): MAX_IN_FLIGHT writes open, or timers. */
   lagMs: { p99: number; max: number };
   /** Mutation latency as this process saw it, ms. */
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
@@ -792,6 +1063,8 @@ export interface WriterReport {
 }
 
 const WRITE_TIMEOUT_MS = 30_000;
+/** Writes open at once, at most: at 50/s, 10 s of answers not coming. */
+const MAX_IN_FLIGHT = 500;
 
 async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterReport> {
   const cpu0 = cpuMsNow();
@@ -802,7 +1075,7 @@ async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterR
   let timedOut = 0;
   let notSent = 0;
   let firstError: string | undefined;
-  const lanes = new Map<number, Promise<void>>();
+  const open = new Set<Promise<void>>();
   const t0 = monotonicMs();
   const send = async (i: number, due: number) => {
     const write = go.writes[i];
@@ -847,11 +1120,12 @@ async function runWriter(go: Extract<ToWriter, { type: "go" }>): Promise<WriterR
     const due = t0 + (i - go.from) * interval;
     const wait = due - monotonicMs();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const lane = go.writes[i].lane;
-    const next = (lanes.get(lane) ?? Promise.resolve()).then(() => send(i, due));
-    lanes.set(lane, next);
+    while (open.size >= MAX_IN_FLIGHT) await Promise.race(open);
+    const write = send(i, due);
+    open.add(write);
+    void write.finally(() => open.delete(write));
   }
-  await Promise.all(lanes.values());
+  await Promise.all(open);
   lags.sort((a, b) => a - b);
   latencies.sort((a, b) => a - b);
   const at = (list: number[], p: number) => (list.length ? round(list[Math.min(list.length - 1, Math.ceil((p / 100) * list.length) - 1)]) : null);
@@ -892,7 +1166,15 @@ function writerMain(): void {
   send({ type: "ready" });
 }
 
-if (require.main === module) {
+const shardData = workerData as { liveShard?: number; liveShards?: number } | null;
+if (!isMainThread && shardData?.liveShard !== undefined) {
+  shardMain(
+    (message) => parentPort!.postMessage(message),
+    (handler) => parentPort!.on("message", handler),
+    shardData.liveShard,
+    shardData.liveShards!,
+  );
+} else if (require.main === module) {
   if (process.argv.includes("--writer")) writerMain();
   else screensMain();
 }

@@ -24,13 +24,15 @@
  *      token, so not from the response cache) against each screen's last value; the screens process turns the
  *      pushes into latencies with the writes' times, reports, and exits; the servers' peak RSS; stop.
  *
- * Which write a push shows, by content: the writes are in lanes, one per city (the main venue's writes sit in
- *      郑州's lane), and a lane's writes go one at a time, so each figure a screen watches — a venue's SIGNED batch
- *      count, a city's or a county's project count under its filter — is moved only by the writes of one lane, in
- *      the plan's order: the k-th such write makes it base + k. A write's latency on a screen is the time of the
- *      first push showing it minus the time its mutation's answer arrived at the writer (the commit, as the issue
- *      takes it; a push may come before it: negative), and minus the time it was sent. Clocks: CLOCK_MONOTONIC in
- *      both processes.
+ * Which write a push shows, by content: every write adds one to the SIGNED batch count of its venue on the board,
+ *      and a createProject one to the projectCount of its county and city under the filters it matches; a screen
+ *      reads those numbers from each push, and notes when it first showed each state (base + k). The k-th state of
+ *      a figure exists once k of the writes that move it have committed — whichever they are, as the writer does
+ *      not wait for one answer before the next write (open loop, as a meeting's offices would) — so its commit time
+ *      is taken as the time the k-th of their mutation answers arrived at the writer (the issue's "commit"; a push
+ *      may come before it: a negative latency), and, as the other bound, the time the k-th of them was sent.
+ *      p50/p99/max over every (screen, state) pair, i.e. every (screen, write). Clocks: CLOCK_MONOTONIC in all
+ *      processes.
  * Pushes expected: with coalescing (at most one per LIVE_MIN_INTERVAL_MS), a screen must show at least its first
  *      value and, when any write changed it, the final one, and can show at most one per write; the count
  *      delivered is given beside both bounds, and whether each screen reached the figures its writes add up to.
@@ -43,7 +45,7 @@
  *
  *   npx ts-node --transpile-only bench/live.ts [--smoke] [--mysql mysql://root@127.0.0.1:3306] [--projects 1000000]
  *       [--screens 10000] [--seconds 60] [--rate 50] [--read-seconds 15] [--no-steps] [--no-instances]
- *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head] [--profile]
+ *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head] [--profile] [--threads N]
  *
  * Alone it builds first (`npm run build`; with --head, HEAD alone from `git archive` in a temporary directory, so that
  * others' uncommitted edits in the working tree are not what is measured), prints a table with each figure beside its target and writes
@@ -74,6 +76,7 @@ import type {
   PlannedWrite,
   ScreensReport,
   ScreensSpec,
+  SettleReport,
   ToScreens,
   ToWriter,
   VerifyReport,
@@ -103,6 +106,8 @@ export const TARGET_P99_MS = 250;
 export const TARGET_STEP_P99_MS = 1000;
 export const TARGET_RSS_MB = 1000;
 export const TARGET_READ_SHARE = 0.9;
+/** How long the screens may take to show every write after the last one, at most. */
+const SETTLE_MAX_MS = 120_000;
 /** Seconds past the schedule a writer may still send (a server far behind): later writes are reported unsent. */
 const WRITE_GRACE_SECONDS = 60;
 /** Share of the screens on the meeting board; the rest watch regions. */
@@ -144,6 +149,8 @@ export interface LiveOptions {
   /** LIVE_MIN_INTERVAL_MS for the servers; null: their default. */
   intervalMs: number | null;
   deflate: boolean;
+  /** Threads of the screens process (each its own event loop; default: one per core). */
+  screenThreads: number;
   /** The compiled server measured (default dist/src/main.js; --head: a build of HEAD alone). */
   serverMain?: string;
   /** Run the servers with --cpu-prof (profiles in bench/results/profiles/; bench/profile.ts reads them). */
@@ -154,8 +161,8 @@ export interface LiveOptions {
 /** The sizes of a run: the issue's, or --smoke's. */
 export function livePlan(smoke: boolean): Omit<LiveOptions, "mysql" | "say"> {
   return smoke
-    ? { projects: 3000, smoke, screens: 200, seconds: 5, ratePerSecond: 50, reads: { rounds: 1, seconds: 1 }, steps: false, stepSeconds: 5, instances: true, instanceScreens: 200, instanceSeconds: 3, redisUrl: "redis://127.0.0.1:6379", intervalMs: null, deflate: true }
-    : { projects: 1_000_000, smoke, screens: 10_000, seconds: 60, ratePerSecond: 50, reads: { rounds: 3, seconds: 5 }, steps: true, stepSeconds: 30, instances: true, instanceScreens: 10_000, instanceSeconds: 60, redisUrl: "redis://127.0.0.1:6379", intervalMs: null, deflate: true };
+    ? { projects: 3000, smoke, screens: 200, seconds: 5, ratePerSecond: 50, reads: { rounds: 1, seconds: 1 }, steps: false, stepSeconds: 5, instances: true, instanceScreens: 200, instanceSeconds: 3, redisUrl: "redis://127.0.0.1:6379", intervalMs: null, deflate: true, screenThreads: os.cpus().length }
+    : { projects: 1_000_000, smoke, screens: 10_000, seconds: 60, ratePerSecond: 50, reads: { rounds: 3, seconds: 5 }, steps: true, stepSeconds: 30, instances: true, instanceScreens: 10_000, instanceSeconds: 60, redisUrl: "redis://127.0.0.1:6379", intervalMs: null, deflate: true, screenThreads: os.cpus().length };
 }
 
 interface ReadFigures {
@@ -202,7 +209,10 @@ export interface LiveSession {
   finalState?: ScreensReport["finalState"];
   closedDuringRun?: number;
   firstClose?: string;
-  settled?: { settled: boolean; quietAfterMs: number };
+  /** After the writes alone: how long after the writer's last answer every screen showed its final figures. */
+  settled?: SettleReport;
+  /** The same at the end, after the read rounds. */
+  settledAtEnd?: SettleReport;
   verify?: VerifyReport;
   servers?: Array<{ label: string; pid: number; startSeconds: number; idleCpuPercent: number | null; cpuPercent: number | null; peakRssMB: number | null }>;
   /** The servers' CPU during the writes (ms) over the pushes delivered then. */
@@ -274,11 +284,12 @@ async function ensureData(mysql: string, size: number, say: (what: string) => vo
   }
 }
 
+/** A city's writes: where its venue's projects go, and its projects that recordAtMeeting may present. */
 interface Lane {
   city: string;
   /** Where its projects go: the city's counties (the city itself when it has none). */
   leaves: string[];
-  /** Henan projects of the lane whose SIGNED milestone is at no meeting, for recordAtMeeting. */
+  /** The city's projects whose SIGNED milestone is at no meeting, for recordAtMeeting. */
   unpresented: Array<{ id: string; version: number }>;
 }
 
@@ -323,7 +334,7 @@ async function readFrame(databaseUrl: string): Promise<Frame> {
   };
 }
 
-/** Per lane, up to `count` projects whose SIGNED milestone was presented at no meeting (fresh each session: earlier ones were used). */
+/** In a city's regions, up to `count` projects whose SIGNED milestone was presented at no meeting (fresh each session: earlier ones were used). */
 async function unpresented(databaseUrl: string, leaves: string[], count: number): Promise<Array<{ id: string; version: number }>> {
   if (count === 0) return [];
   const rows = await admin<Array<{ id: number; version: number }>>(
@@ -351,8 +362,7 @@ interface Plan {
 
 function buildPlan(frame: Frame, venues: string[], lanes: Map<string, Lane>, total: number, screens: number, runId: string): Plan {
   const today = new Date().toISOString().slice(0, 10);
-  const laneOfVenue = venues.map((code) => (lanes.has(code) ? code : frame.cities[0])); // the main venue: the first city's lane (郑州)
-  const laneIndex = new Map([...lanes.keys()].map((code, i) => [code, i]));
+  const laneOfVenue = venues.map((code) => (lanes.has(code) ? code : frame.cities[0])); // the main venue's projects: in the first city (郑州)
   const used = new Map<string, number>();
   const placed = new Map<string, number>();
   const writes: PlannedWrite[] = [];
@@ -370,7 +380,6 @@ function buildPlan(frame: Frame, venues: string[], lanes: Map<string, Lane>, tot
       used.set(lane.city, (used.get(lane.city) ?? 0) + 1);
       writes.push({
         field: "recordAtMeeting",
-        lane: laneIndex.get(lane.city)!,
         body: JSON.stringify({ query: RECORD, variables: { input: { projectId: candidate.id, stage: "SIGNED", meetingId: frame.meetingId, venueRegionCode: venue, expectedVersion: candidate.version } } }),
       });
       writeRegion.push(null);
@@ -383,7 +392,6 @@ function buildPlan(frame: Frame, venues: string[], lanes: Map<string, Lane>, tot
     const sector = frame.sectors[i % frame.sectors.length];
     writes.push({
       field: "createProject",
-      lane: laneIndex.get(lane.city)!,
       body: JSON.stringify({
         query: CREATE,
         variables: {
@@ -650,6 +658,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       return fail(`the screens process may open ${session.openFilesLimit} files (ulimit -n), too few for ${spec.screens} sockets`);
     }
     const screensSpec: ScreensSpec = {
+      threads: options.screenThreads,
       targets: servers.map((s) => s.url.replace(/^http/, "ws")),
       subscriptions: plan.subscriptions,
       screens: plan.screens,
@@ -690,7 +699,9 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       );
       return done.report;
     };
-    const settle = () => screens!.ask<{ settled: boolean; quietAfterMs: number }>({ type: "settle", quietMs: 1000, maxMs: 30_000 } satisfies ToScreens, "settled", 60_000);
+    // Until every screen shows what the writes answered so far add up to, then 1 s with no push (2 minutes at most).
+    const settle = async () =>
+      (await screens!.ask<{ report: SettleReport }>({ type: "settle", ok: outcomes.map((o) => o?.ok === true), quietMs: 1000, maxMs: SETTLE_MAX_MS } satisfies ToScreens, "settled", SETTLE_MAX_MS + 60_000)).report;
     const outcomes: WriteOutcome[] = new Array(total).fill(null);
     const writerReports: WriterReport[] = [];
     const keep = (report: WriterReport) => {
@@ -719,7 +730,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
         `${liveReport.firstError ? `; first error: ${liveReport.firstError}` : ""}; ${writesPhase.pushes.toLocaleString("en-US")} pushes; ` +
         `server CPU ${serverCpu.map((c) => `${c ?? "?"} %`).join(" + ")}, database ${session.databaseCpuPercent ?? "?"} %, screens process ${writesPhase.cpuPercent} % (event-loop delay p99 ${writesPhase.loopDelayMs.p99} ms), ` +
         `other processes ${session.otherCpuPercent ?? "?"} % of a core` +
-        `${session.settled.settled ? "" : "; the pushes had not stopped 30 s after the last write"}`,
+        `; every screen at its final figures ${session.settled.convergedMs === null ? `NOT within ${SETTLE_MAX_MS / 1000} s (${session.settled.reached}/${session.settled.live})` : `${session.settled.convergedMs} ms after the last answer`}`,
     );
 
     // 5. Reads: the province-to-county query with the screens idle, then with the writes landing, in rounds.
@@ -754,7 +765,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     }
 
     // 6. Every screen against a fresh query.
-    await settle();
+    session.settledAtEnd = await settle();
     const expected: Array<string | null> = [];
     for (const sub of plan.subscriptions) {
       const answer = sub.field === "meetingBoard" ? await graphql(httpUrl, BOARD_QUERY, sub.variables, ctx.token) : await graphql(httpUrl, REGION_QUERY, sub.variables, ctx.token);
@@ -970,6 +981,7 @@ export function renderLive(result: LiveResult): string[] {
   row("(screen, write) pairs; never shown; pushed before the answer", (s) => `${int(s.latency?.fromAnswer.count)}; ${int(s.latency?.missed)}; ${int(s.latency?.fromAnswer.negative)}`, "never shown 0");
   row("worst single screen's p99 ms", (s) => n(s.latency?.worstScreenP99));
   row("final state reached on screens", (s) => `${int(s.finalState?.reached)}/${int(s.connect?.live)}`, "all");
+  row("all screens final, ms after the last answer", (s) => (s.settled ? (s.settled.convergedMs === null ? `> ${SETTLE_MAX_MS}` : n(s.settled.convergedMs, 0)) : "?"));
   row("pushes delivered (at least … at most)", (s) => `${int(s.pushes?.delivered)} (${int(s.pushes?.atLeast)} … ${int(s.pushes?.atMost)})`);
   row("pushes that changed nothing / went back", (s) => `${int(s.pushes?.unchanged)} / ${int(s.pushes?.regressions)}`, "0 / 0");
   row("screens differing from a fresh query", (s) => `${int(s.verify?.differ)}`, "0");
@@ -982,7 +994,7 @@ export function renderLive(result: LiveResult): string[] {
   row("other processes on the machine, CPU %", (s) => n(s.otherCpuPercent, 0));
   row("writes ok / planned; mutation p50 / p99 ms", (s) => `${int(s.writes?.ok)}/${int(s.writes?.planned)}; ${n(s.writes?.latencyMs.p50)} / ${n(s.writes?.latencyMs.p99)}`);
   row("writes answered per s (alone); not sent, unanswered", (s) => `${n(s.writes?.okPerSecond)}; ${int(s.writes?.notSent)}, ${int(s.writes?.timedOut)}`, `${o.ratePerSecond}; 0, 0`);
-  row("writes sent late (lane busy), max ms", (s) => n(s.writes?.lagMs.max));
+  row("writes sent late (500 open), max ms", (s) => n(s.writes?.lagMs.max));
   row("province-to-county req/s: no writes → writes", (s) => (s.reads ? `${n(s.reads.baseline.requestsPerSecond)} → ${n(s.reads.withWrites.requestsPerSecond)} (${Math.round((s.reads.ratio ?? 0) * 100)} %)` : "-"), `≥ ${TARGET_READ_SHARE * 100} %`);
   row("under those reads: commit→screen p99; mutation p99 ms", (s) => (s.latencyUnderReads ? `${n(s.latencyUnderReads.fromAnswer.p99)}; ${n(s.writes?.underReads?.latencyMs.p99)}` : "-"));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? "")].length)));
@@ -998,7 +1010,9 @@ export function renderLive(result: LiveResult): string[] {
     if (s.firstClose) lines.push(`${s.name}: ${s.firstClose}`);
     if (s.finalState?.example) lines.push(`${s.name}: ${s.finalState.example}`);
     for (const e of s.verify?.examples ?? []) lines.push(`${s.name}: ${e}`);
-    if (s.settled && !s.settled.settled) lines.push(`${s.name}: pushes still arriving 30 s after the last write`);
+    for (const [when, settled] of [["after the writes", s.settled], ["at the end", s.settledAtEnd]] as const) {
+      if (settled && settled.convergedMs === null) lines.push(`${s.name}: ${when}, ${settled.live - settled.reached} screens still short of their final figures ${SETTLE_MAX_MS / 1000} s after the last write`);
+    }
     for (const w of (s.serverWarnings ?? []).slice(-5)) lines.push(`${s.name}: server log: ${w.slice(0, 300)}`);
   }
   lines.push(`(${result.seconds} s in all)`);
@@ -1025,6 +1039,7 @@ async function main(): Promise<number> {
       "no-deflate": { type: "boolean" },
       head: { type: "boolean" },
       profile: { type: "boolean" },
+      threads: { type: "string" },
     },
     strict: true,
   });
@@ -1054,6 +1069,7 @@ async function main(): Promise<number> {
     intervalMs: values.interval === undefined ? null : num(values.interval, 200, 0, 60_000, "interval"),
     deflate: values["no-deflate"] !== true,
     profile: values.profile === true,
+    screenThreads: num(values.threads, plan.screenThreads, 1, 64, "threads"),
     say: (what) => process.stderr.write(`  live: ${what}\n`),
   };
   const run = (command: string, args: string[], cwd: string) =>
