@@ -32,14 +32,11 @@ import { conditionalGet, httpCachingPlugin } from "./http-caching";
 import { jitExecution } from "./jit-executor";
 import { LANDING_STYLE_HASH, landingPageRoute } from "./landing-page";
 import { costPlugin, documentSizeGuard, limitRules, parseOptions, tokenLimitError } from "./limits";
-import { createObservability, graphqlObservation, liveMetrics, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
+import { createObservability, graphqlObservation, metricsRoute, type Observability, requestOf, requestTracking, sendJsonError, watchDatabase } from "./observability";
 import { buildAppSchema } from "./schema";
 import { ResponseCache } from "./response-cache";
 import { SharedCache } from "./shared-cache";
-import { type ChangeBus, LocalBus } from "../live/change-bus";
-import { LiveHub } from "../live/live-hub";
-import { RedisBus } from "../live/redis-bus";
-import { attachLiveServer, type LiveServer } from "../live/ws-server";
+import { changeBus, startLive } from "../live/live";
 
 /** A listening server and how to stop it. */
 export interface RunningServer {
@@ -85,7 +82,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   });
   // Committed writes are announced here: this instance's caches and subscriptions listen (src/live/), and with
   // REDIS_URL every other instance's too.
-  const bus: ChangeBus = config.live.redisUrl ? await RedisBus.connect(config.live.redisUrl, obs.logger) : new LocalBus();
+  const bus = await changeBus(config, obs);
   const responses =
     config.aggregateCache && config.responseCacheMaxBytes > 0
       ? new ResponseCache(db, shared, { maxBytes: config.responseCacheMaxBytes, maxAgeSeconds: config.httpCacheMaxAge, sqlStatementsHeader: config.sqlStatementsHeader })
@@ -114,7 +111,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.timeouts.shutdownMs }),
       // WebSocket screens get 1001 (going away) while the HTTP requests in flight finish.
-      { serverWillStart: async () => ({ drainServer: async () => liveServer?.dispose() }) },
+      { serverWillStart: async () => ({ drainServer: async () => screens?.dispose() }) },
       // The landing page is ./landing-page.ts's route, in front of Apollo on /graphql.
       ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverWebSocket(),
@@ -130,41 +127,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     ],
   });
   await apollo.start();
-  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<ChangeBus["publish"]>[0]) => bus.publish(change) } };
-  const regions = () => createContext(db, contextOptions).regionTree();
-  const hub = new LiveHub({
-    schema,
-    context: () => createContext(db, contextOptions),
-    regions,
-    minIntervalMs: config.live.minIntervalMs,
-    maxBufferedBytes: config.live.maxBufferedBytes,
-    logger: obs.logger,
-    versions: () => shared.currentVersions(countingClient(db, { statements: 0 })),
-    checkIntervalMs: Math.max(100, config.dataVersionTtlMs),
-    onPushed: (seconds) => liveObserved?.pushed(seconds),
-  });
-  // The cache first (a write's deltas join the cached rows), then the screens, whose computations read them.
-  bus.listen((message) => {
-    if (message.kind === "change") shared.applyChange(message.event);
-    // Changes may have been missed (Redis was away): the next request reads the versions again.
-    else shared.expireVersions();
-  });
-  bus.listen(hub.onMessage);
-  const liveServer: LiveServer = attachLiveServer({
-    httpServer,
-    path: "/graphql",
-    schema,
-    hub,
-    db,
-    live: config.live,
-    limits: config.limits,
-    costs,
-    readRequiresToken: config.readRequiresToken,
-    regions,
-    logger: obs.logger,
-    exposeErrors: config.exposeStacktraces,
-  });
-  const liveObserved = liveMetrics(obs, { connections: () => liveServer.connections(), hub, cache: shared });
+  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<typeof bus.publish>[0]) => bus.publish(change) } };
+  const screens = startLive({ config, obs, db, httpServer, schema, bus, shared, costs, context: () => createContext(db, contextOptions) });
   const authenticated = authentication(db, config.readRequiresToken);
 
   app.disable("x-powered-by");
@@ -225,7 +189,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     close: async () => {
       costs.stop();
       await apollo.stop();
-      await bus.close();
+      await screens.close();
     },
   };
 }
