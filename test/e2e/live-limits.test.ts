@@ -363,12 +363,7 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
       expect(third.status).toBe(429);
       expect(JSON.parse((third as { body: string }).body).errors[0]).toMatchObject({ extensions: { code: "TOO_MANY_CONNECTIONS" }, message: expect.stringMatching(/LIVE_MAX_CONNECTIONS_PER_IP/) });
       await first.close();
-      let again = await tryUpgrade(wsUrl(server.url));
-      const deadline = Date.now() + 3_000;
-      while (again.status !== 101 && Date.now() < deadline) {
-        await pause(50);
-        again = await tryUpgrade(wsUrl(server.url));
-      }
+      const again = await upgradeWithin(wsUrl(server.url), 3_000);
       expect(again.status).toBe(101);
       const client = track((again as { client: RawClient }).client);
       await client.init();
@@ -385,12 +380,7 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
       // HTTP is not affected.
       expect((await post(server.url, `{ region(code: "410000") { name } }`)).status).toBe(200);
       await clients[1].close();
-      let again = await tryUpgrade(wsUrl(server.url));
-      const deadline = Date.now() + 3_000;
-      while (again.status !== 101 && Date.now() < deadline) {
-        await pause(50);
-        again = await tryUpgrade(wsUrl(server.url));
-      }
+      const again = await upgradeWithin(wsUrl(server.url), 3_000);
       expect(again.status).toBe(101);
       track((again as { client: RawClient }).client);
       expect((await tryUpgrade(wsUrl(server.url))).status).toBe(503);
@@ -662,3 +652,14 @@ describe.each(DB_KINDS)("live subscription limits on %s", (kind) => {
     }, 60_000);
   });
 });
+
+/** Upgrades until one is accepted (101) or `ms` pass (a closed connection frees its slot a moment after the close). */
+async function upgradeWithin(url: string, ms: number): Promise<Awaited<ReturnType<typeof tryUpgrade>>> {
+  let again = await tryUpgrade(url);
+  const deadline = Date.now() + ms;
+  while (again.status !== 101 && Date.now() < deadline) {
+    await pause(50);
+    again = await tryUpgrade(url);
+  }
+  return again;
+}
