@@ -73,8 +73,6 @@ interface Entry {
  */
 export class SharedCache {
   private versions: { value: Promise<DataVersions>; readAt: number } | undefined;
-  /** The last versions read. */
-  private lastRead: DataVersions | undefined;
   /** The largest total of the versions read so far. */
   private newestTotal: number | undefined;
   private trees: { value: Promise<Trees>; version: number } | undefined;
@@ -103,8 +101,8 @@ export class SharedCache {
   currentVersions(db: SqlClient): Promise<DataVersions> {
     const now = Date.now();
     if (!this.versions || now - this.versions.readAt >= this.options.versionTtlMs) {
-      // A read equal to the last one is the last one: values made at either share their stamps and checks.
-      const value = readDataVersions(db).then((read) => (this.lastRead && sameVersions(read, this.lastRead) ? this.lastRead : (this.lastRead = read)));
+      // A new object per read, even when nothing changed: the replicas' check (src/db/replicas.ts) is kept per object.
+      const value = readDataVersions(db);
       this.versions = { value, readAt: now };
       value.then(
         (read) => {
@@ -297,11 +295,4 @@ function stampOf(versions: DataVersions, provinces: readonly number[] | null): S
   const stamp: Stamp = new Map();
   for (const [region, { province, version }] of versions.byRegion) if (inScope(province)) stamp.set(region, version);
   return stamp;
-}
-
-/** Whether two reads of the versions found every counter at the same value. */
-function sameVersions(a: DataVersions, b: DataVersions): boolean {
-  if (a.total !== b.total || a.byRegion.size !== b.byRegion.size) return false;
-  for (const [region, { version }] of a.byRegion) if (b.byRegion.get(region)?.version !== version) return false;
-  return true;
 }
