@@ -167,12 +167,15 @@ export function livePlan(smoke: boolean): Omit<LiveOptions, "mysql" | "say"> {
 
 interface ReadFigures {
   requests: number;
+  /** Wall seconds (the instances' runs of a round overlap: a round counts once). */
   seconds: number;
   requestsPerSecond: number;
-  /** Median of the rounds' p50s, highest of their p99s (ms, at 10 connections). */
-  p50: number;
-  p99: number;
+  /** Median of the rounds' p50s, highest of their p99s (ms, at 10 connections; null: a round with no answer). */
+  p50: number | null;
+  p99: number | null;
   problems: number;
+  /** Each round: req/s (all instances), and other processes' CPU meanwhile (% of a core: not the servers, the database, the screens, the writer or this process). */
+  rounds: Array<{ requestsPerSecond: number; otherPercentOfCore: number | null }>;
 }
 
 export interface LiveSession {
@@ -546,17 +549,25 @@ const cpuTicks = (pid: number | null) => processTicks(pid);
 const percentOver = (ticksBefore: number | null, ticksAfter: number | null, ms: number) =>
   ticksBefore === null || ticksAfter === null || ms <= 0 ? null : round((100 * (ticksAfter - ticksBefore) * TICK_MS) / ms, 1);
 
-function readFigures(runs: Measurement[]): ReadFigures {
+/** The rounds of one kind of read (each round: one run per instance, at the same time, and the other processes' CPU meanwhile). */
+function readFigures(rounds: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }>): ReadFigures {
+  const runs = rounds.flatMap((r) => r.runs);
   const requests = runs.reduce((a, m) => a + m.requests, 0);
-  const seconds = runs.reduce((a, m) => a + m.seconds, 0);
-  const p50s = runs.map((m) => m.p50).sort((a, b) => a - b);
+  const seconds = rounds.reduce((a, r) => a + Math.max(...r.runs.map((m) => m.seconds)), 0);
+  const finite = (values: number[]) => values.filter((v) => Number.isFinite(v));
+  const p50s = finite(runs.map((m) => m.p50)).sort((a, b) => a - b);
+  const p99s = finite(runs.map((m) => m.p99));
   return {
     requests,
     seconds: round(seconds, 2),
     requestsPerSecond: round(requests / Math.max(seconds, 1e-9), 1),
-    p50: p50s[Math.floor((p50s.length - 1) / 2)] ?? NaN,
-    p99: Math.max(...runs.map((m) => m.p99)),
+    p50: p50s.length === runs.length && p50s.length ? p50s[Math.floor((p50s.length - 1) / 2)] : null,
+    p99: p99s.length === runs.length && p99s.length ? Math.max(...p99s) : null,
     problems: runs.reduce((a, m) => a + m.non2xx + m.errors + m.withErrors + m.timeouts, 0),
+    rounds: rounds.map((r) => ({
+      requestsPerSecond: round(r.runs.reduce((a, m) => a + m.requests, 0) / Math.max(...r.runs.map((m) => m.seconds), 1e-9), 1),
+      otherPercentOfCore: r.otherPercentOfCore,
+    })),
   };
 }
 
@@ -737,22 +748,30 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     let readsPhase: PhaseReport | undefined;
     if (spec.reads) {
       const body = JSON.stringify({ query: provinceToCounty() });
-      const read = async (seconds: number): Promise<Measurement[]> => {
+      const read = async (seconds: number): Promise<{ runs: Measurement[]; otherPercentOfCore: number | null }> => {
         const urls = servers.map((s) => s.url);
         const each = Math.round(10 / urls.length);
-        return Promise.all(urls.map((url, i) => cannon(url, body, each, seconds, { server: pids[i], database: ctx.databasePid })));
+        const ours = () => [...pids, ctx.databasePid, screens!.pid, writer!.pid].map(cpuTicks);
+        const t = performance.now();
+        const [machine0, ours0, self0] = [machineBusyTicks(), ours(), process.cpuUsage()];
+        const runs = await Promise.all(urls.map((url, i) => cannon(url, body, each, seconds, { server: pids[i], database: ctx.databasePid })));
+        const [machine1, ours1, self1] = [machineBusyTicks(), ours(), process.cpuUsage(self0)];
+        const ms = performance.now() - t;
+        const used = ours0.reduce((a: number, b, i) => a + (b === null || ours1[i] === null ? 0 : (ours1[i]! - b) * TICK_MS), 0) + (self1.user + self1.system) / 1000;
+        const other = machine0 === null || machine1 === null ? null : round(Math.max(0, (100 * ((machine1 - machine0) * TICK_MS - used)) / ms), 0);
+        return { runs, otherPercentOfCore: other };
       };
       say(`reads: warm-up 1 s, then ${spec.reads.rounds} round(s) of ${spec.reads.seconds} s with no writes and ${spec.reads.seconds} s with writes at ${options.ratePerSecond}/s, 10 connections`);
       await read(1);
       await waitForDatabaseIdle(ctx.mysql, ctx.database);
-      const baseline: Measurement[] = [];
-      const withWrites: Measurement[] = [];
+      const baseline: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }> = [];
+      const withWrites: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }> = [];
       for (let r = 0; r < spec.reads.rounds; r++) {
-        baseline.push(...(await read(spec.reads.seconds)));
+        baseline.push(await read(spec.reads.seconds));
         await waitForDatabaseIdle(ctx.mysql, ctx.database);
         const from = liveWrites + r * readWrites;
         const writing = runWrites(from, from + readWrites, spec.reads.seconds);
-        withWrites.push(...(await read(spec.reads.seconds)));
+        withWrites.push(await read(spec.reads.seconds));
         keep(await writing);
         await settle();
         await waitForDatabaseIdle(ctx.mysql, ctx.database);
@@ -761,7 +780,11 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       const w = readFigures(withWrites);
       session.reads = { baseline: b, withWrites: w, ratio: b.requestsPerSecond ? round(w.requestsPerSecond / b.requestsPerSecond, 3) : null, rounds: spec.reads.rounds, secondsEach: spec.reads.seconds };
       readsPhase = (await screens.ask<{ report: PhaseReport }>({ type: "phase", name: "after reads" } satisfies ToScreens, "phase", 30_000)).report;
-      say(`reads: ${b.requestsPerSecond} req/s with no writes, ${w.requestsPerSecond} req/s with the writes (${session.reads.ratio === null ? "?" : Math.round(session.reads.ratio * 100)} %)`);
+      const rounds = (f: ReadFigures) => f.rounds.map((r) => `${r.requestsPerSecond}${r.otherPercentOfCore !== null && r.otherPercentOfCore > 25 ? ` (others ${r.otherPercentOfCore} %)` : ""}`).join(", ");
+      say(
+        `reads: ${b.requestsPerSecond} req/s with no writes (rounds: ${rounds(b)}), ${w.requestsPerSecond} req/s with the writes (rounds: ${rounds(w)}): ` +
+          `${session.reads.ratio === null ? "?" : Math.round(session.reads.ratio * 100)} %`,
+      );
     }
 
     // 6. Every screen against a fresh query.
