@@ -186,6 +186,8 @@ export interface ScreensReport {
   finalState: { reached: number; short: number; beyond: number; example?: string };
   closedDuringRun: number;
   firstClose?: string;
+  /** The first push that went back: screen, figure, from and to, and ms since the screens connected. */
+  firstRegression?: string;
   cpuMs: number;
   peakRssMB: number;
 }
@@ -422,6 +424,7 @@ function shardMain(post: (message: FromShard) => void, listen: (handler: (messag
   const totals: Counters = { pushes: 0, bytes: 0, unchanged: 0, regressions: 0, errors: 0, closed: 0 };
   let firstProblem: string | undefined;
   let firstClose: string | undefined;
+  let firstRegression: string | undefined;
   let lastPushAt = performance.now();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -456,6 +459,7 @@ function shardMain(post: (message: FromShard) => void, listen: (handler: (messag
         if (now === before) continue;
         if (now < before) {
           counters.regressions++;
+          firstRegression ??= `screen ${screen.index} (${spec.subscriptions[screen.sub].key}, on ${spec.targets[screen.index % spec.targets.length]}): venue ${spec.venues[v]} went from ${before - base[v]} to ${now - base[v]} writes at ${round(t)} ms`;
         } else {
           const writes = venueWrites[v];
           for (let k = before - base[v]; k < now - base[v] && k < writes.length; k++) if (seen[writes[k]] === 0) seen[writes[k]] = t;
@@ -465,7 +469,10 @@ function shardMain(post: (message: FromShard) => void, listen: (handler: (messag
     } else {
       const now = figures[0];
       const before = current[0];
-      if (now < before) counters.regressions++;
+      if (now < before) {
+        counters.regressions++;
+        firstRegression ??= `screen ${screen.index} (${spec.subscriptions[screen.sub].key}, on ${spec.targets[screen.index % spec.targets.length]}): projectCount went from ${before} to ${now} at ${round(t)} ms`;
+      }
       else for (let k = before - base[0]; k < now - base[0] && k < seen.length; k++) if (seen[k] === 0) seen[k] = t;
       current[0] = now;
     }
@@ -808,6 +815,7 @@ function shardMain(post: (message: FromShard) => void, listen: (handler: (messag
       finalState,
       closedDuringRun: totals.closed,
       ...(firstClose ? { firstClose } : {}),
+      ...(firstRegression ? { firstRegression } : {}),
     };
     send({ type: "report", report });
   };
@@ -972,6 +980,7 @@ function screensMain(): void {
     });
     const example = answers.find((r) => r.finalState.example)?.finalState.example;
     const firstClose = answers.find((r) => r.firstClose)?.firstClose;
+    const firstRegression = answers.find((r) => r.firstRegression)?.firstRegression;
     const report: ScreensReport = {
       screens: sum((r) => r.screens),
       live: sum((r) => r.live),
@@ -987,6 +996,7 @@ function screensMain(): void {
       finalState: { reached: sum((r) => r.finalState.reached), short: sum((r) => r.finalState.short), beyond: sum((r) => r.finalState.beyond), ...(example ? { example } : {}) },
       closedDuringRun: sum((r) => r.closedDuringRun),
       ...(firstClose ? { firstClose } : {}),
+      ...(firstRegression ? { firstRegression } : {}),
       cpuMs: round(cpuMsNow()),
       peakRssMB: rssMB("VmHWM"),
     };

@@ -45,10 +45,10 @@
  *
  *   npx ts-node --transpile-only bench/live.ts [--smoke] [--mysql mysql://root@127.0.0.1:3306] [--projects 1000000]
  *       [--screens 10000] [--seconds 60] [--rate 50] [--read-seconds 15] [--no-steps] [--no-instances]
- *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head] [--profile] [--threads N]
+ *       [--redis redis://127.0.0.1:6379] [--interval MS] [--no-deflate] [--head | --commit SHA] [--profile] [--threads N]
  *
  * Alone it builds first (`npm run build`; with --head, HEAD alone from `git archive` in a temporary directory, so that
- * others' uncommitted edits in the working tree are not what is measured), prints a table with each figure beside its target and writes
+ * others' uncommitted edits in the working tree are not what is measured; --commit SHA, that commit likewise), prints a table with each figure beside its target and writes
  * bench/results/<stamp>-live[-smoke]-<size>.json; bench/run.ts runs it once per run (`measureLive`). Exits 1 when
  * a session failed outright (a server or screen process died, writes were refused, a screen got errors); a missed
  * target is reported, never a failure. Every process is started and stopped here by its pid; traffic stays on 127.x.
@@ -175,7 +175,16 @@ interface ReadFigures {
   p99: number | null;
   problems: number;
   /** Each round: req/s (all instances), and other processes' CPU meanwhile (% of a core: not the servers, the database, the screens, the writer or this process). */
-  rounds: Array<{ requestsPerSecond: number; otherPercentOfCore: number | null }>;
+  rounds: Array<{
+    requestsPerSecond: number;
+    otherPercentOfCore: number | null;
+    /** The slowest answer of the round (ms), and requests still open when it ended. */
+    maxMs: number | null;
+    unfinished: number;
+    /** A round with no answer at all: how long one more request took right after it (ms), and what it got. */
+    nextRequestMs?: number;
+    nextRequestAnswer?: string;
+  }>;
 }
 
 export interface LiveSession {
@@ -212,6 +221,7 @@ export interface LiveSession {
   finalState?: ScreensReport["finalState"];
   closedDuringRun?: number;
   firstClose?: string;
+  firstRegression?: string;
   /** After the writes alone: how long after the writer's last answer every screen showed its final figures. */
   settled?: SettleReport;
   /** The same at the end, after the read rounds. */
@@ -549,8 +559,16 @@ const cpuTicks = (pid: number | null) => processTicks(pid);
 const percentOver = (ticksBefore: number | null, ticksAfter: number | null, ms: number) =>
   ticksBefore === null || ticksAfter === null || ms <= 0 ? null : round((100 * (ticksAfter - ticksBefore) * TICK_MS) / ms, 1);
 
-/** The rounds of one kind of read (each round: one run per instance, at the same time, and the other processes' CPU meanwhile). */
-function readFigures(rounds: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }>): ReadFigures {
+/** One round of reads: a run per instance at the same time, the other processes' CPU meanwhile, and after a round with no answer, the time of one more request. */
+interface ReadRound {
+  runs: Measurement[];
+  otherPercentOfCore: number | null;
+  nextRequestMs?: number;
+  nextRequestAnswer?: string;
+}
+
+/** The rounds of one kind of read. */
+function readFigures(rounds: ReadRound[]): ReadFigures {
   const runs = rounds.flatMap((r) => r.runs);
   const requests = runs.reduce((a, m) => a + m.requests, 0);
   const seconds = rounds.reduce((a, r) => a + Math.max(...r.runs.map((m) => m.seconds)), 0);
@@ -564,10 +582,16 @@ function readFigures(rounds: Array<{ runs: Measurement[]; otherPercentOfCore: nu
     p50: p50s.length === runs.length && p50s.length ? p50s[Math.floor((p50s.length - 1) / 2)] : null,
     p99: p99s.length === runs.length && p99s.length ? Math.max(...p99s) : null,
     problems: runs.reduce((a, m) => a + m.non2xx + m.errors + m.withErrors + m.timeouts, 0),
-    rounds: rounds.map((r) => ({
-      requestsPerSecond: round(r.runs.reduce((a, m) => a + m.requests, 0) / Math.max(...r.runs.map((m) => m.seconds), 1e-9), 1),
-      otherPercentOfCore: r.otherPercentOfCore,
-    })),
+    rounds: rounds.map((r) => {
+      const maxes = finite(r.runs.map((m) => m.max));
+      return {
+        requestsPerSecond: round(r.runs.reduce((a, m) => a + m.requests, 0) / Math.max(...r.runs.map((m) => m.seconds), 1e-9), 1),
+        otherPercentOfCore: r.otherPercentOfCore,
+        maxMs: maxes.length ? Math.max(...maxes) : null,
+        unfinished: r.runs.reduce((a, m) => a + m.unfinished, 0),
+        ...(r.nextRequestMs !== undefined ? { nextRequestMs: r.nextRequestMs, nextRequestAnswer: r.nextRequestAnswer } : {}),
+      };
+    }),
   };
 }
 
@@ -748,7 +772,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     let readsPhase: PhaseReport | undefined;
     if (spec.reads) {
       const body = JSON.stringify({ query: provinceToCounty() });
-      const read = async (seconds: number): Promise<{ runs: Measurement[]; otherPercentOfCore: number | null }> => {
+      const read = async (seconds: number): Promise<ReadRound> => {
         const urls = servers.map((s) => s.url);
         const each = Math.round(10 / urls.length);
         const ours = () => [...pids, ctx.databasePid, screens!.pid, writer!.pid].map(cpuTicks);
@@ -759,13 +783,40 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
         const ms = performance.now() - t;
         const used = ours0.reduce((a: number, b, i) => a + (b === null || ours1[i] === null ? 0 : (ours1[i]! - b) * TICK_MS), 0) + (self1.user + self1.system) / 1000;
         const other = machine0 === null || machine1 === null ? null : round(Math.max(0, (100 * ((machine1 - machine0) * TICK_MS - used)) / ms), 0);
+        if (runs.every((m) => m.requests === 0)) {
+          // No answer in the whole round: the same request again, the same with the token (not from the response cache),
+          // and a small anonymous query, at once, each timed.
+          const timed = async (what: string, requestBody: string, token?: string) => {
+            const t0 = performance.now();
+            const answer = await fetch(urls[0], {
+              method: "POST",
+              headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+              body: requestBody,
+              signal: AbortSignal.timeout(120_000),
+            })
+              .then(async (r) => `${r.status} ${(await r.text()).slice(0, 200)}`)
+              .catch((error: Error) => error.message);
+            return { what, ms: round(performance.now() - t0, 0), answer };
+          };
+          const probes = await Promise.all([
+            timed("the same", body),
+            timed("the same with the token", body, ctx.token),
+            timed("{ region(code: 410000) { name } }", JSON.stringify({ query: '{ region(code: "410000") { name } }' })),
+          ]);
+          return {
+            runs,
+            otherPercentOfCore: other,
+            nextRequestMs: probes[0].ms,
+            nextRequestAnswer: probes.map((p) => `${p.what}: ${p.ms} ms, ${p.answer.slice(0, 120)}`).join("; "),
+          };
+        }
         return { runs, otherPercentOfCore: other };
       };
       say(`reads: warm-up 1 s, then ${spec.reads.rounds} round(s) of ${spec.reads.seconds} s with no writes and ${spec.reads.seconds} s with writes at ${options.ratePerSecond}/s, 10 connections`);
       await read(1);
       await waitForDatabaseIdle(ctx.mysql, ctx.database);
-      const baseline: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }> = [];
-      const withWrites: Array<{ runs: Measurement[]; otherPercentOfCore: number | null }> = [];
+      const baseline: ReadRound[] = [];
+      const withWrites: ReadRound[] = [];
       for (let r = 0; r < spec.reads.rounds; r++) {
         baseline.push(await read(spec.reads.seconds));
         await waitForDatabaseIdle(ctx.mysql, ctx.database);
@@ -780,7 +831,10 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
       const w = readFigures(withWrites);
       session.reads = { baseline: b, withWrites: w, ratio: b.requestsPerSecond ? round(w.requestsPerSecond / b.requestsPerSecond, 3) : null, rounds: spec.reads.rounds, secondsEach: spec.reads.seconds };
       readsPhase = (await screens.ask<{ report: PhaseReport }>({ type: "phase", name: "after reads" } satisfies ToScreens, "phase", 30_000)).report;
-      const rounds = (f: ReadFigures) => f.rounds.map((r) => `${r.requestsPerSecond}${r.otherPercentOfCore !== null && r.otherPercentOfCore > 25 ? ` (others ${r.otherPercentOfCore} %)` : ""}`).join(", ");
+      const rounds = (f: ReadFigures) =>
+        f.rounds
+          .map((r) => `${r.requestsPerSecond}${r.otherPercentOfCore !== null && r.otherPercentOfCore > 25 ? ` (others ${r.otherPercentOfCore} %)` : ""}${r.nextRequestMs !== undefined ? ` (no answer; then ${r.nextRequestAnswer})` : ""}`)
+          .join(", ");
       say(
         `reads: ${b.requestsPerSecond} req/s with no writes (rounds: ${rounds(b)}), ${w.requestsPerSecond} req/s with the writes (rounds: ${rounds(w)}): ` +
           `${session.reads.ratio === null ? "?" : Math.round(session.reads.ratio * 100)} %`,
@@ -806,6 +860,7 @@ async function runSession(ctx: Context, spec: SessionSpec): Promise<LiveSession>
     session.finalState = report.finalState;
     session.closedDuringRun = report.closedDuringRun;
     if (report.firstClose) session.firstClose = report.firstClose;
+    if (report.firstRegression) session.firstRegression = report.firstRegression;
     session.load = { writes: writesPhase, ...(readsPhase ? { reads: readsPhase } : {}), cpuMsTotal: report.cpuMs, peakRssMB: report.peakRssMB };
     const all = writerReports;
     const lat = liveReport.latencyMs;
@@ -1031,6 +1086,7 @@ export function renderLive(result: LiveResult): string[] {
     if (s.status === "failed") lines.push(`FAILED ${s.name}: ${s.problem}`);
     if (s.connect?.firstProblem) lines.push(`${s.name}: first screen problem: ${s.connect.firstProblem}`);
     if (s.firstClose) lines.push(`${s.name}: ${s.firstClose}`);
+    if (s.firstRegression) lines.push(`${s.name}: a push went back: ${s.firstRegression}`);
     if (s.finalState?.example) lines.push(`${s.name}: ${s.finalState.example}`);
     for (const e of s.verify?.examples ?? []) lines.push(`${s.name}: ${e}`);
     for (const [when, settled] of [["after the writes", s.settled], ["at the end", s.settledAtEnd]] as const) {
@@ -1061,6 +1117,7 @@ async function main(): Promise<number> {
       interval: { type: "string" },
       "no-deflate": { type: "boolean" },
       head: { type: "boolean" },
+      commit: { type: "string" },
       profile: { type: "boolean" },
       threads: { type: "string" },
     },
@@ -1103,9 +1160,10 @@ async function main(): Promise<number> {
     );
   let commit: string;
   let headDir: string | null = null;
-  if (values.head === true) {
-    // HEAD alone, built apart: others' uncommitted edits in the working tree are not measured.
-    commit = (await run("git", ["rev-parse", "--short", "HEAD"], ROOT)).trim();
+  if (values.head === true || values.commit !== undefined) {
+    // HEAD (or the commit given) alone, built apart: others' uncommitted edits in the working tree are not measured.
+    const wanted = values.commit ?? "HEAD";
+    commit = (await run("git", ["rev-parse", "--short", `${wanted}^{commit}`], ROOT)).trim();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-bench-live-head-"));
     headDir = dir;
     // However the run ends (Ctrl-C included): the link first, so that nothing is removed through it.
@@ -1113,9 +1171,9 @@ async function main(): Promise<number> {
       fs.rmSync(path.join(dir, "node_modules"), { force: true });
       fs.rmSync(dir, { recursive: true, force: true });
     });
-    process.stderr.write(`building HEAD (${commit}) in ${headDir}\n`);
+    process.stderr.write(`building ${wanted} (${commit}) in ${headDir}\n`);
     const archive = path.join(headDir, "head.tar");
-    await run("git", ["archive", "--format=tar", "-o", archive, "HEAD"], ROOT);
+    await run("git", ["archive", "--format=tar", "-o", archive, commit], ROOT);
     await run("tar", ["-xf", archive], headDir);
     fs.rmSync(archive);
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(headDir, "node_modules"));
