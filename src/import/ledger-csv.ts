@@ -11,7 +11,7 @@ import { StringDecoder } from "node:string_decoder";
 import { CsvError, type Options, parse } from "csv-parse";
 import iconv from "iconv-lite";
 
-import { ProjectStage } from "../common/stage";
+import { ProjectStage, STAGE_NAMES_ZH, STAGES, stageOfName } from "../common/stage";
 import type { ProjectDraft } from "../ledger/ledger";
 import { checkFields, CreateProjectInput } from "../ledger/ledger.inputs";
 import { Problems } from "../ledger/problems";
@@ -40,15 +40,6 @@ export const LEDGER_COLUMNS = [
 
 export type ColumnKey = (typeof LEDGER_COLUMNS)[number]["key"];
 
-/** The stage names a file may use: the API's and the ledger's own Chinese ones. */
-const STAGE_NAMES: ReadonlyMap<string, ProjectStage> = new Map([
-  ["SIGNED", ProjectStage.SIGNED],
-  ["STARTED", ProjectStage.STARTED],
-  ["IN_PRODUCTION", ProjectStage.IN_PRODUCTION],
-  ["签约", ProjectStage.SIGNED],
-  ["开工", ProjectStage.STARTED],
-  ["投产", ProjectStage.IN_PRODUCTION],
-]);
 
 /** The column of each field path the ledger and the field rules report (the last segment of `line 7.milestones[0].reachedOn`). */
 const FIELD_COLUMNS: Readonly<Record<string, ColumnKey>> = {
@@ -484,8 +475,9 @@ export function checkRows(file: LedgerFile, rows: readonly LedgerRow[], seen: Ma
     }
     const investment = v.investment === "" ? undefined : parseAmount(v.investment);
     if (investment === null) at("investment", `must be an amount in 亿元 such as 12.5 (got ${JSON.stringify(v.investment.slice(0, 64))})`);
-    const stage = v.stage === "" ? undefined : (STAGE_NAMES.get(v.stage.toUpperCase()) ?? null);
-    if (stage === null) at("stage", `must be one of SIGNED, STARTED, IN_PRODUCTION or 签约, 开工, 投产 (got ${JSON.stringify(v.stage.slice(0, 64))})`);
+    // The API's names and the ledger's own Chinese ones (签约, or 签约一批 as the meeting report writes a batch).
+    const stage = v.stage === "" ? undefined : (stageOfName(v.stage) ?? null);
+    if (stage === null) at("stage", `must be one of ${STAGES.join(", ")} or ${STAGES.map((s) => STAGE_NAMES_ZH[s]).join(", ")} (got ${JSON.stringify(v.stage.slice(0, 64))})`);
     const reachedOn = v.date === "" ? undefined : parseDay(v.date);
     if (reachedOn === null) at("date", `must be a date written YYYY-MM-DD (also accepted: YYYY/M/D, YYYY年M月D日; got ${JSON.stringify(v.date.slice(0, 64))})`);
     const hasInvestor = file.columns.has("investor");

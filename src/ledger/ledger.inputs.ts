@@ -140,8 +140,14 @@ export class CreateProjectInput {
   investor?: string | null;
 
   @IsOptional()
-  @IsIn([ProjectStage.SIGNED, ProjectStage.STARTED, ProjectStage.IN_PRODUCTION])
-  @Field(() => ProjectStage, { nullable: true, defaultValue: ProjectStage.SIGNED, description: "The first milestone: SIGNED unless the project enters the ledger later (omitted or null: SIGNED)." })
+  @IsIn([ProjectStage.RESERVE, ProjectStage.SIGNED, ProjectStage.STARTED, ProjectStage.IN_PRODUCTION], {
+    message: "must be RESERVE, SIGNED, STARTED or IN_PRODUCTION (EFFECTIVE is reached when an output report reaches the designed output: reportOutput)",
+  })
+  @Field(() => ProjectStage, {
+    nullable: true,
+    defaultValue: ProjectStage.SIGNED,
+    description: "The first milestone: SIGNED unless the project enters the ledger earlier (RESERVE, 储备: in the project library) or later (omitted or null: SIGNED). Not EFFECTIVE, which only `reportOutput` gives.",
+  })
   stage?: ProjectStage | null = ProjectStage.SIGNED;
 
   @Field(() => DateScalar, { description: "Date the stage was reached: a real date, not before 1949, not more than LEDGER_FUTURE_DAYS ahead." })
@@ -196,7 +202,9 @@ export class AdvanceStageInput {
   @Field(() => ID, { description: "The project." })
   projectId: string;
 
-  @IsIn([ProjectStage.STARTED, ProjectStage.IN_PRODUCTION], { message: "must be STARTED or IN_PRODUCTION (a stage after SIGNED)" })
+  @IsIn([ProjectStage.SIGNED, ProjectStage.STARTED, ProjectStage.IN_PRODUCTION], {
+    message: "must be SIGNED, STARTED or IN_PRODUCTION (a stage after RESERVE; EFFECTIVE is reached when an output report reaches the designed output: reportOutput)",
+  })
   @Field(() => ProjectStage, { description: "Must be later than the current stage." })
   stage: ProjectStage;
 

@@ -67,7 +67,7 @@ export class LedgerResolver {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().updateProject(writer(ctx), id, expectedVersion, input)));
   }
 
-  @Mutation(() => Project, { description: "Moves a project to a later stage (签约 → 开工 → 投产), optionally presented at a meeting venue." })
+  @Mutation(() => Project, { description: "Moves a project to a later stage (储备 → 签约 → 开工 → 投产), optionally presented at a meeting venue (signing, starting and production only). 达效 (EFFECTIVE) is not written here: an output report that reaches the designed output gives it (`reportOutput`)." })
   async advanceStage(@Arg("input", () => AdvanceStageInput, { description: "The project, its new stage and where it was reached." }) input: AdvanceStageInput, @Ctx() ctx: Context): Promise<Project> {
     return project(ctx, await afterWrite(ctx, await ctx.ledger().advanceStage(writer(ctx), input)));
   }

@@ -9,7 +9,7 @@
 import { AppError, ErrorCode } from "../common/errors";
 import { isIsoDate } from "../common/date.scalar";
 import { getOrCreate } from "../common/maps";
-import { ProjectStage, stageToNumber } from "../common/stage";
+import { BATCH_STAGES, ProjectStage, STAGES, stageFromNumber, stageToNumber } from "../common/stage";
 import type { Trees } from "../common/trees";
 import { placeholders } from "../db/sql";
 import type { Region, RegionTree } from "../region/region.type";
@@ -28,6 +28,21 @@ export interface RuleSettings {
   futureDays: number;
   /** Today, for the date rule (tests pin it). */
   today?: () => string;
+}
+
+/**
+ * The stored number of a stage a project may be written at directly (created, imported, advanced to): every stage
+ * but EFFECTIVE, which only an output report reaching the designed output gives (reportOutput); -1 for anything else.
+ */
+export function enteringStageNumber(stage: unknown): number {
+  return STAGES.includes(stage as ProjectStage) && stage !== ProjectStage.EFFECTIVE ? stageToNumber(stage as ProjectStage) : -1;
+}
+
+/** Why `enteringStageNumber` refused a stage. */
+export function enteringStageProblem(stage: unknown): string {
+  return stage === ProjectStage.EFFECTIVE
+    ? "EFFECTIVE (达效) is reached when a yearly output report reaches the designed annual output (reportOutput), not written directly"
+    : `must be one of ${STAGES.filter((s) => s !== ProjectStage.EFFECTIVE).join(", ")} (got ${JSON.stringify(stage)})`;
 }
 
 /** A refusal for lack of scope: the actor's token does not cover what the write touches. */
@@ -159,6 +174,11 @@ export class Rules {
     const none = { meetingId: null, venueRegionId: null, check: () => undefined };
     if (at.meetingId === null) {
       if (at.venueRegionCode) problems.add(`${path}.venueRegionCode`, "a venue needs a meeting: give meetingId too");
+      return none;
+    }
+    if (!BATCH_STAGES.some((stage) => stageToNumber(stage) === at.stage)) {
+      const name = STAGES.some((stage) => stageToNumber(stage) === at.stage) ? stageFromNumber(at.stage) : "this stage";
+      problems.add(`${path}.meetingId`, `${name} is not presented at a meeting: a 三个一批 meeting's batches are ${BATCH_STAGES.join(", ")}`);
       return none;
     }
     const meeting = meetings.get(at.meetingId);

@@ -4,7 +4,7 @@ import type { Context } from "../common/context";
 import { checkCalendarDate, DateScalar } from "../common/date.scalar";
 import { BadUserInputError, NotFoundError } from "../common/errors";
 import { parseId } from "../common/ids";
-import { STAGES, stageToNumber } from "../common/stage";
+import { BATCH_STAGES, stageToNumber } from "../common/stage";
 import { ProjectFilter } from "../filter/project-filter.input";
 import { createProjectPageLoader } from "../project/project.loaders";
 import { ProjectConnectionArgs } from "../project/project-connection.args";
@@ -57,7 +57,7 @@ export class MeetingResolver {
 
   @FieldResolver(() => [MeetingBatch], { description: "Always three, in stage order; the figures are province-wide (all venues)." })
   batches(@Root() meeting: Meeting): MeetingBatch[] {
-    return STAGES.map((stage) => MeetingBatch.of(Number(meeting.id), stage, null));
+    return BATCH_STAGES.map((stage) => MeetingBatch.of(Number(meeting.id), stage, null));
   }
 }
 
@@ -70,7 +70,7 @@ export class VenueResolver {
 
   @FieldResolver(() => [MeetingBatch], { description: "The batches presented at this venue: always three, in stage order, counting only this venue's entries." })
   batches(@Root() venue: Venue): MeetingBatch[] {
-    return STAGES.map((stage) => MeetingBatch.of(venue.meetingId, stage, venue.regionId));
+    return BATCH_STAGES.map((stage) => MeetingBatch.of(venue.meetingId, stage, venue.regionId));
   }
 }
 

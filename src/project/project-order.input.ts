@@ -13,7 +13,7 @@ registerEnumType(ProjectOrderField, {
   valuesConfig: {
     NAME: { description: "Project name (the database's collation)." },
     INVESTMENT: { description: "Total planned investment." },
-    STAGE: { description: "Current stage, in lifecycle order (SIGNED first)." },
+    STAGE: { description: "Current stage, in lifecycle order (RESERVE first, EFFECTIVE last)." },
   },
 });
 

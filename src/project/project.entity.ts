@@ -5,7 +5,7 @@ import { SectorEntity } from "../sector/sector.entity";
 
 /**
  * A row of `project`: one major investment project. `stage` is the current
- * stage as a number (1 SIGNED, 2 STARTED, 3 IN_PRODUCTION) so that it sorts in
+ * stage as a number (0 RESERVE, 1 SIGNED, 2 STARTED, 3 IN_PRODUCTION, 4 EFFECTIVE) so that it sorts in
  * lifecycle order; `investment_wan` is exact, in 万元.
  */
 @Entity("project")

@@ -1,7 +1,7 @@
 import { print } from "graphql";
 import { type ComplexityEstimator, simpleEstimator } from "graphql-query-complexity";
 import { MAX_PAGE_SIZE } from "../common/pagination";
-import { STAGES } from "../common/stage";
+import { BATCH_STAGES, STAGE_NUMBER_LIST, STAGES } from "../common/stage";
 import { changedProvinces, type DataVersions, readDataVersions } from "../db/data-version";
 import { placeholders } from "../db/sql";
 import type { SqlClient } from "../db/sql-counter";
@@ -140,7 +140,7 @@ export function rollupGroups(regions: RegionTree, rows: readonly RollupSummaryRo
 
 /** The rollup summary's columns: per stage, the projects and the rows (sectors) of `rollup_region`. */
 const SUMMARY_COLUMNS = STAGES.map(
-  (_, i) => `SUM(CASE WHEN stage = ${i + 1} THEN project_count ELSE 0 END) AS projects_${i + 1}, SUM(CASE WHEN stage = ${i + 1} THEN 1 ELSE 0 END) AS sectors_${i + 1}`,
+  (_, i) => `SUM(CASE WHEN stage = ${STAGE_NUMBER_LIST[i]} THEN project_count ELSE 0 END) AS projects_${STAGE_NUMBER_LIST[i]}, SUM(CASE WHEN stage = ${STAGE_NUMBER_LIST[i]} THEN 1 ELSE 0 END) AS sectors_${STAGE_NUMBER_LIST[i]}`,
 ).join(", ");
 
 /** Regions per statement when re-reading the rollups of some provinces. */
@@ -161,8 +161,8 @@ async function readRollupSummary(db: SqlClient, regionIds?: readonly number[]): 
     for (const row of rows) {
       out.push({
         regionId: Number(row.region_id),
-        projects: STAGES.map((_, i) => Number(row[`projects_${i + 1}`] ?? 0)),
-        sectorRows: STAGES.map((_, i) => Number(row[`sectors_${i + 1}`] ?? 0)),
+        projects: STAGES.map((_, i) => Number(row[`projects_${STAGE_NUMBER_LIST[i]}`] ?? 0)),
+        sectorRows: STAGES.map((_, i) => Number(row[`sectors_${STAGE_NUMBER_LIST[i]}`] ?? 0)),
       });
     }
   }
@@ -195,8 +195,8 @@ export async function readCostModel(db: SqlClient, previous?: CostModel): Promis
   // idx_milestone_stage_date (stage, reached_on) or idx_project_stage (stage, stage_reached_on).
   const datesOf = (fn: "MIN" | "MAX") =>
     STAGES.flatMap((_, i) => [
-      `(SELECT ${fn}(reached_on) FROM milestone WHERE stage = ${i + 1}) AS ${fn.toLowerCase()}_on_${i + 1}`,
-      `(SELECT ${fn}(stage_reached_on) FROM project WHERE stage = ${i + 1}) AS ${fn.toLowerCase()}_current_${i + 1}`,
+      `(SELECT ${fn}(reached_on) FROM milestone WHERE stage = ${STAGE_NUMBER_LIST[i]}) AS ${fn.toLowerCase()}_on_${STAGE_NUMBER_LIST[i]}`,
+      `(SELECT ${fn}(stage_reached_on) FROM project WHERE stage = ${STAGE_NUMBER_LIST[i]}) AS ${fn.toLowerCase()}_current_${STAGE_NUMBER_LIST[i]}`,
     ]);
   const milestones: Array<Record<string, unknown>> = await db.query(
     `SELECT (SELECT COALESCE(MAX(id), 0) FROM milestone) AS milestone_count, ${[...datesOf("MIN"), ...datesOf("MAX")].join(", ")}`,
@@ -213,7 +213,7 @@ export async function readCostModel(db: SqlClient, previous?: CostModel): Promis
   }
   let projectCount = 0;
   for (const tally of groups.byRegion.values()) for (const n of tally.projects) projectCount += n;
-  const dates = (fn: "min" | "max") => STAGES.map((_, i) => milestones[0]?.[`${fn}_on_${i + 1}`]).filter(Boolean).map(String).sort();
+  const dates = (fn: "min" | "max") => STAGES.map((_, i) => milestones[0]?.[`${fn}_on_${STAGE_NUMBER_LIST[i]}`]).filter(Boolean).map(String).sort();
   const firstOn = dates("min")[0];
   const lastOn = dates("max").pop();
   const year = (value: unknown) => (value ? Number(String(value).slice(0, 4)) : 0);
@@ -221,7 +221,7 @@ export async function readCostModel(db: SqlClient, previous?: CostModel): Promis
   const quarter = (value: unknown) => (value ? year(value) * 4 + Math.floor((Number(String(value).slice(5, 7)) - 1) / 3) : 0);
   const spanOf = (first: unknown, last: unknown): DateSpan =>
     first && last ? { years: year(last) - year(first) + 1, quarters: quarter(last) - quarter(first) + 1 } : { years: 0, quarters: 0 };
-  const spans = (kind: "on" | "current") => STAGES.map((_, i) => spanOf(milestones[0]?.[`min_${kind}_${i + 1}`], milestones[0]?.[`max_${kind}_${i + 1}`]));
+  const spans = (kind: "on" | "current") => STAGES.map((_, i) => spanOf(milestones[0]?.[`min_${kind}_${STAGE_NUMBER_LIST[i]}`], milestones[0]?.[`max_${kind}_${STAGE_NUMBER_LIST[i]}`]));
   return {
     regions: sizes.regions,
     regionsByLevel: sizes.regionsByLevel,
@@ -348,7 +348,7 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
     "Region.ancestors": () => model.regionDepth,
     "Sector.children": () => model.maxSectorChildren,
     "ProjectStats.bySector": () => model.sectors,
-    "ProjectStats.byStage": () => 3,
+    "ProjectStats.byStage": () => STAGES.length,
     "Meeting.venues": () => model.maxVenues,
     "Meeting.batches": () => 3,
     "Venue.batches": () => 3,
@@ -388,7 +388,7 @@ function shapeOf(model: CostModel, groupBy: readonly BreakdownDimension[], regio
   const entries = countsBatchEntries(groupBy, meetingCondition);
   // Counting entries, STAGE is the batch's stage: one when the filter names a milestone at a meeting (the entries are
   // those of that stage), else any (`stages` filters the projects' current stage, not the batch's).
-  const stages = entries ? (filter?.milestone?.meetingId != null ? 1 : STAGES.length) : filter?.stages?.length ? Math.min(STAGES.length, new Set(filter.stages).size) : STAGES.length;
+  const stages = entries ? (filter?.milestone?.meetingId != null ? 1 : BATCH_STAGES.length) : filter?.stages?.length ? Math.min(STAGES.length, new Set(filter.stages).size) : STAGES.length;
   const years = model.years;
   const quarters = model.quarters ?? 4 * years;
   const size: Record<BreakdownDimension, number> = {
@@ -461,13 +461,13 @@ export function breakdownRowBound(model: CostModel, groupBy: readonly BreakdownD
     !dated || entries || !model.stageDates ? dateBuckets : Math.min(dateBuckets, spanned(named >= 0 ? model.stageDates.milestones[named] : model.stageDates.current[i]));
   const entryFactors = entries ? (dims.has(BreakdownDimension.MEETING) ? size[BreakdownDimension.MEETING] : 1) * (dims.has(BreakdownDimension.STAGE) ? size[BreakdownDimension.STAGE] : 1) : 1;
   const rowsOf = (projects: number, sectorRows: number, buckets: number) =>
-    projects <= 0 ? 0 : Math.min(entries ? STAGES.length * projects : projects, (dims.has(BreakdownDimension.SECTOR) ? Math.min(sectors, Math.max(1, sectorRows)) : 1) * buckets * entryFactors);
+    projects <= 0 ? 0 : Math.min(entries ? BATCH_STAGES.length * projects : projects, (dims.has(BreakdownDimension.SECTOR) ? Math.min(sectors, Math.max(1, sectorRows)) : 1) * buckets * entryFactors);
   // Per current stage, summed (a group's rows are those of its projects at each stage together); not grouped by STAGE,
   // also the group as a whole, whichever is less.
   const rowsOfTally = (tally: RollupTally) => {
     const byStage = stages.reduce((n, i) => n + rowsOf(tally.projects[i], tally.sectorRows[i], bucketsAt(i)), 0);
     // The stages' dates together span at most the sum of their buckets.
-    const together = Math.min(dateBuckets, stages.reduce((n, i) => n + bucketsAt(i), 0));
+    const together = Math.min(dateBuckets, stages.reduce((n, i) => n + (tally.projects[i] > 0 ? bucketsAt(i) : 0), 0));
     return perStage ? byStage : Math.min(byStage, rowsOf(sum(stages, tally.projects), sum(stages, tally.sectorRows), Math.max(1, together)));
   };
   // Grouping by REGION, each group on its own; else the regions (those the filter counts) together as one.

@@ -2,7 +2,7 @@ import { Arg, Field, Float, ID, Int, ObjectType } from "type-graphql";
 
 import { NotFoundError } from "../common/errors";
 import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
-import { ProjectStage, STAGES } from "../common/stage";
+import { ProjectStage, STAGES, stageToNumber } from "../common/stage";
 import { compareCodes } from "../common/tree";
 import { Sector, type SectorTree } from "../sector/sector.type";
 import { Bucket, type Tally } from "./tally";
@@ -97,7 +97,7 @@ export class ProjectStats {
 
   @Field(() => [StageStats], { description: "One row per current stage, in lifecycle order." })
   byStage(): StageStats[] {
-    return (this.stageRows ??= STAGES.map((stage, i) => new StageStats(stage, this.tally.stages[i + 1])).filter((row) => row.projectCount > 0));
+    return (this.stageRows ??= STAGES.map((stage) => new StageStats(stage, this.tally.stages[stageToNumber(stage)])).filter((row) => row.projectCount > 0));
   }
 
   private sectorBreakdown(parentCode: string | null): SectorStats[] {

@@ -1,4 +1,5 @@
 import { getOrCreate } from "../common/maps";
+import { STAGE_NUMBER_LIST } from "../common/stage";
 
 const newBucket = (): Bucket => new Bucket();
 
@@ -22,8 +23,8 @@ export class Tally {
   readonly total = new Bucket();
   /** By the sector a project is classified under (any level). */
   readonly sectors = new Map<number, Bucket>();
-  /** By stored stage number (1..3), index 0 unused. */
-  readonly stages: Bucket[] = [new Bucket(), new Bucket(), new Bucket(), new Bucket()];
+  /** By stored stage number (0..4: RESERVE … EFFECTIVE). */
+  readonly stages: Bucket[] = STAGE_NUMBER_LIST.map(() => new Bucket());
 
   add(sectorId: number, stage: number, count: number, wan: number): void {
     this.total.add(count, wan);

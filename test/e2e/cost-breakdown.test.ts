@@ -227,9 +227,10 @@ describe.each(DB_KINDS)("the cost model read again after writes on %s", (kind) =
     expect([...(reads[0].params ?? [])].map(Number).sort()).toEqual(hubei.map((r) => Number(r.id)).sort());
     expect(summaryOf(incremental)).toEqual(summaryOf(await readCostModel(db)));
     expect(incremental.projects).toBe(before.projects + 2);
-    // Hubei's county now names one more region at COUNTY level, with its two projects in two sectors.
+    // Hubei's county now names one more region at COUNTY level, with its two projects in two sectors (one SIGNED, one
+    // STARTED; the tallies are by stage in lifecycle order, RESERVE first).
     const county = hubei.find((r) => incremental.groups!.byLevel.COUNTY.has(Number(r.id)))!;
-    expect(incremental.groups!.byLevel.COUNTY.get(Number(county.id))).toEqual({ projects: [1, 1, 0], sectorRows: [1, 1, 0] });
+    expect(incremental.groups!.byLevel.COUNTY.get(Number(county.id))).toEqual({ projects: [0, 1, 1, 0, 0], sectorRows: [0, 1, 1, 0, 0] });
     expect(breakdownRowBound(incremental, ["REGION", "SECTOR"] as BreakdownDimension[], "COUNTY", { regionCodes: ["420000"] })).toBe(2);
   });
 });

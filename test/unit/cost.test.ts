@@ -66,7 +66,7 @@ describe("fields and lists", () => {
     expect(fields(`{ meetings { id venues { kind } batches { stage } } }`)).toBe(1 + 4 * (1 + (1 + 7) + (1 + 3)));
     expect(fields(`{ meeting(id: "1") { venues { batches { stage } } } }`)).toBe(1 + (1 + 7 * (1 + 3)));
     expect(fields(`{ project(id: "1") { milestones { stage } } }`)).toBe(1 + (1 + 3));
-    expect(fields(`{ stats { bySector { projectCount } byStage { projectCount } } }`)).toBe(1 + (1 + 12) + (1 + 3));
+    expect(fields(`{ stats { bySector { projectCount } byStage { projectCount } } }`)).toBe(1 + (1 + 12) + (1 + 5));
     expect(fields(`{ stats { bySector { projectCount } } }`, { ...MODEL, sectors: 24 })).toBe(1 + (1 + 24));
   });
 });
@@ -142,10 +142,10 @@ describe("breakdowns", () => {
   const rows = (args: string, model: CostModel = MODEL) => fields(`{ breakdown(${args}) { projectCount } }`, model) - 1;
 
   it("have as many rows as the product of their dimensions' sizes", () => {
-    expect(rows(`groupBy: [STAGE]`)).toBe(3);
-    expect(rows(`groupBy: [SECTOR, STAGE]`)).toBe(12 * 3);
+    expect(rows(`groupBy: [STAGE]`)).toBe(5);
+    expect(rows(`groupBy: [SECTOR, STAGE]`)).toBe(12 * 5);
     expect(rows(`groupBy: [REGION]`)).toBe(19); // regionLevel defaults to CITY
-    expect(rows(`groupBy: [REGION, STAGE], regionLevel: CITY`)).toBe(19 * 3);
+    expect(rows(`groupBy: [REGION, STAGE], regionLevel: CITY`)).toBe(19 * 5);
     expect(rows(`groupBy: [QUARTER]`)).toBe(4 * 3);
     expect(rows(`groupBy: [MEETING, STAGE]`)).toBe(4 * 3);
     expect(rows(`groupBy: []`)).toBe(1);
@@ -202,7 +202,7 @@ describe("breakdowns", () => {
       ["410102", { PROVINCE: 1, CITY: 1, COUNTY: 1 }],
     ]);
     const model = { ...MODEL, projects: 100_000, breakdownRegionsIn };
-    expect(rows(`groupBy: [REGION, STAGE], regionLevel: COUNTY, filter: { regionCodes: ["410100", "410300"] }`, model)).toBe((13 + 15) * 3);
+    expect(rows(`groupBy: [REGION, STAGE], regionLevel: COUNTY, filter: { regionCodes: ["410100", "410300"] }`, model)).toBe((13 + 15) * 5);
     expect(rows(`groupBy: [REGION], regionLevel: COUNTY, filter: { regionCodes: ["410000"] }`, model)).toBe(175);
     // A county asked at city level is one row (its city); an unknown code counts as one.
     expect(rows(`groupBy: [REGION], regionLevel: CITY, filter: { regionCodes: ["410102", "999999"] }`, model)).toBe(2);
@@ -235,10 +235,10 @@ const TREE: RegionTree = new CodeTree([
   region(7, "410302", RegionLevel.COUNTY, 6),
 ]);
 const SUMMARY: RollupSummaryRow[] = [
-  { regionId: 3, projects: [5, 0, 2], sectorRows: [2, 0, 1] },
-  { regionId: 4, projects: [1, 1, 0], sectorRows: [1, 1, 0] },
-  { regionId: 5, projects: [3, 0, 0], sectorRows: [3, 0, 0] },
-  { regionId: 2, projects: [1, 0, 0], sectorRows: [1, 0, 0] },
+  { regionId: 3, projects: [0, 5, 0, 2, 0], sectorRows: [0, 2, 0, 1, 0] },
+  { regionId: 4, projects: [0, 1, 1, 0, 0], sectorRows: [0, 1, 1, 0, 0] },
+  { regionId: 5, projects: [0, 3, 0, 0, 0], sectorRows: [0, 3, 0, 0, 0] },
+  { regionId: 2, projects: [0, 1, 0, 0, 0], sectorRows: [0, 1, 0, 0, 0] },
 ];
 /** 13 projects; 5 top-level sectors; dates over 10 quarters; 4 meetings. */
 const SMALL: CostModel = {
@@ -265,8 +265,8 @@ describe("breakdowns bounded by what the rollups hold", () => {
     const { byLevel } = SMALL.groups!;
     expect([...byLevel.COUNTY.keys()].sort()).toEqual([2, 3, 4, 5]);
     expect([...byLevel.CITY.keys()].sort()).toEqual([2, 5]);
-    expect(byLevel.CITY.get(2)).toEqual({ projects: [7, 1, 2], sectorRows: [4, 1, 1] });
-    expect([...byLevel.PROVINCE.entries()]).toEqual([[1, { projects: [10, 1, 2], sectorRows: [7, 1, 1] }]]);
+    expect(byLevel.CITY.get(2)).toEqual({ projects: [0, 7, 1, 2, 0], sectorRows: [0, 4, 1, 1, 0] });
+    expect([...byLevel.PROVINCE.entries()]).toEqual([[1, { projects: [0, 10, 1, 2, 0], sectorRows: [0, 7, 1, 1, 0] }]]);
   });
 
   it("give each region at most its projects, and its sectors (rollup rows, top-level sectors) times the other dimensions", () => {
@@ -321,8 +321,9 @@ describe("breakdowns bounded by what the rollups hold", () => {
     const dated: CostModel = {
       ...SMALL,
       stageDates: {
-        current: [{ years: 1, quarters: 1 }, { years: 1, quarters: 4 }, { years: 1, quarters: 2 }],
-        milestones: [{ years: 1, quarters: 2 }, { years: 2, quarters: 8 }, { years: 1, quarters: 3 }],
+        // RESERVE and EFFECTIVE: no projects, no dates.
+        current: [{ years: 0, quarters: 0 }, { years: 1, quarters: 1 }, { years: 1, quarters: 4 }, { years: 1, quarters: 2 }, { years: 0, quarters: 0 }],
+        milestones: [{ years: 0, quarters: 0 }, { years: 1, quarters: 2 }, { years: 2, quarters: 8 }, { years: 1, quarters: 3 }, { years: 0, quarters: 0 }],
       },
     };
     const at = (groupBy: string[], regionLevel?: string, filter?: BreakdownFilterArgs) => breakdownRowBound(dated, groupBy as BreakdownDimension[], regionLevel, filter);

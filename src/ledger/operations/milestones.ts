@@ -5,15 +5,16 @@ import { fieldChange, milestoneFields } from "../history";
 import type { AdvanceStageInput, CorrectMilestoneDateInput, RecordAtMeetingInput } from "../ledger.inputs";
 import type { Problems } from "../problems";
 import { shapeOf } from "../rollup-delta";
-import { type MeetingFacts, type Placement, readMeetingFacts } from "../rules";
+import { enteringStageNumber, enteringStageProblem, type MeetingFacts, type Placement, readMeetingFacts } from "../rules";
 import { bumpProject, loadProject, meetingHosts, recordChange, type StoredProject } from "./stored-project";
 import type { WriteTx } from "./write-tx";
 
 /** Moves a project to a later stage at the input's expected version. */
 export async function advanceStage(tx: WriteTx, input: AdvanceStageInput, problems: Problems): Promise<number> {
   const project = await loadProject(tx, problems, "input.projectId", input.projectId, input.expectedVersion);
-  const stage = stageToNumber(input.stage);
-  if (stage >= 1 && stage <= project.stage) {
+  const stage = enteringStageNumber(input.stage);
+  if (stage < 0) problems.add("input.stage", enteringStageProblem(input.stage));
+  else if (stage <= project.stage) {
     problems.add("input.stage", `must be later than the current stage ${stageFromNumber(project.stage)} (a stage only moves forward)`);
   }
   tx.rules.checkDate(problems, "input.reachedOn", input.reachedOn);

@@ -1,5 +1,6 @@
 /** Adding projects with their milestones, and changing a project's own fields. */
 import { ProjectStage, stageToNumber } from "../../common/stage";
+import { enteringStageNumber, enteringStageProblem } from "../rules";
 import { insertRows, placeholders } from "../../db/sql";
 import { type FieldChange, fieldChange, formatWan, milestoneFields } from "../history";
 import { characterProblem } from "../../common/text";
@@ -66,8 +67,8 @@ export async function addProjects(tx: WriteTx, drafts: readonly ProjectDraft[], 
     const checks: Array<() => void> = [];
     const hosts: number[] = [];
     draft.milestones.forEach((m, j) => {
-      const stage = stageToNumber(m.stage);
-      if (stage < 1) problems.add(fieldOf(i, "stage", j), `must be one of SIGNED, STARTED, IN_PRODUCTION (got ${JSON.stringify(m.stage)})`);
+      const stage = enteringStageNumber(m.stage);
+      if (stage < 0) problems.add(fieldOf(i, "stage", j), enteringStageProblem(m.stage));
       tx.rules.checkDate(problems, fieldOf(i, "reachedOn", j), m.reachedOn);
       if (previous && stage <= previous.stage) problems.add(fieldOf(i, "stage", j), "milestones must move forward, one per stage");
       if (previous && m.reachedOn < previous.reachedOn) problems.add(fieldOf(i, "reachedOn", j), `must not be before the previous milestone's date ${previous.reachedOn}`);
