@@ -1,3 +1,4 @@
+import { AssessmentTargetEntity } from "../assessment/assessment-target.entity";
 import { ApiTokenEntity } from "../auth/token.entity";
 import { MeetingEntity } from "../meeting/meeting.entity";
 import { VenueEntity } from "../meeting/venue.entity";
@@ -6,6 +7,7 @@ import { ProjectEntity } from "../project/project.entity";
 import { RegionEntity } from "../region/region.entity";
 import { SectorEntity } from "../sector/sector.entity";
 import { LedgerChangeEntity } from "../ledger/ledger-change.entity";
+import { FactorIssueEntity } from "../factor/factor-issue.entity";
 import { DataVersionEntity, RollupBatchEntity, RollupMeetingEntity, RollupRegionEntity } from "../stats/rollup.entity";
 
 /** Every entity of the product, for the DataSource. */
@@ -22,4 +24,6 @@ export const ENTITIES = [
   DataVersionEntity,
   ApiTokenEntity,
   LedgerChangeEntity,
+  FactorIssueEntity,
+  AssessmentTargetEntity,
 ];

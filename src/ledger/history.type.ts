@@ -12,6 +12,9 @@ export enum ChangeOperation {
   RECORD_AT_MEETING = "RECORD_AT_MEETING",
   CORRECT_MILESTONE_DATE = "CORRECT_MILESTONE_DATE",
   CREATE_MEETING = "CREATE_MEETING",
+  SET_TARGET = "SET_TARGET",
+  RAISE_FACTOR_ISSUE = "RAISE_FACTOR_ISSUE",
+  RESOLVE_FACTOR_ISSUE = "RESOLVE_FACTOR_ISSUE",
 }
 
 registerEnumType(ChangeOperation, {
@@ -24,6 +27,9 @@ registerEnumType(ChangeOperation, {
     RECORD_AT_MEETING: { description: "A milestone already reached was presented at a meeting venue." },
     CORRECT_MILESTONE_DATE: { description: "A milestone's date was corrected; `reason` says why, the old date stays in the history." },
     CREATE_MEETING: { description: "A meeting was created." },
+    SET_TARGET: { description: "A region's target for a stage and period was set or replaced (目标亮相); `fields` say from what to what, with no project." },
+    RAISE_FACTOR_ISSUE: { description: "A factor-support problem (要素保障) was raised for the project (fields `factorIssues.<id>.…`); the project's version does not move." },
+    RESOLVE_FACTOR_ISSUE: { description: "A factor-support problem of the project was answered (fields `factorIssues.<id>.resolvedOn`, `.resolution`); the project's version does not move." },
   },
 });
 

@@ -9,6 +9,8 @@ import { LedgerResolver, ProjectChangeResolver, ProjectHistoryResolver, RegionCh
 import { BreakdownResolver } from "../stats/breakdown.resolver";
 import { buildSubgraph } from "../federation/subgraph";
 import { LiveResolver } from "../live/live.resolver";
+import { FactorIssueResolver, ProjectFactorIssuesResolver, RegionFactorIssuesResolver } from "../factor/factor-issue.resolver";
+import { AssessmentResolver, RegionAssessmentResolver } from "../assessment/assessment.resolver";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -27,6 +29,11 @@ export const RESOLVERS = [
   RegionChangesResolver,
   ProjectChangeResolver,
   LiveResolver,
+  FactorIssueResolver,
+  ProjectFactorIssuesResolver,
+  RegionFactorIssuesResolver,
+  RegionAssessmentResolver,
+  AssessmentResolver,
 ] as const;
 
 /**

@@ -19,7 +19,10 @@ import { appErrorBehind, ErrorCode, shortenQuotes } from "../common/errors";
 import type { Config } from "../config";
 import { gateFor, isConnectivityError } from "../db/availability";
 import { countingClient } from "../db/sql-counter";
+import { assessmentRoutes } from "../assessment/assessment.routes";
+import { assessmentSettings } from "../assessment/period";
 import { exportRoutes } from "../export/export.routes";
+import { factorExportRoutes } from "../factor/factor-export.routes";
 import { importRoutes } from "../import/import.routes";
 import { BOARD_PATH, boardCspDirectives, boardRoutes } from "../live/board-page";
 import { entitiesCostPlugin } from "../federation/cost";
@@ -127,7 +130,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     ],
   });
   await apollo.start();
-  const contextOptions = { useRollups: config.useRollups, shared, ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<typeof bus.publish>[0]) => bus.publish(change) } };
+  const contextOptions = { useRollups: config.useRollups, shared, assessment: assessmentSettings(config.assessment), ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<typeof bus.publish>[0]) => bus.publish(change) } };
   const screens = startLive({ config, obs, db, httpServer, schema, bus, shared, costs, context: () => createContext(db, contextOptions) });
   const authenticated = authentication(db, config.readRequiresToken);
 
@@ -163,6 +166,8 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.use(BOARD_PATH, boardRoutes());
   app.use("/export", authenticated);
   app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costs, maxBreakdownRows: config.limits.exportRows }));
+  app.use(factorExportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, maxRows: config.limits.exportRows }));
+  app.use(assessmentRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger }));
   app.use(
     "/graphql",
     authenticated,

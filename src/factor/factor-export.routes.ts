@@ -1,0 +1,166 @@
+/**
+ * The weekly 对账 sheet of 要素保障: the open factor issues of a region's
+ * subtree as CSV, grouped by the department that must answer them (in
+ * pinyin order), longest open first within each department.
+ *
+ *   GET /export/factor-issues.csv?region=410000[&kinds=LAND,APPROVAL][&encoding=gb18030]
+ *
+ * The same conventions as the other exports (src/export/): UTF-8 with a BOM
+ * or GB18030, RFC 4180 quoting, a text cell that starts like a formula behind
+ * a `'`, a 400 naming the parameter when one is wrong. `days_open` counts to
+ * today, so the ETag carries today besides the data version.
+ */
+import type { Response } from "express";
+import { Router } from "express";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+
+import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
+import { type CsvColumn, CsvEncoding, csvEncoder, csvHeader, CsvKind, csvRecord, UTF8_BOM } from "../export/csv";
+import { encodingParam, ExportParamError, readQuery } from "../export/export-params";
+import { RegionLevel } from "../region/region-level";
+import { viewerOf } from "../server/authentication";
+import { type ContextSetup, createContext } from "../server/context";
+import { readEtag, searchOf } from "../server/http-caching";
+import { requestOf } from "../server/observability";
+import { requestToday } from "./factor-issue.loaders";
+import { daysBetween, FACTOR_ISSUE_COLUMNS, FACTOR_KIND_NAMES, FACTOR_KINDS, type FactorIssueRow, type FactorKind } from "./factor-issue.type";
+
+/** What the route needs besides the database. */
+export interface FactorExportOptions {
+  /** max-age of its Cache-Control (HTTP_CACHE_MAX_AGE). */
+  maxAgeSeconds: number;
+  logger: Logger;
+  /** Most rows one sheet may hold (MAX_EXPORT_ROWS): a larger one is a 400 asking for a narrower region or fewer kinds. */
+  maxRows: number;
+}
+
+const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
+const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
+
+/** The sheet's columns, in order. */
+export const FACTOR_EXPORT_COLUMNS: CsvColumn[] = [
+  text("department"),
+  text("kind"),
+  text("kind_name"),
+  number("issue_id"),
+  number("project_id"),
+  text("project_name"),
+  text("region_code"),
+  text("region_name"),
+  text("city_code"),
+  text("city_name"),
+  text("raised_on"),
+  number("days_open"),
+  text("description"),
+];
+
+/** Departments in the order a Chinese reader looks them up (pinyin), the exact text breaking ties. */
+const DEPARTMENT_ORDER = new Intl.Collator("zh-Hans-CN");
+
+export function compareDepartments(a: string, b: string): number {
+  return DEPARTMENT_ORDER.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export function factorExportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger, maxRows }: FactorExportOptions): Router {
+  const router = Router();
+  router.get("/export/factor-issues.csv", async (req, res) => {
+    try {
+      const get = readQuery(req.originalUrl, ["region", "kinds", "encoding"]);
+      const encoding = encodingParam(get);
+      const kinds = kindsParam(get);
+      const code = get("region");
+      if (code === undefined) throw new ExportParamError("region", "is required: the code of the region whose subtree's open issues to list, e.g. region=410000");
+      const ctx = createContext(db, options, requestOf(res));
+      const regions = await ctx.regionTree();
+      const region = regions.byCode(code);
+      if (!region) throw new ExportParamError("region", `no region "${code}"`);
+      const today = requestToday(ctx);
+      const clauses = [`f.resolved_on IS NULL`, `p.region_id IN (${regions.subtreeIds(region.id).map(Number).join(", ")})`];
+      if (kinds) clauses.push(`f.kind IN (${kinds.map((k) => `'${k}'`).join(", ")})`);
+      const version = await ctx.dataVersion();
+      const rows: Array<FactorIssueRow & { project_name: string; region_id: number | string }> = await ctx.db.query(
+        `SELECT ${FACTOR_ISSUE_COLUMNS}, p.name AS project_name, p.region_id FROM factor_issue f JOIN project p ON p.id = f.project_id WHERE ${clauses.join(" AND ")} ORDER BY f.raised_on, f.id LIMIT ${maxRows + 1}`,
+      );
+      if (rows.length > maxRows) {
+        throw new ExportParamError("region", `${region.name} (${region.code}) has more than ${maxRows} open issues (MAX_EXPORT_ROWS): ask for a region below it, or for fewer kinds`);
+      }
+      // Grouped by department; within one, longest open first (raised earliest), then by id: the ORDER BY's order, kept by a stable sort.
+      rows.sort((a, b) => compareDepartments(a.department, b.department));
+      // days_open counts to today: a new day is a new sheet even without a write.
+      const etag = readEtag(version, `${searchOf(req.originalUrl)}&today=${today}`, viewerOf(res));
+      res.setHeader("ETag", etag);
+      res.setHeader("Cache-Control", `${req.headers.authorization ? "private" : "public"}, max-age=${maxAgeSeconds}`);
+      const ifNoneMatch = req.headers["if-none-match"];
+      if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag)) {
+        res.status(304).end();
+        return;
+      }
+      const out = csvEncoder(encoding);
+      res.status(200);
+      res.setHeader("Content-Type", `text/csv; charset=${encoding}`);
+      res.setHeader("Content-Disposition", `attachment; filename="factor-issues-${region.code}.csv"`);
+      if (encoding === CsvEncoding.UTF8) res.write(UTF8_BOM);
+      res.write(out.write(csvHeader(FACTOR_EXPORT_COLUMNS)));
+      const body = rows
+        .map((row) => {
+          const place = regions.byId(Number(row.region_id));
+          const city = regions.lineageOf(Number(row.region_id)).find((r) => r.level === RegionLevel.CITY);
+          const raisedOn = String(row.raised_on).slice(0, 10);
+          return csvRecord(FACTOR_EXPORT_COLUMNS, [
+            row.department,
+            row.kind,
+            FACTOR_KIND_NAMES[row.kind as FactorKind] ?? row.kind,
+            Number(row.id),
+            Number(row.project_id),
+            row.project_name,
+            place?.code,
+            place?.name,
+            city?.code,
+            city?.name,
+            raisedOn,
+            daysBetween(raisedOn, today),
+            row.description,
+          ]);
+        })
+        .join("");
+      res.write(out.write(body));
+      res.end(out.end());
+    } catch (error) {
+      sendError(res, error, logger);
+    }
+  });
+  return router;
+}
+
+/** kinds: a comma-separated list of FactorKind names (either case); absent: every kind. */
+function kindsParam(get: (name: string) => string | undefined): FactorKind[] | undefined {
+  const raw = get("kinds");
+  if (raw === undefined) return undefined;
+  const wanted = raw.split(",").map((part) => {
+    const kind = FACTOR_KINDS.find((k) => k === part.trim().toUpperCase());
+    if (!kind) throw new ExportParamError("kinds", `"${part.trim()}" is not one of ${FACTOR_KINDS.join(", ")}`);
+    return kind;
+  });
+  return FACTOR_KINDS.filter((k) => wanted.includes(k));
+}
+
+/** A bad parameter is a 400 with the reason, the database unavailable a 503, anything else a 500 naming only the request id. */
+function sendError(res: Response, error: unknown, logger: Logger): void {
+  const requestId = requestOf(res)?.id;
+  const code = error instanceof AppError ? error.extensions.code : undefined;
+  res.type("text/plain; charset=utf-8");
+  if (code === ErrorCode.SERVICE_UNAVAILABLE) {
+    logger.error({ reqId: requestId, err: (error as AppError).cause }, "factor export: database unavailable");
+    res.status(503).setHeader("retry-after", "1");
+    res.send(`${(error as AppError).message}\n`);
+    return;
+  }
+  const reason = error instanceof ExportParamError ? error.message : error instanceof AppError && code !== ErrorCode.INTERNAL_SERVER_ERROR ? error.message : null;
+  if (reason) {
+    res.status(400).send(`Bad request: ${shortenQuotes(reason)}\n`);
+    return;
+  }
+  logger.error({ reqId: requestId, err: error }, "factor export failed");
+  res.status(500).send(`Internal server error (request id ${requestId})\n`);
+}
