@@ -8,6 +8,7 @@ import { RegionEntity } from "../region/region.entity";
 import { SectorEntity } from "../sector/sector.entity";
 import { LedgerChangeEntity } from "../ledger/ledger-change.entity";
 import { FactorIssueEntity } from "../factor/factor-issue.entity";
+import { OutputReportEntity } from "../output/output-report.entity";
 import { DataVersionEntity, RollupBatchEntity, RollupMeetingEntity, RollupRegionEntity } from "../stats/rollup.entity";
 
 /** Every entity of the product, for the DataSource. */
@@ -26,4 +27,5 @@ export const ENTITIES = [
   LedgerChangeEntity,
   FactorIssueEntity,
   AssessmentTargetEntity,
+  OutputReportEntity,
 ];

@@ -49,6 +49,10 @@ export class ProjectEntity {
   @Column({ type: "varchar", length: 200, nullable: true })
   investor: string | null;
 
+  /** Designed annual output value (设计年产值) in 万元, exact; null until an output report records it (达效 is measured against it). */
+  @Column({ type: "bigint", name: "designed_annual_output_wan", nullable: true })
+  designedAnnualOutputWan: string | null;
+
   @Column({ type: "boolean", default: false })
   synthetic: boolean;
 
