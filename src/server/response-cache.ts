@@ -76,13 +76,18 @@ export class ResponseCache {
       if (!key || !info) return next();
       info.responseKey = key;
       // Without a kept answer that holds: wait (once) for an identical request already computing it, then look
-      // again; else compute it, as the one that identical requests arriving meanwhile wait for.
+      // again; else compute it, as the one that identical requests arriving meanwhile wait for. A request whose
+      // response is already over (its client went away while it waited or read the versions, or the request timeout
+      // answered it) neither waits nor computes: it could never be answered, and as the one others wait for it would
+      // never settle, its `finish` or `close` being past.
       const miss = (mayWait: boolean): void => {
+        if (isOver(res)) return;
         const computing = this.computing.get(key);
         if (computing && mayWait) return void computing.then(() => answer(false));
         this.compute(key, res, next);
       };
       const answer = (mayWait: boolean): void => {
+        if (isOver(res)) return;
         const entry = this.entries.get(key);
         if (!entry) return miss(mayWait);
         const tally = { statements: 0 };
@@ -110,8 +115,15 @@ export class ResponseCache {
     };
   }
 
-  /** Lets the request compute its answer, marked as the one that identical requests arriving meanwhile wait for. */
+  /**
+   * Lets the request compute its answer, marked as the one that identical
+   * requests arriving meanwhile wait for, until its response ends: `finish`
+   * once sent, `close` when its connection goes first. Only a response not
+   * over yet is marked, so one of the two is still to come: a waiter never
+   * waits longer than the request it waits for lives.
+   */
   private compute(key: string, res: Response, next: NextFunction): void {
+    if (isOver(res)) return;
     res.setHeader(RESPONSE_CACHE_HEADER, "miss");
     if (!this.computing.has(key)) {
       let settle!: () => void;
@@ -164,6 +176,16 @@ export class ResponseCache {
       next();
     };
   }
+}
+
+/**
+ * Whether a response is over: ended (the request timeout's 503, say) or
+ * destroyed (its connection closed). Its `finish` and `close` are then past or
+ * never come (Node emits neither for a response ended after its connection
+ * closed), and nothing sent to it reaches anyone.
+ */
+function isOver(res: Response): boolean {
+  return res.writableEnded || res.destroyed;
 }
 
 /** Whether a kept answer still holds at the current versions: the trees and each province it depends on are where they were. */
