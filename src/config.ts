@@ -63,6 +63,21 @@ export interface Config {
   logLevel: LogLevel;
   /** Subscriptions over graphql-ws at /graphql (the meeting-day screens): see src/live/. */
   live: LiveConfig;
+  /** 考核亮牌: the cards of `StageAssessment` (src/assessment/). */
+  assessment: AssessmentConfig;
+}
+
+/**
+ * The cards of the assessment: with `elapsed` the share of the period gone by today, a region is GREEN when its
+ * completion rate is at least elapsed × greenAt, YELLOW when at least elapsed × yellowAt, else RED.
+ */
+export interface AssessmentConfig {
+  /** ASSESSMENT_GREEN_AT, default 1.0: on schedule (a rate of at least the share of the period elapsed). */
+  greenAt: number;
+  /** ASSESSMENT_YELLOW_AT, default 0.8; at most ASSESSMENT_GREEN_AT. */
+  yellowAt: number;
+  /** ASSESSMENT_TODAY (YYYY-MM-DD): the day the cards are dated, for a replay or a test; unset, today (UTC). */
+  today: string | null;
 }
 
 /** Settings of subscriptions (src/live/). */
@@ -148,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     responseCacheMaxBytes: readInt(env, "RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024, 0, 4 * 1024 ** 3),
     ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
+    assessment: readAssessment(env),
     live: {
       redisUrl: readOptionalUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
       minIntervalMs: readInt(env, "LIVE_MIN_INTERVAL_MS", 200, 0, 60_000),
@@ -192,6 +208,29 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readOrigins(env, "CORS_ORIGINS"),
     logLevel: readEnum(env, "LOG_LEVEL", LOG_LEVELS, "info"),
   };
+}
+
+/** The cards' thresholds (ratios from 0 to 10, yellow not above green) and the pinned day, if any. */
+function readAssessment(env: Env): AssessmentConfig {
+  const greenAt = readRatio(env, "ASSESSMENT_GREEN_AT", 1, 0, 10);
+  const yellowAt = readRatio(env, "ASSESSMENT_YELLOW_AT", 0.8, 0, 10);
+  if (yellowAt > greenAt) throw new ConfigError("ASSESSMENT_YELLOW_AT", `must not be above ASSESSMENT_GREEN_AT (${greenAt}) (got ${yellowAt})`);
+  const today = env.ASSESSMENT_TODAY?.trim() || null;
+  const day = today === null ? NaN : Date.parse(`${today}T00:00:00Z`);
+  if (today !== null && !(/^\d{4}-\d{2}-\d{2}$/.test(today) && Number.isFinite(day) && new Date(day).toISOString().slice(0, 10) === today)) {
+    throw new ConfigError("ASSESSMENT_TODAY", `must be a calendar date written YYYY-MM-DD, or unset for today (got "${today}")`);
+  }
+  return { greenAt, yellowAt, today };
+}
+
+/** A decimal number such as 0.8 or 1, from `min` to `max`. */
+function readRatio(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(name, `must be a decimal number between ${min} and ${max}, e.g. 0.8 (got "${raw}")`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max} (got "${raw}")`);
+  return value;
 }
 
 /** "*" (or unset) for any origin, else a comma-separated list of origins such as https://dash.example.gov.cn. */

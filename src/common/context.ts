@@ -3,6 +3,7 @@
  * it names the request's parts by type only, so features import it and the
  * server builds it (src/server/context.ts) without an import cycle.
  */
+import type { AssessmentSettings } from "../assessment/period";
 import type { Viewer } from "../auth/tokens";
 import type { Ledger } from "../ledger/ledger";
 import type { DataVersions, Stamp } from "../db/data-version";
@@ -64,6 +65,8 @@ export interface CacheAccess {
 export interface ContextOptions {
   /** Rollup tables where they can answer (true), or always the base tables. */
   useRollups: boolean;
+  /** The cards' thresholds and the day they are dated (src/assessment/period.ts); absent, the defaults and today. */
+  assessment?: AssessmentSettings;
 }
 
 /** What every resolver gets: this request's database client, loaders, trees and caller. */

@@ -205,7 +205,7 @@ function breakdownFilename(groupBy: readonly BreakdownDimension[], regionLevel: 
  * rather than showing it; names are plain ASCII (dimension names and fixed
  * words), so `filename` needs no `filename*`.
  */
-function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number, encoding: CsvEncoding): void {
+export function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: number, encoding: CsvEncoding): void {
   res.status(200);
   res.setHeader("Content-Type", `text/csv; charset=${encoding}`);
   res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
@@ -220,7 +220,7 @@ function startCsv(res: Response, filename: string, etag: string, maxAgeSeconds: 
  * being unavailable a 503; anything else a 500 that says nothing of the
  * internals but the request id, with the real cause in the log.
  */
-function sendError(res: Response, error: unknown, logger: Logger): void {
+export function sendError(res: Response, error: unknown, logger: Logger): void {
   const requestId = requestOf(res)?.id;
   const code = error instanceof AppError ? error.extensions.code : undefined;
   res.type("text/plain; charset=utf-8");

@@ -53,7 +53,7 @@ export function createContext(
     db,
     sql,
     request,
-    options: { useRollups: setup.useRollups },
+    options: { useRollups: setup.useRollups, assessment: setup.assessment },
     viewer,
     dataVersion: () => currentVersions().then((v) => v.total),
     dataVersions: currentVersions,

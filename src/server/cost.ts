@@ -353,6 +353,9 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
     "Meeting.batches": () => 3,
     "Venue.batches": () => 3,
     "Project.milestones": () => model.maxMilestones,
+    // One row per stage at most; rankings: one row per child.
+    "Region.assessment": () => STAGES.length,
+    "Query.rankings": () => model.maxRegionChildren,
   };
 }
 
@@ -488,7 +491,7 @@ function sum(indices: readonly number[], values: readonly number[]): number {
 }
 
 /** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
-const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown"]);
+const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "assessment", "rankings"]);
 
 /**
  * Estimators for graphql-query-complexity: list sizes as above, `first` for

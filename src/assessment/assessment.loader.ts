@@ -1,0 +1,196 @@
+/**
+ * Per-request loader of assessments. Every region asked for in one tick (a
+ * province, its cities and their counties in one request) is answered per
+ * period by two statements whatever their number: the targets of the regions
+ * and their siblings, then what the subtrees reached — milestones of the
+ * period joined to their projects, grouped by the project's region and the
+ * stage — summed up the region tree in memory. Both statements' rows go
+ * through the cross-request cache, keyed by the data versions of the
+ * provinces they read (setTarget and every milestone write move them).
+ */
+import DataLoader from "dataloader";
+
+import type { Context } from "../common/context";
+import { getOrCreate } from "../common/maps";
+import { STAGES, stageFromNumber, stageToNumber } from "../common/stage";
+import { placeholders } from "../db/sql";
+import type { Region, RegionTree } from "../region/region.type";
+
+import { AssessmentCard, StageAssessment } from "./assessment.type";
+import { cardOf, competitionRanks, completionRate, DEFAULT_ASSESSMENT_SETTINGS, elapsedShare, type Period, periodOf, storedQuarter, todayOf } from "./period";
+
+/** One region's assessment in one period (checked beforehand). */
+export interface AssessmentKey {
+  regionId: number;
+  year: number;
+  quarter: number | null;
+}
+
+/** A region's assessment for every stage, in lifecycle order (rows without target or result included). */
+export type RegionAssessment = StageAssessment[];
+
+export function createAssessmentLoader(ctx: Context): DataLoader<AssessmentKey, RegionAssessment, string> {
+  return new DataLoader((keys) => loadAssessments(ctx, keys), { cacheKeyFn: (key) => `${key.regionId}|${key.year}|${key.quarter ?? 0}` });
+}
+
+type Total = number | string;
+interface TargetRow {
+  region_id: number;
+  stage: number;
+  target_count: number | null;
+  target_investment_wan: Total;
+}
+interface ReachedRow {
+  region_id: number;
+  stage: number;
+  project_count: Total;
+  investment_wan: Total;
+}
+
+interface Target {
+  count: number | null;
+  wan: number;
+}
+interface Reached {
+  count: number;
+  wan: number;
+}
+
+async function loadAssessments(ctx: Context, keys: readonly AssessmentKey[]): Promise<Array<RegionAssessment | Error>> {
+  const results: Array<RegionAssessment | Error> = new Array(keys.length);
+  const byPeriod = new Map<string, number[]>();
+  keys.forEach((key, i) => getOrCreate(byPeriod, `${key.year}|${key.quarter ?? 0}`, () => []).push(i));
+  const regions = await ctx.regionTree();
+  await Promise.all(
+    [...byPeriod.values()].map(async (indexes) => {
+      try {
+        const period = periodOf(keys[indexes[0]].year, keys[indexes[0]].quarter);
+        const assessed = await assessPeriod(ctx, regions, period, indexes.map((i) => keys[i].regionId));
+        indexes.forEach((i) => (results[i] = assessed.get(keys[i].regionId)!));
+      } catch (error) {
+        for (const i of indexes) results[i] = error as Error;
+      }
+    }),
+  );
+  return results;
+}
+
+/** The regions with the same parent (the roots among themselves), the region included. */
+function siblingsOf(regions: RegionTree, region: Region, roots: () => Region[]): Region[] {
+  return region.parentId !== null && regions.byId(region.parentId) ? regions.children(region.parentId) : roots();
+}
+
+/** Ids in ascending order, or undefined when they are the whole tree (no restriction). */
+function restriction(regions: RegionTree, ids: Set<number>): number[] | undefined {
+  return ids.size < regions.size() ? [...ids].sort((a, b) => a - b) : undefined;
+}
+
+async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, regionIds: readonly number[]): Promise<Map<number, RegionAssessment>> {
+  let rootList: Region[] | undefined;
+  const roots = () => (rootList ??= regions.all().filter((r) => r.parentId === null || !regions.byId(r.parentId)));
+  const asked = [...new Set(regionIds)].map((id) => regions.byId(id)!).filter(Boolean);
+
+  // 1. The targets of the regions asked for and of their siblings (their ranks need the siblings' rates).
+  const candidates = new Set<number>();
+  for (const region of asked) for (const sibling of siblingsOf(regions, region, roots)) candidates.add(sibling.id);
+  const targets = await readTargets(ctx, regions, period, candidates);
+
+  // 2. What the subtrees reached: the regions asked for, and their siblings that have a target.
+  const assessedIds = new Set<number>(asked.map((r) => r.id));
+  for (const id of candidates) if (targets.has(id)) assessedIds.add(id);
+  const subtrees = new Set<number>();
+  for (const id of assessedIds) for (const below of regions.subtreeIds(id)) subtrees.add(below);
+  const reached = await readReached(ctx, regions, period, subtrees, assessedIds);
+
+  const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
+  const elapsed = elapsedShare(period, todayOf(settings));
+  const rateOf = (regionId: number, stage: number) => {
+    const target = targets.get(regionId)?.get(stage);
+    return target ? completionRate(reached.get(regionId)?.get(stage)?.wan ?? 0, target.wan) : null;
+  };
+  // Ranks per parent and stage, made once.
+  const ranks = new Map<string, Map<number, number>>();
+  const rankOf = (region: Region, stage: number) => {
+    const group = getOrCreate(ranks, `${region.parentId ?? "root"}|${stage}`, () =>
+      competitionRanks(siblingsOf(regions, region, roots).map((sibling) => ({ key: sibling.id, rate: rateOf(sibling.id, stage) }))),
+    );
+    return group.get(region.id) ?? null;
+  };
+
+  const out = new Map<number, RegionAssessment>();
+  for (const region of asked) {
+    out.set(
+      region.id,
+      STAGES.map((stageName) => {
+        const stage = stageToNumber(stageName);
+        const target = targets.get(region.id)?.get(stage) ?? null;
+        const got = reached.get(region.id)?.get(stage) ?? { count: 0, wan: 0 };
+        const rate = rateOf(region.id, stage);
+        return new StageAssessment({
+          region,
+          stage: stageFromNumber(stage),
+          year: period.year,
+          quarter: period.quarter,
+          targetCount: target?.count ?? null,
+          targetWan: target?.wan ?? null,
+          reachedCount: got.count,
+          reachedWan: got.wan,
+          completionRate: rate,
+          rank: target ? rankOf(region, stage) : null,
+          card: cardOf(rate, elapsed, settings) as AssessmentCard | null,
+        });
+      }),
+    );
+  }
+  return out;
+}
+
+/** The targets of the period for `candidates`, by region and stored stage. One statement. */
+async function readTargets(ctx: Context, regions: RegionTree, period: Period, candidates: Set<number>): Promise<Map<number, Map<number, Target>>> {
+  const restrict = restriction(regions, candidates);
+  const where = restrict ? ` AND region_id IN (${placeholders(restrict.length)})` : "";
+  const sql = `SELECT region_id, stage, target_count, target_investment_wan FROM assessment_target WHERE year = ? AND quarter = ?${where}`;
+  const params: unknown[] = [period.year, storedQuarter(period.quarter), ...(restrict ?? [])];
+  const rows = await ctx.groupedRows<TargetRow>(`${sql}|${JSON.stringify(params)}`, restrict ? regions.rootsOf(restrict) : null, async (db) => ({ rows: await db.query(sql, params) }));
+  const targets = new Map<number, Map<number, Target>>();
+  for (const row of rows) {
+    getOrCreate(targets, Number(row.region_id), () => new Map()).set(Number(row.stage), {
+      count: row.target_count === null ? null : Number(row.target_count),
+      wan: Number(row.target_investment_wan),
+    });
+  }
+  return targets;
+}
+
+/**
+ * Projects of `subtrees` whose milestone of a stage is dated inside the
+ * period, counted and summed (current investment) per project region and
+ * stage in one statement, then rolled up to each region of `assessedIds`
+ * along the tree.
+ */
+async function readReached(ctx: Context, regions: RegionTree, period: Period, subtrees: Set<number>, assessedIds: Set<number>): Promise<Map<number, Map<number, Reached>>> {
+  const reached = new Map<number, Map<number, Reached>>();
+  if (subtrees.size === 0) return reached;
+  const restrict = restriction(regions, subtrees);
+  const stages = STAGES.map(stageToNumber);
+  // `stage IN (…)` lets the range on reached_on use idx_milestone_stage_date (stage, reached_on) once per stage.
+  const sql =
+    "SELECT p.region_id AS region_id, m.stage AS stage, COUNT(*) AS project_count, SUM(p.investment_wan) AS investment_wan " +
+    `FROM milestone m JOIN project p ON p.id = m.project_id WHERE m.stage IN (${placeholders(stages.length)}) AND m.reached_on >= ? AND m.reached_on <= ?` +
+    (restrict ? ` AND p.region_id IN (${placeholders(restrict.length)})` : "") +
+    " GROUP BY p.region_id, m.stage";
+  const params: unknown[] = [...stages, period.from, period.to, ...(restrict ?? [])];
+  const rows = await ctx.groupedRows<ReachedRow>(`${sql}|${JSON.stringify(params)}`, restrict ? regions.rootsOf(restrict) : null, async (db) => ({ rows: await db.query(sql, params) }));
+  for (const row of rows) {
+    const stage = Number(row.stage);
+    const count = Number(row.project_count);
+    const wan = Number(row.investment_wan);
+    for (const node of regions.lineageOf(Number(row.region_id))) {
+      if (!assessedIds.has(node.id)) continue;
+      const cell = getOrCreate(getOrCreate(reached, node.id, () => new Map<number, Reached>()), stage, () => ({ count: 0, wan: 0 }));
+      cell.count += count;
+      cell.wan += wan;
+    }
+  }
+  return reached;
+}
