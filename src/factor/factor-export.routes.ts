@@ -24,7 +24,7 @@ import { type ContextSetup, createContext } from "../server/context";
 import { readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
 import { requestToday } from "./factor-issue.loaders";
-import { daysBetween, FACTOR_ISSUE_COLUMNS, FACTOR_KIND_NAMES, FACTOR_KINDS, type FactorIssueRow, type FactorKind } from "./factor-issue.type";
+import { daysOpenOf, FACTOR_ISSUE_COLUMNS, FACTOR_KIND_NAMES, FACTOR_KINDS, type FactorIssueRow, type FactorKind } from "./factor-issue.type";
 
 /** What the route needs besides the database. */
 export interface FactorExportOptions {
@@ -119,7 +119,7 @@ export function factorExportRoutes(db: DataSource, options: ContextSetup, { maxA
             city?.code,
             city?.name,
             raisedOn,
-            daysBetween(raisedOn, today),
+            daysOpenOf(raisedOn, today),
             row.description,
           ]);
         })

@@ -11,7 +11,7 @@ import { getOrCreate } from "../common/maps";
 import { checkPageSize } from "../common/pagination";
 import { isMysqlClient } from "./factor-sql";
 import {
-  daysBetween,
+  daysOpenOf,
   FACTOR_ISSUE_COLUMNS,
   FACTOR_KINDS,
   FactorDepartmentStats,
@@ -182,13 +182,13 @@ function statsOf(rows: readonly StatsRow[], today: string): FactorIssueStats {
   const stats = new FactorIssueStats();
   stats.blockedProjects = total.projects;
   stats.openIssues = total.issues;
-  stats.longestOpenDays = total.earliest === null ? null : daysBetween(total.earliest, today);
+  stats.longestOpenDays = total.earliest === null ? null : daysOpenOf(total.earliest, today);
   stats.byKind = FACTOR_KINDS.filter((k) => kinds.has(k)).map((kind) => {
     const sum = kinds.get(kind)!;
-    return Object.assign(new FactorKindStats(), { kind, openIssues: sum.issues, blockedProjects: sum.projects, longestOpenDays: daysBetween(sum.earliest!, today) });
+    return Object.assign(new FactorKindStats(), { kind, openIssues: sum.issues, blockedProjects: sum.projects, longestOpenDays: daysOpenOf(sum.earliest!, today) });
   });
   stats.byDepartment = [...departments]
-    .map(([department, sum]) => Object.assign(new FactorDepartmentStats(), { department, openIssues: sum.issues, blockedProjects: sum.projects, longestOpenDays: daysBetween(sum.earliest!, today) }))
+    .map(([department, sum]) => Object.assign(new FactorDepartmentStats(), { department, openIssues: sum.issues, blockedProjects: sum.projects, longestOpenDays: daysOpenOf(sum.earliest!, today) }))
     .sort((a, b) => b.openIssues - a.openIssues || b.longestOpenDays - a.longestOpenDays || compareText(a.department, b.department));
   return stats;
 }

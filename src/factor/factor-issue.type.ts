@@ -72,6 +72,15 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
+/**
+ * Days an issue raised on `raisedOn` has been open by `until` (its resolvedOn, or today): 0 for one raised on a
+ * later day (the ledger accepts dates up to LEDGER_FUTURE_DAYS ahead). Ordering by it agrees with SQL's unclamped
+ * difference, as days at or below 0 order by raisedOn either way.
+ */
+export function daysOpenOf(raisedOn: string, until: string): number {
+  return Math.max(0, daysBetween(raisedOn, until));
+}
+
 @ObjectType({ description: "要素保障: a problem that holds a project back, the kind of support it needs, and the department that must answer it (对号入座)." })
 export class FactorIssue {
   projectId: number;
@@ -102,9 +111,9 @@ export class FactorIssue {
     return this.resolvedOn === null;
   }
 
-  @Field(() => Int, { description: "Days from raisedOn to resolvedOn, or to today (UTC) while open." })
+  @Field(() => Int, { description: "Days from raisedOn to resolvedOn, or to today (UTC) while open; 0 for one raised on a later day." })
   get daysOpen(): number {
-    return daysBetween(this.raisedOn, this.resolvedOn ?? this.today);
+    return daysOpenOf(this.raisedOn, this.resolvedOn ?? this.today);
   }
 
   /** The day daysOpen counts to while open: the request's today (the ledger's, which tests pin). */

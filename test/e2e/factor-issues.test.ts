@@ -11,6 +11,11 @@
 import iconv from "iconv-lite";
 
 import { createToken } from "../../src/auth/tokens";
+import { createFactorStatsLoader, createRegionFactorIssuesLoader, regionIssuesRequest } from "../../src/factor/factor-issue.loaders";
+import { SYSTEM_ACTOR } from "../../src/ledger/actor";
+import { raiseFactorIssue } from "../../src/ledger/operations/factor-issues";
+import { Problems } from "../../src/ledger/problems";
+import { createContext } from "../../src/server/context";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { type Reply, writes } from "../support/writes";
@@ -35,7 +40,8 @@ const STATS = `query Stats($code: ID!) {
 
 /** Today (UTC), as the server counts daysOpen when it is not pinned. */
 const utcToday = () => new Date().toISOString().slice(0, 10);
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+/** Days open from `from` to `to`, as the contract counts them: 0 for an issue raised on a later day. */
+const daysOpen = (from: string, to: string) => Math.max(0, Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000));
 /** A UTC day `offset` days from today. */
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -191,7 +197,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       const { today, value: open } = await atToday(() => as(null, HISTORY, { id: project.id }));
       expect(open.data.project.factorIssues).toEqual([{ id: issue.id, resolvedOn: null }]);
       const listed = await atToday(() => as(null, LISTING, { code: "410105", open: true }));
-      expect(listed.value.data.region.factorIssues.find((i: any) => i.id === issue.id).daysOpen).toBe(daysBetween("2024-01-10", listed.today));
+      expect(listed.value.data.region.factorIssues.find((i: any) => i.id === issue.id).daysOpen).toBe(daysOpen("2024-01-10", listed.today));
       expect(today).toBeTruthy();
 
       const versionBefore = await dataVersion("410105");
@@ -343,7 +349,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
         .filter((k) => inSubtree(code, k.regionCode))
         .filter((k) => open === null || (k.resolvedOn === null) === open)
         .filter((k) => kinds === null || kinds.includes(k.kind))
-        .map((k) => ({ ...k, days: daysBetween(k.raisedOn, k.resolvedOn ?? today) }))
+        .map((k) => ({ ...k, days: daysOpen(k.raisedOn, k.resolvedOn ?? today) }))
         .sort((a, b) => b.days - a.days || a.raisedOn.localeCompare(b.raisedOn) || Number(a.id) - Number(b.id))
         .slice(0, first)
         .map((k) => k.id);
@@ -367,7 +373,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       expect(listed.map((i: any) => i.id)).toEqual(expected);
       for (const issue of listed) {
         const mine = known.find((k) => k.id === issue.id)!;
-        expect(issue).toMatchObject({ kind: mine.kind, raisedOn: mine.raisedOn, resolvedOn: mine.resolvedOn, daysOpen: daysBetween(mine.raisedOn, mine.resolvedOn ?? today), project: { id: mine.projectId } });
+        expect(issue).toMatchObject({ kind: mine.kind, raisedOn: mine.raisedOn, resolvedOn: mine.resolvedOn, daysOpen: daysOpen(mine.raisedOn, mine.resolvedOn ?? today), project: { id: mine.projectId } });
       }
     });
 
@@ -388,7 +394,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       const group = (rows: Known[]) => ({
         openIssues: rows.length,
         blockedProjects: new Set(rows.map((r) => r.projectId)).size,
-        longestOpenDays: Math.max(...rows.map((r) => daysBetween(r.raisedOn, today))),
+        longestOpenDays: Math.max(...rows.map((r) => daysOpen(r.raisedOn, today))),
       });
       const byKind = KINDS.filter((k) => open.some((o) => o.kind === k)).map((k) => ({ kind: k, ...group(open.filter((o) => o.kind === k)) }));
       const byDepartment = [...new Set(open.map((o) => o.department))]
@@ -429,6 +435,31 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
     });
   });
 
+  describe("today", () => {
+    it("is the ledger's: pinned by its `today` setting, daysOpen, the order and the stats count to that day, and the date rule accepts what that day allows", async () => {
+      const pinned = "2031-03-15";
+      const ctx = createContext(server.db, { useRollups: true, shared: null, ledger: { futureDays: 31, today: () => pinned } });
+      const project = await newProject({ regionCode: "410302" });
+      // Raised "in the future" as the calendar sees it, but within 31 days of the pinned day.
+      const written = await ctx.ledger().write(SYSTEM_ACTOR, (tx) => raiseFactorIssue(tx, { projectId: project.id, kind: "STAFFING", department: "洛阳市人力资源和社会保障局", description: "技工不足", raisedOn: "2031-04-10" }, new Problems()));
+      known.push({ id: String(written.value.id), projectId: project.id, regionCode: "410302", kind: "STAFFING", department: "洛阳市人力资源和社会保障局", raisedOn: "2031-04-10", resolvedOn: null });
+      ctx.wrote();
+      const province = Number((await server.db.query("SELECT id FROM region WHERE code = '410000'"))[0].id);
+      const [all, open] = await Promise.all([
+        ctx.loader(createRegionFactorIssuesLoader).load(regionIssuesRequest(province, null, null, 100)),
+        ctx.loader(createRegionFactorIssuesLoader).load(regionIssuesRequest(province, true, null, 100)),
+      ]);
+      const days = (k: Known) => daysOpen(k.raisedOn, k.resolvedOn ?? pinned);
+      const order = (a: Known, b: Known) => days(b) - days(a) || a.raisedOn.localeCompare(b.raisedOn) || Number(a.id) - Number(b.id);
+      expect(all.map((i) => [i.id, i.daysOpen])).toEqual([...known].sort(order).slice(0, 100).map((k) => [k.id, days(k)]));
+      expect(open.map((i) => [i.id, i.daysOpen])).toEqual(known.filter((k) => k.resolvedOn === null).sort(order).slice(0, 100).map((k) => [k.id, days(k)]));
+      expect(open[open.length - 1]).toMatchObject({ id: String(written.value.id), daysOpen: 0 });
+      const stats = await ctx.loader(createFactorStatsLoader).load(province);
+      expect(stats.longestOpenDays).toBe(Math.max(...known.filter((k) => k.resolvedOn === null).map(days)));
+      expect(stats.byKind.find((k) => k.kind === "STAFFING")!.openIssues).toBe(known.filter((k) => k.resolvedOn === null && k.kind === "STAFFING").length);
+    });
+  });
+
   describe("the weekly CSV sheet", () => {
     let injected: any;
     beforeAll(async () => {
@@ -464,7 +495,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       for (const [i, row] of rows.entries()) {
         const k = expected[i];
         const department = k.department.startsWith("=") ? `'${k.department}` : k.department;
-        expect([row[0], row[1], row[4], row[6], row[10], row[11]]).toEqual([department, k.kind, k.projectId, k.regionCode, k.raisedOn, String(daysBetween(k.raisedOn, today))]);
+        expect([row[0], row[1], row[4], row[6], row[10], row[11]]).toEqual([department, k.kind, k.projectId, k.regionCode, k.raisedOn, String(daysOpen(k.raisedOn, today))]);
       }
       const row = rows.find((r) => r[3] === injected.id)!;
       expect(row[0]).toBe("'=开封市规划局");
