@@ -104,6 +104,9 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
 
   const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
   const elapsed = elapsedShare(period, todayOf(settings));
+  // A period not over yet: the cards move with the calendar, not only with writes, so the finished answer is not kept
+  // for later requests (src/server/response-cache.ts keeps an answer until a write moves its versions).
+  if (elapsed < 1) ctx.request.responseKey = undefined;
   const rateOf = (regionId: number, stage: number) => {
     const target = targets.get(regionId)?.get(stage);
     return target ? completionRate(reached.get(regionId)?.get(stage)?.wan ?? 0, target.wan) : null;

@@ -25,6 +25,7 @@ describe("loadConfig", () => {
       aggregateCache: true,
       dataVersionTtlMs: 1000,
       aggregateCacheMaxRows: 200_000,
+      assessment: { greenAt: 1, yellowAt: 0.8, today: null },
       httpCacheMaxAge: 10,
       limits: {
         importBytes: 20_000_000,
