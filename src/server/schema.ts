@@ -7,10 +7,12 @@ import { RegionResolver } from "../region/region.resolver";
 import { SectorResolver } from "../sector/sector.resolver";
 import { LedgerResolver, ProjectChangeResolver, ProjectHistoryResolver, RegionChangesResolver } from "../ledger/ledger.resolver";
 import { BreakdownResolver } from "../stats/breakdown.resolver";
+import { FunnelResolver } from "../stats/funnel";
 import { buildSubgraph } from "../federation/subgraph";
 import { LiveResolver } from "../live/live.resolver";
 import { FactorIssueResolver, ProjectFactorIssuesResolver, RegionFactorIssuesResolver } from "../factor/factor-issue.resolver";
 import { AssessmentResolver, RegionAssessmentResolver } from "../assessment/assessment.resolver";
+import { OutputMutationResolver, ProjectOutputResolver, RegionOutputResolver } from "../output/output.resolver";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -24,6 +26,7 @@ export const RESOLVERS = [
   VenueResolver,
   MeetingBatchResolver,
   BreakdownResolver,
+  FunnelResolver,
   LedgerResolver,
   ProjectHistoryResolver,
   RegionChangesResolver,
@@ -34,6 +37,9 @@ export const RESOLVERS = [
   RegionFactorIssuesResolver,
   RegionAssessmentResolver,
   AssessmentResolver,
+  OutputMutationResolver,
+  ProjectOutputResolver,
+  RegionOutputResolver,
 ] as const;
 
 /**

@@ -13,7 +13,10 @@ import type { WriteTx } from "./write-tx";
 export async function advanceStage(tx: WriteTx, input: AdvanceStageInput, problems: Problems): Promise<number> {
   const project = await loadProject(tx, problems, "input.projectId", input.projectId, input.expectedVersion);
   const stage = enteringStageNumber(input.stage);
-  if (stage < 0) problems.add("input.stage", enteringStageProblem(input.stage));
+  // The input's own rules may have said so already (the API checks the field first; the import does not).
+  if (stage < 0) {
+    if (!problems.list.some((p) => p.field === "input.stage")) problems.add("input.stage", enteringStageProblem(input.stage));
+  }
   else if (stage <= project.stage) {
     problems.add("input.stage", `must be later than the current stage ${stageFromNumber(project.stage)} (a stage only moves forward)`);
   }

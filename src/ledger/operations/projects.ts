@@ -68,7 +68,8 @@ export async function addProjects(tx: WriteTx, drafts: readonly ProjectDraft[], 
     const hosts: number[] = [];
     draft.milestones.forEach((m, j) => {
       const stage = enteringStageNumber(m.stage);
-      if (stage < 0) problems.add(fieldOf(i, "stage", j), enteringStageProblem(m.stage));
+      // The API's input rules may have said so already (createProject checks the field first).
+      if (stage < 0 && !problems.list.some((p) => p.field === fieldOf(i, "stage", j))) problems.add(fieldOf(i, "stage", j), enteringStageProblem(m.stage));
       tx.rules.checkDate(problems, fieldOf(i, "reachedOn", j), m.reachedOn);
       if (previous && stage <= previous.stage) problems.add(fieldOf(i, "stage", j), "milestones must move forward, one per stage");
       if (previous && m.reachedOn < previous.reachedOn) problems.add(fieldOf(i, "reachedOn", j), `must not be before the previous milestone's date ${previous.reachedOn}`);
