@@ -353,9 +353,18 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
     "Meeting.batches": () => 3,
     "Venue.batches": () => 3,
     "Project.milestones": () => model.maxMilestones,
+    // 要素保障 (src/factor/): a region's listing is `first` long (default 20); a project's issues and the departments
+    // of the stats are not bounded by the data model, so these are estimates (a project has a few, a province some dozens of departments).
+    "Region.factorIssues": (args) => Math.min(Math.max(1, typeof args.first === "number" ? args.first : 20), MAX_PAGE_SIZE),
+    "Project.factorIssues": () => 10,
+    "FactorIssueStats.byKind": () => 8,
+    "FactorIssueStats.byDepartment": () => 50,
     // One row per stage at most; rankings: one row per child.
     "Region.assessment": () => STAGES.length,
     "Query.rankings": () => model.maxRegionChildren,
+    // 达效: one band per ReachedBand; a project's reports, one a year since it reached production (bounded by a decade's estimate).
+    "OutputStats.byBand": () => 4,
+    "Project.outputReports": () => 10,
   };
 }
 
@@ -491,7 +500,7 @@ function sum(indices: readonly number[], values: readonly number[]): number {
 }
 
 /** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
-const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "assessment", "rankings"]);
+const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "factorIssues", "factorStats", "assessment", "rankings"]);
 
 /**
  * Estimators for graphql-query-complexity: list sizes as above, `first` for
