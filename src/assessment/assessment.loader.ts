@@ -56,6 +56,15 @@ interface Reached {
   wan: number;
 }
 
+/**
+ * The day the cards are dated: ASSESSMENT_TODAY when set, else the ledger's today when pinned (tests pin it through
+ * `LedgerSettings.today`), else the UTC date now.
+ */
+export function assessmentToday(ctx: Context): string {
+  const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
+  return settings.today?.() ?? ctx.ledger().settings.today?.() ?? todayOf(settings);
+}
+
 async function loadAssessments(ctx: Context, keys: readonly AssessmentKey[]): Promise<Array<RegionAssessment | Error>> {
   const results: Array<RegionAssessment | Error> = new Array(keys.length);
   const byPeriod = new Map<string, number[]>();
@@ -103,7 +112,7 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
   const reached = await readReached(ctx, regions, period, subtrees, assessedIds);
 
   const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
-  const elapsed = elapsedShare(period, todayOf(settings));
+  const elapsed = elapsedShare(period, assessmentToday(ctx));
   // A period not over yet: the cards move with the calendar, not only with writes, so the finished answer is not kept
   // for later requests (src/server/response-cache.ts keeps an answer until a write moves its versions).
   if (elapsed < 1) ctx.request.responseKey = undefined;

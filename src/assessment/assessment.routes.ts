@@ -12,8 +12,8 @@ import { type ContextSetup, createContext } from "../server/context";
 import { readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
 
+import { assessmentToday } from "./assessment.loader";
 import { rankChildren } from "./assessment.resolver";
-import { DEFAULT_ASSESSMENT_SETTINGS, todayOf } from "./period";
 
 const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
 const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
@@ -66,7 +66,7 @@ export function assessmentRoutes(db: DataSource, options: ContextSetup, { maxAge
       const encoding = encodingParam(get);
       const ctx = createContext(db, options, requestOf(res));
       const rows = await rankChildren(ctx, parentCode, stage, year, quarter);
-      const today = todayOf(options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS);
+      const today = assessmentToday(ctx);
       const filename = `assessment-${parentCode}-${stage.toLowerCase()}-${year}${quarter === null ? "" : `-q${quarter}`}.csv`.replace(/[^\w.-]/g, "_");
       startCsv(res, filename, readEtag(await ctx.dataVersion(), `${searchOf(req.originalUrl)}&today=${today}`, viewerOf(res)), maxAgeSeconds, encoding);
       const out = csvEncoder(encoding);

@@ -16,7 +16,7 @@ export interface AssessmentSettings {
   greenAt: number;
   /** YELLOW when completionRate >= elapsed × yellowAt (ASSESSMENT_YELLOW_AT, default 0.8); else RED. */
   yellowAt: number;
-  /** Today as YYYY-MM-DD (ASSESSMENT_TODAY pins it; tests pin it); absent, the UTC date now, as the ledger's date rule counts days. */
+  /** Today as YYYY-MM-DD (ASSESSMENT_TODAY pins it); absent, the ledger's today when pinned (`LedgerSettings.today`), else the UTC date now, as the ledger's date rule counts days. */
   today?: () => string;
 }
 
