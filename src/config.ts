@@ -15,6 +15,9 @@ export type DatabaseConfig =
 /** How far ahead of today a ledger date may lie unless LEDGER_FUTURE_DAYS says otherwise. */
 export const DEFAULT_LEDGER_FUTURE_DAYS = 31;
 
+/** The share of its designed annual output a year's output must reach for a project in production to become EFFECTIVE (达效) unless EFFECTIVE_THRESHOLD says otherwise: 1.0, 100 %. */
+export const DEFAULT_EFFECTIVE_THRESHOLD = 1;
+
 export interface Config {
   /** HTTP port (PORT, default 4000; 0 picks a free one). */
   port: number;
@@ -39,6 +42,8 @@ export interface Config {
   responseCacheMaxBytes: number;
   /** How far ahead of today a ledger date may lie, in days (LEDGER_FUTURE_DAYS, default 31). */
   ledgerFutureDays: number;
+  /** 达效: output / designed annual output at which an output report moves a project in production to EFFECTIVE (EFFECTIVE_THRESHOLD, default 1.0 = 100 %; more than 0, at most 10). */
+  effectiveThreshold: number;
   /** Reads need a token too (READ_REQUIRES_TOKEN, default false: reads are public, writes always need one). */
   readRequiresToken: boolean;
   /** What a request may ask for; each refusal has an error code of its own. */
@@ -162,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpCacheMaxAge: readInt(env, "HTTP_CACHE_MAX_AGE", 10, 0, 86_400),
     responseCacheMaxBytes: readInt(env, "RESPONSE_CACHE_MAX_BYTES", 32 * 1024 * 1024, 0, 4 * 1024 ** 3),
     ledgerFutureDays: readInt(env, "LEDGER_FUTURE_DAYS", DEFAULT_LEDGER_FUTURE_DAYS, 0, 3_660),
+    effectiveThreshold: readEffectiveThreshold(env),
     readRequiresToken: readBool(env, "READ_REQUIRES_TOKEN", false),
     assessment: readAssessment(env),
     live: {
@@ -221,6 +227,13 @@ function readAssessment(env: Env): AssessmentConfig {
     throw new ConfigError("ASSESSMENT_TODAY", `must be a calendar date written YYYY-MM-DD, or unset for today (got "${today}")`);
   }
   return { greenAt, yellowAt, today };
+}
+
+/** EFFECTIVE_THRESHOLD: a ratio above 0 and at most 10 (0.8 makes 80 % of the designed output 达效). */
+function readEffectiveThreshold(env: Env): number {
+  const value = readRatio(env, "EFFECTIVE_THRESHOLD", DEFAULT_EFFECTIVE_THRESHOLD, 0, 10);
+  if (!(value > 0)) throw new ConfigError("EFFECTIVE_THRESHOLD", `must be more than 0 and at most 10, e.g. 0.8 for 80 % (got "${env.EFFECTIVE_THRESHOLD}")`);
+  return value;
 }
 
 /** A decimal number such as 0.8 or 1, from `min` to `max`. */

@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`UNAUTHENTICATED: ${error.message} (make one with npm run token -- create)\n`);
       return 2;
     }
-    const ledger = systemLedger(db, config.ledgerFutureDays);
+    const ledger = systemLedger(db, config.ledgerFutureDays, config.effectiveThreshold);
     const bar = process.stderr.isTTY && csv.bytes >= PROGRESS_FROM_BYTES ? new SingleBar({ format: "importing [{bar}] {percentage}% of the file | {rows} rows | {eta_formatted} left", stream: process.stderr, hideCursor: true }) : null;
     let barShown = false;
     let barDone = false;

@@ -16,7 +16,7 @@ export interface FieldChange {
 }
 
 /** Operations the history records. */
-export type ChangeOperation = "CREATE_PROJECT" | "UPDATE_PROJECT" | "ADVANCE_STAGE" | "RECORD_AT_MEETING" | "CORRECT_MILESTONE_DATE" | "CREATE_MEETING" | "RAISE_FACTOR_ISSUE" | "RESOLVE_FACTOR_ISSUE" | "SET_TARGET";
+export type ChangeOperation = "CREATE_PROJECT" | "UPDATE_PROJECT" | "ADVANCE_STAGE" | "RECORD_AT_MEETING" | "CORRECT_MILESTONE_DATE" | "CREATE_MEETING" | "RAISE_FACTOR_ISSUE" | "RESOLVE_FACTOR_ISSUE" | "SET_TARGET" | "REPORT_OUTPUT";
 
 /** A change as the ledger records it. */
 export interface ChangeRecord {

@@ -15,6 +15,7 @@ export enum ChangeOperation {
   SET_TARGET = "SET_TARGET",
   RAISE_FACTOR_ISSUE = "RAISE_FACTOR_ISSUE",
   RESOLVE_FACTOR_ISSUE = "RESOLVE_FACTOR_ISSUE",
+  REPORT_OUTPUT = "REPORT_OUTPUT",
 }
 
 registerEnumType(ChangeOperation, {
@@ -29,6 +30,10 @@ registerEnumType(ChangeOperation, {
     CREATE_MEETING: { description: "A meeting was created." },
     SET_TARGET: { description: "A region's target for a stage and period was set or replaced (目标亮相); `fields` say from what to what, with no project." },
     RAISE_FACTOR_ISSUE: { description: "A factor-support problem (要素保障) was raised for the project (fields `factorIssues.<id>.…`); the project's version does not move." },
+    REPORT_OUTPUT: {
+      description:
+        "A year's output value was reported for a project in production (fields `outputReports.<year>` in 亿元, `outputReports.<year>.reportedOn`, `designedAnnualOutput` when it was set or changed); when the report reached the designed output (EFFECTIVE_THRESHOLD), also `stage` IN_PRODUCTION → EFFECTIVE and the EFFECTIVE milestone.",
+    },
     RESOLVE_FACTOR_ISSUE: { description: "A factor-support problem of the project was answered (fields `factorIssues.<id>.resolvedOn`, `.resolution`); the project's version does not move." },
   },
 });

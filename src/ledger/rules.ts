@@ -28,6 +28,8 @@ export interface RuleSettings {
   futureDays: number;
   /** Today, for the date rule (tests pin it). */
   today?: () => string;
+  /** 达效: output / designed annual output at which a report moves a project in production to EFFECTIVE (EFFECTIVE_THRESHOLD; default 1). */
+  effectiveThreshold?: number;
 }
 
 /**
@@ -107,6 +109,16 @@ export class Rules {
   private scopeName(): string {
     const scope = this.actor.scopeRegionId === null ? undefined : this.regions.byId(this.actor.scopeRegionId);
     return scope ? `${scope.name} (${scope.code})` : "everywhere";
+  }
+
+  /** Output / designed annual output at which an output report makes a project in production EFFECTIVE (EFFECTIVE_THRESHOLD, default 1). */
+  get effectiveThreshold(): number {
+    return this.settings.effectiveThreshold ?? 1;
+  }
+
+  /** Today as the date rule counts it (pinned in tests). */
+  get today(): string {
+    return this.settings.today?.() ?? new Date().toISOString().slice(0, 10);
   }
 
   /** A calendar date, not before EARLIEST_DATE nor more than `futureDays` after today. */

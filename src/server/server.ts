@@ -130,7 +130,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
     ],
   });
   await apollo.start();
-  const contextOptions = { useRollups: config.useRollups, shared, assessment: assessmentSettings(config.assessment), ledger: { futureDays: config.ledgerFutureDays, onCommitted: (change: Parameters<typeof bus.publish>[0]) => bus.publish(change) } };
+  const contextOptions = { useRollups: config.useRollups, shared, assessment: assessmentSettings(config.assessment), ledger: { futureDays: config.ledgerFutureDays, effectiveThreshold: config.effectiveThreshold, onCommitted: (change: Parameters<typeof bus.publish>[0]) => bus.publish(change) } };
   const screens = startLive({ config, obs, db, httpServer, schema, bus, shared, costs, context: () => createContext(db, contextOptions) });
   const authenticated = authentication(db, config.readRequiresToken);
 
