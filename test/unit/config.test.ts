@@ -46,6 +46,7 @@ describe("loadConfig", () => {
       timeouts: { headersMs: 10_000, bodyMs: 10_000, requestMs: 30_000, shutdownMs: 10_000 },
       introspection: true,
       ledgerFutureDays: 31,
+      effectiveThreshold: 1,
       responseCacheMaxBytes: 32 * 1024 * 1024,
       readRequiresToken: false,
       exposeStacktraces: false,
@@ -66,6 +67,12 @@ describe("loadConfig", () => {
         maxBufferedBytes: 1_000_000,
       },
     });
+  });
+
+  test("EFFECTIVE_THRESHOLD: a ratio above 0 and at most 10", () => {
+    expect(loadConfig({ EFFECTIVE_THRESHOLD: "0.8" }).effectiveThreshold).toBe(0.8);
+    expect(loadConfig({ EFFECTIVE_THRESHOLD: "10" }).effectiveThreshold).toBe(10);
+    for (const bad of ["0", "0.0", "10.5", "-1", "80%", "x"]) expect(configError({ EFFECTIVE_THRESHOLD: bad }).setting).toBe("EFFECTIVE_THRESHOLD");
   });
 
   test("REDIS_URL must be a redis:// or rediss:// URL with a host", () => {
