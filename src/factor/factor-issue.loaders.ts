@@ -21,19 +21,20 @@ import {
   FactorKind,
   FactorKindStats,
 } from "./factor-issue.type";
+import { assessmentToday } from "../assessment/assessment.loader";
 
-/** Today (UTC) as the ledger counts it: its `today` setting when pinned (tests), else the calendar's. */
-export function ledgerToday(ctx: Context): string {
-  return ctx.ledger().settings.today?.() ?? new Date().toISOString().slice(0, 10);
-}
-
-/** A request's today, read once (the ledger's; see `ledgerToday`). */
+/**
+ * A request's today, read once: the day the assessment's cards are dated (ASSESSMENT_TODAY when set, else the ledger's
+ * pinned today in tests, else the UTC date; see `assessmentToday`), so that one setting dates both. An answer that
+ * counts days to today moves with the calendar, not only with writes: it is not kept by the response cache.
+ */
 export function requestToday(ctx: Context): string {
   return ctx.loader(createTodayHolder).today;
 }
 
 function createTodayHolder(ctx: Context): { today: string } {
-  return { today: ledgerToday(ctx) };
+  ctx.request.responseKey = undefined;
+  return { today: assessmentToday(ctx) };
 }
 
 /** Which issues: open ones (true), answered ones (false), or all (null). */

@@ -62,11 +62,14 @@ function askerOf(viewer: Viewer | null): string {
  * (`askerOf`) with the query string (query, variables, operation,
  * persisted-query hash). An answer can depend on the token (`viewer`), so an
  * anonymous ETag never matches a token holder's request, nor one token's
- * another token's.
+ * another token's. The UTC day goes in too: an assessment's cards and a
+ * factor issue's days open move with the calendar, not only with writes, so
+ * no ETag outlives the day it was made.
  */
 export function readEtag(version: number, search: string, viewer: Viewer | null): string {
   const query = search.startsWith("?") ? search.slice(1) : search;
-  const digest = createHash("sha256").update(askerOf(viewer)).update("\n").update(query).digest("base64url");
+  const day = new Date().toISOString().slice(0, 10);
+  const digest = createHash("sha256").update(askerOf(viewer)).update("\n").update(query).update("\n").update(day).digest("base64url");
   return `W/"v${version}-${digest.slice(0, 22)}"`;
 }
 

@@ -458,6 +458,14 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       expect(stats.longestOpenDays).toBe(Math.max(...known.filter((k) => k.resolvedOn === null).map(days)));
       expect(stats.byKind.find((k) => k.kind === "STAFFING")!.openIssues).toBe(known.filter((k) => k.resolvedOn === null && k.kind === "STAFFING").length);
     });
+
+    it("moves daysOpen with the calendar: an anonymous answer holding it is never kept by the response cache, while one without it is", async () => {
+      const ask = async (query: string) => (await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) })).headers.get("x-response-cache");
+      const withDays = `{ region(code: "410000") { factorStats { longestOpenDays } factorIssues(first: 3) { daysOpen } } }`;
+      expect([await ask(withDays), await ask(withDays)]).toEqual(["miss", "miss"]);
+      const without = `{ region(code: "410000") { name factorIssuesProbe: stats { projectCount } } }`;
+      expect([await ask(without), await ask(without)]).toEqual(["miss", "hit"]);
+    });
   });
 
   describe("the weekly CSV sheet", () => {
