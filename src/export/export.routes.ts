@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
 import { fromWan, type MoneyUnit } from "../common/money";
+import { createProjectOutputLoader, type ProjectOutput } from "../output/output.loaders";
 import { createProjectPageLoader } from "../project/project.loaders";
 import { RegionLevel } from "../region/region-level";
 import { viewerOf } from "../server/authentication";
@@ -96,19 +97,32 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
       for (;;) {
         const page = await ctx.loader(createProjectPageLoader).load({ scope: { kind: "all" }, filter, first: EXPORT_PAGE, maxPageSize: EXPORT_PAGE, after, orderBy });
         ctx.loader(createProjectPageLoader).clearAll(); // pages are not kept: memory stays flat however long the export
+        // 达效: the page's designed outputs and reports, one statement a page.
+        const outputs = ctx.loader(createProjectOutputLoader);
+        const facts = await outputs.loadMany(page.nodes.map((p) => Number(p.id)));
+        outputs.clearAll();
+        const failed = facts.find((f) => f instanceof Error);
+        if (failed) throw failed;
         if (!started) {
           startCsv(res, "projects.csv", readEtag(await ctx.dataVersion(), searchOf(req.originalUrl), viewerOf(res)), maxAgeSeconds, encoding);
           res.write(out.write(csvHeader(PROJECT_COLUMNS)));
           started = true;
         }
         const chunk = page.nodes
-          .map((p) => {
+          .map((p, i) => {
+            const output = facts[i] as ProjectOutput;
+            const latest = output.reports[output.reports.length - 1];
             const lineage = regions.lineageOf(p.regionId);
             const city = lineage.find((r) => r.level === RegionLevel.CITY);
             const sector = sectors.byId(p.sectorId)!;
             const top = sectors.lineageOf(p.sectorId)[0];
             const region = regions.byId(p.regionId)!;
-            return csvRecord(PROJECT_COLUMNS, [p.id, p.name, region.code, region.name, city?.code, city?.name, sector.code, sector.name, top.code, p.stage, fromWan(p.investmentWan, unit), p.investor, p.synthetic, p.version]);
+            return csvRecord(PROJECT_COLUMNS, [p.id, p.name, region.code, region.name, city?.code, city?.name, sector.code, sector.name, top.code, p.stage, fromWan(p.investmentWan, unit), p.investor, p.synthetic, p.version,
+              output.designedWan === null ? null : fromWan(output.designedWan, unit),
+              latest?.year,
+              latest ? fromWan(latest.outputWan, unit) : null,
+              latest?.reachedRate,
+            ]);
           })
           .join("");
         // Whole records, encoded page by page (GB18030 is a character at a time; the encoder keeps a split surrogate pair whole).
@@ -144,6 +158,11 @@ const PROJECT_COLUMNS: CsvColumn[] = [
   text("investor"),
   { name: "synthetic", kind: CsvKind.BOOLEAN },
   number("version"),
+  // 达效: the designed annual output, and the latest year's report (its year, output and output / design).
+  number("designed_annual_output"),
+  number("output_year"),
+  number("output"),
+  number("reached_rate"),
 ];
 
 /** Column names of a breakdown: each grouped dimension's, in groupBy order, then the measures. */

@@ -8,10 +8,11 @@ import { loadTrees } from "../common/trees";
 import { placeholders } from "../db/sql";
 import type { SqlClient } from "../db/sql-counter";
 import type { RegionTree } from "../region/region.type";
-import { stageFromNumber, stageToNumber } from "../common/stage";
+import { ProjectStage, stageFromNumber, stageToNumber } from "../common/stage";
 import type { Actor } from "../ledger/actor";
 import { ForbiddenError, type Ledger, type LedgerTx } from "../ledger/ledger";
 import { refKeyColumn } from "../ledger/ref-key";
+import { reportOutput } from "../ledger/operations/output-reports";
 import { AdvanceStageInput, UpdateProjectInput } from "../ledger/ledger.inputs";
 import { LedgerInputError, Problems } from "../ledger/problems";
 import { type CheckedRow, checkRows, columnName, draftOf, exceedsRows, type ImportProblem, type LedgerEncoding, type LedgerFile, type LedgerSource, openLedgerCsv, pathOf, problemOf, sortProblems, TooManyRows, UnreadableFile } from "./ledger-csv";
@@ -71,7 +72,13 @@ interface StoredProject {
   version: number;
   meetingId: number | null;
   venueRegionCode: string | null;
+  /** 达效: the designed annual output (万元, null when not recorded) and the reports by year (万元 and date). */
+  designedWan: number | null;
+  reports: Map<number, { outputWan: number; reportedOn: string }>;
 }
+
+const IN_PRODUCTION = stageToNumber(ProjectStage.IN_PRODUCTION);
+const EFFECTIVE = stageToNumber(ProjectStage.EFFECTIVE);
 
 /** Thrown inside the transaction to roll it back (bad rows, a dry run, an aborted request); never leaves this module. */
 class Rollback extends Error {}
@@ -257,7 +264,75 @@ async function applyRows(
     }
     if (options.signal?.aborted) throw new Rollback("aborted");
   }
-  if (fresh.length && (await attempt(undefined, () => tx.addProjects(fresh.map(draftOf), fresh.map(pathOf), new Problems(), { single: false })))) counts.created += fresh.length;
+  if (!fresh.length) return;
+  // A new row at EFFECTIVE needs an output report that gives it (checked before anything of the row is written).
+  const entering = fresh.filter((row) => {
+    if (row.stage !== ProjectStage.EFFECTIVE || row.report) return true;
+    problems.push({
+      line: row.line,
+      column: columnName(file, "stage"),
+      reason: `a new project enters at EFFECTIVE (达效) only with an output report reaching its designed output: give outputYear, output and designedAnnualOutput, or enter it at IN_PRODUCTION`,
+    });
+    return false;
+  });
+  let ids: number[] = [];
+  if (!(await attempt(undefined, async () => (ids = await tx.addProjects(entering.map(draftOf), entering.map(pathOf), new Problems(), { single: false }))))) return;
+  counts.created += entering.length;
+  for (const [i, row] of entering.entries()) {
+    // Added IN_PRODUCTION (a row at EFFECTIVE too: its report gives EFFECTIVE), at version 1.
+    if (row.report) await applyReport(tx, file, row, ids[i], 1, IN_PRODUCTION, problems, attempt, true);
+  }
+}
+
+/**
+ * Applies a row's output report to project `id` at `version` (see reportOutput): the row's stage must be what the
+ * project ends at (`expected`: IN_PRODUCTION, or EFFECTIVE, which the report must give). `fresh`: the project was
+ * added by this row (its IN_PRODUCTION milestone carries the row's date; the year is then not held to it). A row at
+ * EFFECTIVE dates the EFFECTIVE milestone by its date, which is the report's date.
+ */
+async function applyReport(
+  tx: LedgerTx,
+  file: LedgerFile,
+  row: CheckedRow,
+  id: number,
+  version: number,
+  storedStage: number,
+  problems: ImportProblem[],
+  attempt: (line: number, work: () => Promise<unknown>) => Promise<boolean>,
+  fresh = false,
+): Promise<boolean> {
+  const report = row.report!;
+  const at = (column: Parameters<typeof columnName>[1], reason: string) => problems.push({ line: row.line, column: columnName(file, column), reason });
+  const becoming = row.stage === ProjectStage.EFFECTIVE && storedStage !== EFFECTIVE;
+  if (becoming && report.reportedOn !== null && report.reportedOn !== row.reachedOn) {
+    at("reportedOn", `the row's stage EFFECTIVE is reached by this report, on the row's date ${row.reachedOn}: the report's date must be the same (got ${report.reportedOn})`);
+    return false;
+  }
+  let effective = false;
+  const input = {
+    projectId: String(id),
+    year: report.year,
+    output: report.output,
+    designedAnnualOutput: row.designedAnnualOutput,
+    reportedOn: report.reportedOn ?? (becoming ? row.reachedOn : null),
+    expectedVersion: version,
+  };
+  const ok = await attempt(row.line, async () => (effective = (await reportOutput(tx, input, new Problems(), pathOf(row), { sinceAnyYear: fresh && becoming })).effective));
+  if (!ok) return false;
+  if (becoming && !effective) {
+    at("output", `reaches ${formatRate(report.output, row.designedAnnualOutput)} of the designed output, below EFFECTIVE_THRESHOLD: the project stays IN_PRODUCTION, so the row's stage EFFECTIVE is wrong`);
+    return false;
+  }
+  if (!becoming && effective) {
+    at("stage", `the row's report reaches the designed output (EFFECTIVE_THRESHOLD): the project becomes EFFECTIVE on ${input.reportedOn ?? "the day of the import"}; write EFFECTIVE (达效) as its stage, with that date`);
+    return false;
+  }
+  return true;
+}
+
+/** A rate as a percentage for a problem's reason ("85 %"), or "less than needed" when the design is not in the row. */
+function formatRate(output: number, design: number | null): string {
+  return design ? `${Math.round((output / design) * 10_000) / 100} %` : "less than EFFECTIVE_THRESHOLD";
 }
 
 /**
@@ -286,6 +361,17 @@ async function applyKnown(
     at("stage", `project ${project.id} (${row.ref}) is already at ${storedStage} since ${project.reachedOn}: a stage only moves forward, not back to ${row.stage}`);
     return null;
   }
+  // EFFECTIVE (达效) is reached only by an output report of a project IN_PRODUCTION.
+  if (stage === EFFECTIVE && project.stage < EFFECTIVE) {
+    if (project.stage < IN_PRODUCTION) {
+      at("stage", `project ${project.id} (${row.ref}) is at ${storedStage}: it reaches EFFECTIVE by an output report once IN_PRODUCTION; import it at IN_PRODUCTION first`);
+      return null;
+    }
+    if (!row.report) {
+      at("stage", `project ${project.id} (${row.ref}) is IN_PRODUCTION: EFFECTIVE is reached by an output report reaching its designed output; give outputYear and output (and designedAnnualOutput when none is recorded)`);
+      return null;
+    }
+  }
   if (stage === project.stage) {
     const before = problems.length;
     if (row.reachedOn !== project.reachedOn) {
@@ -306,7 +392,12 @@ async function applyKnown(
     if (!ok) return null;
     version += 1;
   }
-  if (stage === project.stage) return changes ? "updated" : "unchanged";
+  const newReport = row.report !== null && reportDiffers(row, project);
+  if (stage === project.stage) {
+    if (newReport) return (await applyReport(tx, file, row, project.id, version, project.stage, problems, attempt)) ? "updated" : null;
+    return changes ? "updated" : "unchanged";
+  }
+  if (stage === EFFECTIVE) return (await applyReport(tx, file, row, project.id, version, project.stage, problems, attempt)) ? "advanced" : null;
   const input = Object.assign(new AdvanceStageInput(), {
     projectId: String(project.id),
     stage: row.stage,
@@ -315,7 +406,19 @@ async function applyKnown(
     venueRegionCode: row.venueRegionCode ?? null,
     expectedVersion: version,
   });
-  return (await attempt(row.line, () => tx.advanceStage(input, new Problems()))) ? "advanced" : null;
+  if (!(await attempt(row.line, () => tx.advanceStage(input, new Problems())))) return null;
+  if (newReport && !(await applyReport(tx, file, row, project.id, version + 1, stage, problems, attempt))) return null;
+  return "advanced";
+}
+
+/** Whether a row's report (and designed output) differs from what the ledger holds for that year; a report date left empty is not compared. */
+function reportDiffers(row: CheckedRow, project: StoredProject): boolean {
+  const report = row.report!;
+  const stored = project.reports.get(report.year);
+  const wan = (yi: number) => Math.round(yi * 10_000);
+  if (!stored || stored.outputWan !== wan(report.output)) return true;
+  if (report.reportedOn !== null && report.reportedOn !== stored.reportedOn) return true;
+  return row.designedAnnualOutput !== null && wan(row.designedAnnualOutput) !== project.designedWan;
 }
 
 /** The project's own fields the row changes, as an UpdateProjectInput's fields; null when none. */
@@ -344,7 +447,7 @@ async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<st
   for (let i = 0; i < keys.length; i += READ_CHUNK) {
     const chunk = keys.slice(i, i + READ_CHUNK);
     const rows = await tx.read<Record<string, unknown>>(
-      "SELECT p.id, p.ref, p.ref_key, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
+      "SELECT p.id, p.ref, p.ref_key, p.stage, p.stage_reached_on, p.name, p.investment_wan, p.investor, p.version, p.designed_annual_output_wan, r.code AS region_code, s.code AS sector_code, m.meeting_id, v.code AS venue_code " +
         "FROM project p LEFT JOIN region r ON r.id = p.region_id LEFT JOIN sector s ON s.id = p.sector_id " +
         "LEFT JOIN milestone m ON m.project_id = p.id AND m.stage = p.stage LEFT JOIN region v ON v.id = m.venue_region_id " +
         `WHERE p.ref_key IN (${placeholders(chunk.length)})`,
@@ -364,8 +467,21 @@ async function readStored(tx: LedgerTx, refs: readonly string[]): Promise<Map<st
         version: Number(row.version),
         meetingId: row.meeting_id === null ? null : Number(row.meeting_id),
         venueRegionCode: row.venue_code === null ? null : String(row.venue_code),
+        designedWan: row.designed_annual_output_wan == null ? null : Number(row.designed_annual_output_wan),
+        reports: new Map(),
       });
     }
+  }
+  // 达效: the reports of the stored projects of rows that carry one, 500 projects a statement.
+  const withReports = [...stored.values()].filter((p) => p.designedWan !== null);
+  for (let i = 0; i < withReports.length; i += READ_CHUNK) {
+    const chunk = withReports.slice(i, i + READ_CHUNK);
+    const byId = new Map(chunk.map((p) => [p.id, p]));
+    const rows = await tx.read<{ project_id: number; year: number; output_wan: number | string; reported_on: unknown }>(
+      `SELECT project_id, year, output_wan, reported_on FROM output_report WHERE project_id IN (${placeholders(chunk.length)})`,
+      chunk.map((p) => p.id),
+    );
+    for (const row of rows) byId.get(Number(row.project_id))?.reports.set(Number(row.year), { outputWan: Number(row.output_wan), reportedOn: isoDay(row.reported_on) });
   }
   return stored;
 }

@@ -36,6 +36,11 @@ export const LEDGER_COLUMNS = [
   { key: "date", headers: ["date", "日期"], required: true },
   { key: "meetingId", headers: ["meetingId", "会议编号"], required: false },
   { key: "venueRegionCode", headers: ["venueRegionCode", "会场区划代码"], required: false },
+  // 达效: the designed annual output, and one output report per row (the year, its output, when it was reported).
+  { key: "designedAnnualOutput", headers: ["designedAnnualOutput", "设计年产值", "设计年产值（亿元）", "设计年产值(亿元)"], required: false },
+  { key: "outputYear", headers: ["outputYear", "产值年度"], required: false },
+  { key: "output", headers: ["output", "年产值", "年产值（亿元）", "年产值(亿元)"], required: false },
+  { key: "reportedOn", headers: ["reportedOn", "填报日期"], required: false },
 ] as const;
 
 export type ColumnKey = (typeof LEDGER_COLUMNS)[number]["key"];
@@ -55,6 +60,10 @@ const FIELD_COLUMNS: Readonly<Record<string, ColumnKey>> = {
   venueRegionCode: "venueRegionCode",
   projectId: "ref",
   id: "ref",
+  designedAnnualOutput: "designedAnnualOutput",
+  year: "outputYear",
+  output: "output",
+  reportedOn: "reportedOn",
 };
 
 /** One data line of the file: its line number and its values by column, trimmed ("" when empty or the column is absent). */
@@ -91,6 +100,16 @@ export interface CheckedRow {
   meetingId: number | null | undefined;
   /** Null when the cell is empty; undefined when the file has no such column. */
   venueRegionCode: string | null | undefined;
+  /** 达效: the row's output report (null when the row has none) and designed annual output (亿元; null when empty). */
+  report: RowReport | null;
+  designedAnnualOutput: number | null;
+}
+
+/** The output report a row carries: the year, its output in 亿元, and when it was reported (null: not said). */
+export interface RowReport {
+  year: number;
+  output: number;
+  reportedOn: string | null;
 }
 
 /** The encodings a ledger file is read in: UTF-8 (with or without a BOM), or GB18030 as Excel on Chinese Windows saves "CSV (逗号分隔)". */
@@ -481,6 +500,23 @@ export function checkRows(file: LedgerFile, rows: readonly LedgerRow[], seen: Ma
     const reachedOn = v.date === "" ? undefined : parseDay(v.date);
     if (reachedOn === null) at("date", `must be a date written YYYY-MM-DD (also accepted: YYYY/M/D, YYYY年M月D日; got ${JSON.stringify(v.date.slice(0, 64))})`);
     const hasInvestor = file.columns.has("investor");
+    // 达效: one output report per row, for a project IN_PRODUCTION or EFFECTIVE (the ledger checks the amounts, years and dates).
+    const output = v.output === "" ? undefined : parseAmount(v.output);
+    if (output === null) at("output", `must be an amount in 亿元 such as 12.5 (got ${JSON.stringify(v.output.slice(0, 64))})`);
+    const designed = v.designedAnnualOutput === "" ? undefined : parseAmount(v.designedAnnualOutput);
+    if (designed === null) at("designedAnnualOutput", `must be an amount in 亿元 such as 12.5 (got ${JSON.stringify(v.designedAnnualOutput.slice(0, 64))})`);
+    const outputYear = v.outputYear === "" ? undefined : /^\d{4}$/.test(v.outputYear) ? Number(v.outputYear) : null;
+    if (outputYear === null) at("outputYear", `must be a year such as 2024 (got ${JSON.stringify(v.outputYear.slice(0, 64))})`);
+    const reportedOn = v.reportedOn === "" ? undefined : parseDay(v.reportedOn);
+    if (reportedOn === null) at("reportedOn", `must be a date written YYYY-MM-DD (also accepted: YYYY/M/D, YYYY年M月D日; got ${JSON.stringify(v.reportedOn.slice(0, 64))})`);
+    const hasReport = v.output !== "" || v.outputYear !== "";
+    if (v.output !== "" && v.outputYear === "") at("outputYear", "must not be empty when the row gives an output: the year the output is for");
+    if (v.outputYear !== "" && v.output === "") at("output", "must not be empty when the row gives an output year");
+    if (!hasReport && v.reportedOn !== "") at("reportedOn", "is the date of an output report: give outputYear and output too");
+    if (!hasReport && v.designedAnnualOutput !== "") at("designedAnnualOutput", "is recorded with an output report: give outputYear and output too");
+    if (hasReport && stage && stage !== ProjectStage.IN_PRODUCTION && stage !== ProjectStage.EFFECTIVE && !reported.has("output")) {
+      at("output", `output is reported for a project IN_PRODUCTION or EFFECTIVE, not ${stage}`);
+    }
     const fields = new Problems();
     checkFields(
       CreateProjectInput,
@@ -491,7 +527,8 @@ export function checkRows(file: LedgerFile, rows: readonly LedgerRow[], seen: Ma
         sectorCode: v.sectorCode,
         investment: investment ?? undefined,
         investor: v.investor || null,
-        stage: stage ?? ProjectStage.SIGNED,
+        // EFFECTIVE is the import's to check (a report must give it); the input's own rule refuses it.
+        stage: stage === ProjectStage.EFFECTIVE ? ProjectStage.IN_PRODUCTION : (stage ?? ProjectStage.SIGNED),
         reachedOn: reachedOn ?? undefined,
         meetingId: v.meetingId || null,
         venueRegionCode: v.venueRegionCode || null,
@@ -521,12 +558,14 @@ export function checkRows(file: LedgerFile, rows: readonly LedgerRow[], seen: Ma
       reachedOn: reachedOn!,
       meetingId: !file.columns.has("meetingId") ? undefined : v.meetingId === "" ? null : Number(v.meetingId),
       venueRegionCode: !file.columns.has("venueRegionCode") ? undefined : v.venueRegionCode || null,
+      report: hasReport ? { year: outputYear!, output: output!, reportedOn: reportedOn ?? null } : null,
+      designedAnnualOutput: designed ?? null,
     });
   }
   return { checked, bad };
 }
 
-/** The project a new row adds: itself and its one milestone. */
+/** The project a new row adds: itself and its one milestone (a row at EFFECTIVE enters IN_PRODUCTION on its date; its report then makes it EFFECTIVE). */
 export function draftOf(row: CheckedRow): ProjectDraft {
   return {
     ref: row.ref,
@@ -535,7 +574,7 @@ export function draftOf(row: CheckedRow): ProjectDraft {
     sectorCode: row.sectorCode,
     investmentWan: row.investmentWan,
     investor: row.investor ?? null,
-    milestones: [{ stage: row.stage, reachedOn: row.reachedOn, meetingId: row.meetingId ?? null, venueRegionCode: row.venueRegionCode ?? null }],
+    milestones: [{ stage: row.stage === ProjectStage.EFFECTIVE ? ProjectStage.IN_PRODUCTION : row.stage, reachedOn: row.reachedOn, meetingId: row.meetingId ?? null, venueRegionCode: row.venueRegionCode ?? null }],
   };
 }
 

@@ -31,6 +31,10 @@ export class OutputReportEntity {
   @Column({ type: "date", name: "reported_on" })
   reportedOn: string;
 
+  /** Part of the seed's illustrative layer (src/seed/synthetic-layer.ts), not reported by an office. */
+  @Column({ type: "boolean", default: false })
+  synthetic: boolean;
+
   @ManyToOne(() => ProjectEntity, { onDelete: "CASCADE" })
   @JoinColumn({ name: "project_id", foreignKeyConstraintName: "fk_output_report_project" })
   project?: ProjectEntity;

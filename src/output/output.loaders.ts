@@ -25,8 +25,8 @@ export interface ProjectOutput {
 /** The designed output and reports of each project asked for in one tick: one statement. */
 export function createProjectOutputLoader(ctx: Context): DataLoader<number, ProjectOutput> {
   return new DataLoader(async (ids) => {
-    const rows: Array<{ id: number; design: number | string | null; year: number | null; output_wan: number | string | null; reported_on: unknown }> = await ctx.db.query(
-      "SELECT p.id, p.designed_annual_output_wan AS design, r.year, r.output_wan, r.reported_on FROM project p LEFT JOIN output_report r ON r.project_id = p.id " +
+    const rows: Array<{ id: number; design: number | string | null; year: number | null; output_wan: number | string | null; reported_on: unknown; synthetic: number | boolean | null }> = await ctx.db.query(
+      "SELECT p.id, p.designed_annual_output_wan AS design, r.year, r.output_wan, r.reported_on, r.synthetic FROM project p LEFT JOIN output_report r ON r.project_id = p.id " +
         `WHERE p.id IN (${placeholders(ids.length)}) ORDER BY p.id, r.year`,
       [...ids],
     );
@@ -34,7 +34,7 @@ export function createProjectOutputLoader(ctx: Context): DataLoader<number, Proj
     for (const row of rows) {
       const designedWan = row.design == null ? null : Number(row.design);
       const facts = getOrCreate(byId, Number(row.id), () => ({ designedWan, reports: [] as OutputReport[] }));
-      if (row.year !== null && row.output_wan !== null) facts.reports.push(OutputReport.of(Number(row.year), Number(row.output_wan), isoDay(row.reported_on), designedWan));
+      if (row.year !== null && row.output_wan !== null) facts.reports.push(OutputReport.of(Number(row.year), Number(row.output_wan), isoDay(row.reported_on), designedWan, Boolean(Number(row.synthetic ?? 0))));
     }
     return ids.map((id) => byId.get(id) ?? { designedWan: null, reports: [] });
   });

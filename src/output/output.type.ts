@@ -49,6 +49,9 @@ export class OutputReport {
   @Field(() => DateScalar, { description: "When it was reported (填报日期)." })
   reportedOn: string;
 
+  @Field({ description: "True for the seed's illustrative layer (made-up figures, marked so), false for a report an office made." })
+  synthetic: boolean;
+
   @Field(() => Float, { description: "The year's output value, exact." })
   output(@Arg("unit", () => MoneyUnit, UNIT_ARG) unit: MoneyUnit | null): number {
     return fromWan(this.outputWan, unit ?? undefined);
@@ -57,8 +60,9 @@ export class OutputReport {
   @Field(() => Float, { nullable: true, description: "output / designedAnnualOutput (the project's designed output as recorded now; 1 = 100 %); null without a designed output." })
   reachedRate: number | null;
 
-  static of(year: number, outputWan: number, reportedOn: string, designedWan: number | null): OutputReport {
+  static of(year: number, outputWan: number, reportedOn: string, designedWan: number | null, synthetic = false): OutputReport {
     const report = new OutputReport();
+    report.synthetic = synthetic;
     report.year = year;
     report.outputWan = outputWan;
     report.reportedOn = reportedOn;

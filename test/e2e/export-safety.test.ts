@@ -60,7 +60,7 @@ function gb18030Rows(csv: Download): string[][] {
   return parseCsv(text);
 }
 
-const PROJECT_HEADER = ["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version"];
+const PROJECT_HEADER = ["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate"];
 
 describe("the CSV cell writer", () => {
   it("puts a quote before text that starts like a formula, and writes numbers as they are, negative ones too", () => {

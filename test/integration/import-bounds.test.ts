@@ -181,7 +181,7 @@ describe.each(DB_KINDS)("ledger import bounds and encodings on %s", (kind) => {
     const endless = await importLedger(ledger, county, `${HEADER}\n${"x".repeat(70_000)}\n`);
     expect(endless.problems).toEqual([{ line: 2, column: null, reason: expect.stringMatching(/runs past 65536 characters/) }]);
     const wide = await importLedger(ledger, county, `${HEADER}\n${goodRows(1)[0]}\n${"x,".repeat(40_000)}\n`);
-    expect(wide.problems).toEqual([{ line: 3, column: null, reason: "not well-formed CSV: a row of 40001 cells, where a ledger file has 10 columns" }]);
+    expect(wide.problems).toEqual([{ line: 3, column: null, reason: "not well-formed CSV: a row of 40001 cells, where a ledger file has 14 columns" }]);
   });
 
   describe("POST /import/projects.csv", () => {

@@ -31,6 +31,8 @@ export interface OutputReportDraft {
   /** YYYY-MM-DD; null or omitted: the ledger's today. */
   reportedOn?: string | null;
   expectedVersion: number;
+  /** The seed's illustrative layer only (src/seed/synthetic-layer.ts): marks the report as made up. */
+  synthetic?: boolean;
 }
 
 /** What a report did: the project, whether it became EFFECTIVE. */
@@ -104,7 +106,7 @@ export async function reportOutput(tx: WriteTx, input: OutputReportDraft, proble
     else if (reportedOn < `${year}-01-01`) problems.add(`${path}.reportedOn`, `must not be before ${year}-01-01, the start of the year reported (got ${reportedOn})`);
   }
   if (input.designedAnnualOutput == null && storedDesignWan === null) {
-    problems.add(`${path}.designedAnnualOutput`, `required: project ${project.id} has no designed annual output (设计年产值) recorded yet, which its output is measured against`);
+    problems.add(`${path}.designedAnnualOutput`, "required: the project has no designed annual output (设计年产值) recorded yet, which its output is measured against");
   }
   problems.throwIfAny();
   tx.rules.forbidRegion(tx.trees.regions.byId(project.regionId)!, `${path}.projectId`, "a project in");
@@ -118,9 +120,9 @@ export async function reportOutput(tx: WriteTx, input: OutputReportDraft, proble
   if (before === null || before.reportedOn !== reportedOn) fields.push(fieldChange(`outputReports.${year}.reportedOn`, before?.reportedOn ?? null, reportedOn));
 
   if (before === null) {
-    await tx.queue("INSERT INTO output_report (project_id, year, output_wan, reported_on) VALUES (?, ?, ?, ?)", [project.id, year, newOutputWan, reportedOn]);
+    await tx.queue("INSERT INTO output_report (project_id, year, output_wan, reported_on, synthetic) VALUES (?, ?, ?, ?, ?)", [project.id, year, newOutputWan, reportedOn, input.synthetic ? 1 : 0]);
   } else {
-    await tx.queue("UPDATE output_report SET output_wan = ?, reported_on = ? WHERE project_id = ? AND year = ?", [newOutputWan, reportedOn, project.id, year]);
+    await tx.queue("UPDATE output_report SET output_wan = ?, reported_on = ?, synthetic = ? WHERE project_id = ? AND year = ?", [newOutputWan, reportedOn, input.synthetic ? 1 : 0, project.id, year]);
   }
   if (effective) {
     tx.delta.add(shapeOf(project), -1);
