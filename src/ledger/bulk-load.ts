@@ -214,7 +214,7 @@ async function run(tx: LedgerTx, statements: readonly Statement[]): Promise<void
 }
 
 /**
- * Empties the ledger's tables — projects, milestones, meetings, venues, their
+ * Empties the ledger's tables — projects, milestones, meetings, venues, output reports, factor issues, targets, their
  * rollups and their history — before a bulk load replaces a whole data set
  * (the benchmark generator's "another size"). The versions are kept: they only
  * grow, and the load moves them again. Not a ledger write: on MySQL it runs
@@ -224,7 +224,9 @@ async function run(tx: LedgerTx, statements: readonly Statement[]): Promise<void
  * (table, indexes and triggers), since a DELETE there would fire the triggers.
  */
 export async function emptyLedgerTables(qr: QueryRunner): Promise<void> {
-  const tables = ["milestone", "project", "venue", "meeting", ...ROLLUPS.map((r) => r.table)];
+  // Children before their parents (SQLite checks each row): a project's output reports and factor issues, then the
+  // project; the targets hold regions (the trees are emptied after).
+  const tables = ["output_report", "factor_issue", "assessment_target", "milestone", "project", "venue", "meeting", ...ROLLUPS.map((r) => r.table)];
   if (isMysql(qr.manager)) {
     const [before] = await qr.query("SELECT @@SESSION.foreign_key_checks AS fk");
     await qr.query("SET FOREIGN_KEY_CHECKS = 0");

@@ -104,7 +104,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     expect(csv.status).toBe(200);
     expect(csv.disposition).toBe('attachment; filename="projects.csv"');
     const [header, ...rows] = csv.rows;
-    expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version"]);
+    expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate"]);
     const { data } = await server.gql(`{ projects { totalCount } }`);
     expect(rows).toHaveLength(data.projects.totalCount);
     expect(rows.length).toBeGreaterThan(1000); // more than one page of the export
