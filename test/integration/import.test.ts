@@ -392,7 +392,7 @@ describe.each(DB_KINDS)("ledger import on %s", (kind) => {
 
         const refused = run(bad, "--token", countyToken);
         expect(refused.status).toBe(1);
-        expect(refused.stdout).toMatch(/^LINE +COLUMN +REASON\n2 +stage +must be one of SIGNED/);
+        expect(refused.stdout).toMatch(/^LINE +COLUMN +REASON\n2 +stage +must be one of RESERVE, SIGNED/);
         expect(refused.stdout).toMatch(/1 problem in 1 line of 1 row: nothing was imported\n$/);
 
         const unauthenticated = run(good, "--token", "mpg_nope");
