@@ -25,7 +25,7 @@ function isMysql(queryRunner: QueryRunner): boolean {
 }
 
 const MYSQL_UP = [
-  "CREATE TABLE `assessment_target` (`id` int NOT NULL AUTO_INCREMENT, `region_id` int NOT NULL, `stage` smallint NOT NULL, `year` int NOT NULL, `quarter` smallint NOT NULL, `target_count` int NULL, `target_investment_wan` bigint NOT NULL, `set_at` varchar(24) NOT NULL, `set_by` varchar(200) NOT NULL, INDEX `idx_assessment_target_period` (`year`, `quarter`), UNIQUE INDEX `uq_assessment_target` (`region_id`, `stage`, `year`, `quarter`), PRIMARY KEY (`id`)) ENGINE=InnoDB",
+  "CREATE TABLE `assessment_target` (`id` int NOT NULL AUTO_INCREMENT, `region_id` int NOT NULL, `stage` smallint NOT NULL, `year` int NOT NULL, `quarter` smallint NOT NULL, `target_count` int NULL, `target_investment_wan` bigint NOT NULL, `set_at` varchar(24) NOT NULL, `set_by` varchar(200) NOT NULL, `synthetic` tinyint NOT NULL DEFAULT 0, INDEX `idx_assessment_target_period` (`year`, `quarter`), UNIQUE INDEX `uq_assessment_target` (`region_id`, `stage`, `year`, `quarter`), PRIMARY KEY (`id`)) ENGINE=InnoDB",
   "ALTER TABLE `assessment_target` ADD CONSTRAINT `fk_assessment_target_region` FOREIGN KEY (`region_id`) REFERENCES `region`(`id`) ON DELETE RESTRICT ON UPDATE NO ACTION",
 ];
 
@@ -37,7 +37,7 @@ const MYSQL_DOWN = [
 ];
 
 const SQLITE_UP = [
-  `CREATE TABLE "assessment_target" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "region_id" integer NOT NULL, "stage" smallint NOT NULL, "year" integer NOT NULL, "quarter" smallint NOT NULL, "target_count" integer, "target_investment_wan" bigint NOT NULL, "set_at" varchar(24) NOT NULL, "set_by" varchar(200) NOT NULL, CONSTRAINT "fk_assessment_target_region" FOREIGN KEY ("region_id") REFERENCES "region" ("id") ON DELETE RESTRICT ON UPDATE NO ACTION)`,
+  `CREATE TABLE "assessment_target" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "region_id" integer NOT NULL, "stage" smallint NOT NULL, "year" integer NOT NULL, "quarter" smallint NOT NULL, "target_count" integer, "target_investment_wan" bigint NOT NULL, "set_at" varchar(24) NOT NULL, "set_by" varchar(200) NOT NULL, "synthetic" boolean NOT NULL DEFAULT (0), CONSTRAINT "fk_assessment_target_region" FOREIGN KEY ("region_id") REFERENCES "region" ("id") ON DELETE RESTRICT ON UPDATE NO ACTION)`,
   `CREATE INDEX "idx_assessment_target_period" ON "assessment_target" ("year", "quarter") `,
   `CREATE UNIQUE INDEX "uq_assessment_target" ON "assessment_target" ("region_id", "stage", "year", "quarter") `,
 ];

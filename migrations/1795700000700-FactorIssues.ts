@@ -25,14 +25,14 @@ function isMysql(queryRunner: QueryRunner): boolean {
 }
 
 const MYSQL_UP = [
-  "CREATE TABLE `factor_issue` (`id` int NOT NULL AUTO_INCREMENT, `project_id` int NOT NULL, `kind` varchar(16) NOT NULL, `department` varchar(100) NOT NULL, `description` varchar(1000) NOT NULL, `raised_on` date NOT NULL, `resolved_on` date NULL, `resolution` varchar(500) NULL, INDEX `idx_factor_issue_open` (`resolved_on`, `raised_on`), INDEX `idx_factor_issue_project` (`project_id`, `resolved_on`), PRIMARY KEY (`id`)) ENGINE=InnoDB",
+  "CREATE TABLE `factor_issue` (`id` int NOT NULL AUTO_INCREMENT, `project_id` int NOT NULL, `kind` varchar(16) NOT NULL, `department` varchar(100) NOT NULL, `description` varchar(1000) NOT NULL, `raised_on` date NOT NULL, `resolved_on` date NULL, `resolution` varchar(500) NULL, `synthetic` tinyint NOT NULL DEFAULT 0, INDEX `idx_factor_issue_open` (`resolved_on`, `raised_on`), INDEX `idx_factor_issue_project` (`project_id`, `resolved_on`), PRIMARY KEY (`id`)) ENGINE=InnoDB",
   "ALTER TABLE `factor_issue` ADD CONSTRAINT `fk_factor_issue_project` FOREIGN KEY (`project_id`) REFERENCES `project`(`id`) ON DELETE CASCADE ON UPDATE NO ACTION",
 ];
 
 const MYSQL_DOWN = ["ALTER TABLE `factor_issue` DROP FOREIGN KEY `fk_factor_issue_project`", "DROP TABLE `factor_issue`"];
 
 const SQLITE_UP = [
-  `CREATE TABLE "factor_issue" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "project_id" integer NOT NULL, "kind" varchar(16) NOT NULL, "department" varchar(100) NOT NULL, "description" varchar(1000) NOT NULL, "raised_on" date NOT NULL, "resolved_on" date, "resolution" varchar(500), CONSTRAINT "fk_factor_issue_project" FOREIGN KEY ("project_id") REFERENCES "project" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`,
+  `CREATE TABLE "factor_issue" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "project_id" integer NOT NULL, "kind" varchar(16) NOT NULL, "department" varchar(100) NOT NULL, "description" varchar(1000) NOT NULL, "raised_on" date NOT NULL, "resolved_on" date, "resolution" varchar(500), "synthetic" boolean NOT NULL DEFAULT (0), CONSTRAINT "fk_factor_issue_project" FOREIGN KEY ("project_id") REFERENCES "project" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`,
   `CREATE INDEX "idx_factor_issue_open" ON "factor_issue" ("resolved_on", "raised_on") `,
   `CREATE INDEX "idx_factor_issue_project" ON "factor_issue" ("project_id", "resolved_on") `,
 ];

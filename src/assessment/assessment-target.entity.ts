@@ -47,6 +47,10 @@ export class AssessmentTargetEntity {
   @Column({ type: "varchar", length: 200, name: "set_by" })
   setBy: string;
 
+  /** Part of the seed's illustrative layer (src/seed/synthetic-layer.ts), not an office's target. */
+  @Column({ type: "boolean", default: false })
+  synthetic: boolean;
+
   @ManyToOne(() => RegionEntity, { onDelete: "RESTRICT" })
   @JoinColumn({ name: "region_id", foreignKeyConstraintName: "fk_assessment_target_region" })
   region?: RegionEntity;

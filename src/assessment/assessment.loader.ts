@@ -39,6 +39,7 @@ interface TargetRow {
   stage: number;
   target_count: number | null;
   target_investment_wan: Total;
+  synthetic: number | boolean;
 }
 interface ReachedRow {
   region_id: number;
@@ -50,6 +51,7 @@ interface ReachedRow {
 interface Target {
   count: number | null;
   wan: number;
+  synthetic: boolean;
 }
 interface Reached {
   count: number;
@@ -145,6 +147,7 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
           quarter: period.quarter,
           targetCount: target?.count ?? null,
           targetWan: target?.wan ?? null,
+          targetSynthetic: target ? target.synthetic : null,
           reachedCount: got.count,
           reachedWan: got.wan,
           completionRate: rate,
@@ -161,7 +164,7 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
 async function readTargets(ctx: Context, regions: RegionTree, period: Period, candidates: Set<number>): Promise<Map<number, Map<number, Target>>> {
   const restrict = restriction(regions, candidates);
   const where = restrict ? ` AND region_id IN (${placeholders(restrict.length)})` : "";
-  const sql = `SELECT region_id, stage, target_count, target_investment_wan FROM assessment_target WHERE year = ? AND quarter = ?${where}`;
+  const sql = `SELECT region_id, stage, target_count, target_investment_wan, synthetic FROM assessment_target WHERE year = ? AND quarter = ?${where}`;
   const params: unknown[] = [period.year, storedQuarter(period.quarter), ...(restrict ?? [])];
   const rows = await ctx.groupedRows<TargetRow>(`${sql}|${JSON.stringify(params)}`, restrict ? regions.rootsOf(restrict) : null, async (db) => ({ rows: await db.query(sql, params) }));
   const targets = new Map<number, Map<number, Target>>();
@@ -169,6 +172,7 @@ async function readTargets(ctx: Context, regions: RegionTree, period: Period, ca
     getOrCreate(targets, Number(row.region_id), () => new Map()).set(Number(row.stage), {
       count: row.target_count === null ? null : Number(row.target_count),
       wan: Number(row.target_investment_wan),
+      synthetic: Boolean(Number(row.synthetic)),
     });
   }
   return targets;

@@ -31,6 +31,8 @@ export interface StageAssessmentParts {
   quarter: number | null;
   targetCount: number | null;
   targetWan: number | null;
+  /** Whether the target is the seed's illustrative one; null without a target. */
+  targetSynthetic?: boolean | null;
   reachedCount: number;
   reachedWan: number;
   completionRate: number | null;
@@ -55,6 +57,7 @@ export class StageAssessment {
     this.quarter = parts.quarter;
     this.targetCount = parts.targetCount;
     this.targetWan = parts.targetWan;
+    this.targetSynthetic = parts.targetSynthetic ?? null;
     this.reachedCount = parts.reachedCount;
     this.reachedWan = parts.reachedWan;
     this.completionRate = parts.completionRate;
@@ -112,6 +115,13 @@ export class StageAssessment {
       "Today is the UTC date (ASSESSMENT_TODAY pins it). Null without a target.",
   })
   card: AssessmentCard | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "True when the target is part of the seed's illustrative layer (made up to show the feature, not set by an office; see the README's Assessment section); false for a target set through setTarget; null without a target.",
+  })
+  targetSynthetic: boolean | null;
 
   /** Target investment in 万元 (the CSV export). */
   get targetInvestmentWan(): number | null {

@@ -43,6 +43,10 @@ export class FactorIssueEntity {
   @Column({ type: "varchar", length: 500, nullable: true })
   resolution: string | null;
 
+  /** Part of the seed's illustrative layer (src/seed/synthetic-layer.ts), not raised by an office. */
+  @Column({ type: "boolean", default: false })
+  synthetic: boolean;
+
   @ManyToOne(() => ProjectEntity, { onDelete: "CASCADE" })
   @JoinColumn({ name: "project_id", foreignKeyConstraintName: "fk_factor_issue_project" })
   project?: ProjectEntity;

@@ -62,10 +62,11 @@ export interface FactorIssueRow {
   raised_on: string;
   resolved_on: string | null;
   resolution: string | null;
+  synthetic?: number | boolean | null;
 }
 
 /** The columns of a FactorIssueRow, over the alias `f`. */
-export const FACTOR_ISSUE_COLUMNS = "f.id, f.project_id, f.kind, f.department, f.description, f.raised_on, f.resolved_on, f.resolution";
+export const FACTOR_ISSUE_COLUMNS = "f.id, f.project_id, f.kind, f.department, f.description, f.raised_on, f.resolved_on, f.resolution, f.synthetic";
 
 /** Whole days from one calendar date to another (YYYY-MM-DD, UTC). */
 export function daysBetween(from: string, to: string): number {
@@ -106,6 +107,9 @@ export class FactorIssue {
   @Field(() => String, { nullable: true, description: "How it was answered, as the office that resolved it wrote it; null while open or when none was given." })
   resolution: string | null;
 
+  @Field(() => Boolean, { description: "True for the seed's illustrative layer (made up to show the feature, not raised by an office; see the README's Assessment section); false for every problem raised through the API." })
+  synthetic: boolean;
+
   @Field(() => Boolean, { description: "True while it is not answered (resolvedOn is null)." })
   get open(): boolean {
     return this.resolvedOn === null;
@@ -129,6 +133,7 @@ export class FactorIssue {
     issue.raisedOn = String(row.raised_on).slice(0, 10);
     issue.resolvedOn = row.resolved_on === null ? null : String(row.resolved_on).slice(0, 10);
     issue.resolution = row.resolution;
+    issue.synthetic = Boolean(Number(row.synthetic ?? 0));
     issue.today = today;
     return issue;
   }

@@ -9,6 +9,7 @@ import { systemLedger } from "../ledger/system-ledger";
 import { Problems } from "../ledger/problems";
 import { refKeyColumn } from "../ledger/ref-key";
 import { generateMeeting20210710 } from "./meeting-2021-07-10";
+import { seedSyntheticLayer } from "./synthetic-layer";
 import type { MeetingSeed, RegionSeed, SectorSeed } from "./seed.types";
 import { SECTORS } from "./sectors";
 import HENAN_DIVISIONS from "./data/henan-divisions.json";
@@ -22,6 +23,10 @@ export interface SeedReport {
   venues: number;
   projects: number;
   milestones: number;
+  /** The illustrative layer (src/seed/synthetic-layer.ts), every row of it marked synthetic. */
+  targets: number;
+  outputReports: number;
+  factorIssues: number;
 }
 
 /** References per `IN (…)` lookup: well under both databases' placeholder limits. */
@@ -37,12 +42,14 @@ export interface SeedData {
   regions: readonly RegionSeed[];
   sectors: readonly SectorSeed[];
   meetings: readonly MeetingSeed[];
+  /** Add the illustrative assessment layer (targets, output reports, factor problems; all marked synthetic): the shipped data does. */
+  syntheticLayer?: boolean;
 }
 
 /** What the product ships: the Henan regions, the sectors and the 2021-07-10 meeting with its projects. */
 export function shippedSeedData(): SeedData {
   const regions = henanRegions();
-  return { regions, sectors: SECTORS, meetings: [generateMeeting20210710(regions, SECTORS)] };
+  return { regions, sectors: SECTORS, meetings: [generateMeeting20210710(regions, SECTORS)], syntheticLayer: true };
 }
 
 /**
@@ -52,7 +59,7 @@ export function shippedSeedData(): SeedData {
  * through the ledger's rules, in one transaction.
  */
 export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedData(), ledger: Ledger = systemLedger(db)): Promise<SeedReport> {
-  const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0 };
+  const report: SeedReport = { regions: 0, sectors: 0, meetings: 0, venues: 0, projects: 0, milestones: 0, targets: 0, outputReports: 0, factorIssues: 0 };
   await ledger.write(SYSTEM_ACTOR, async (tx) => {
     const em = await tx.direct();
     report.regions = await upsertTree(em, "region", data.regions, (r) => [r.code, r.name, r.level], ["code", "name", "level"]);
@@ -90,6 +97,7 @@ export async function seedDatabase(db: DataSource, data: SeedData = shippedSeedD
       report.projects += drafts.length;
       report.milestones += drafts.reduce((n, d) => n + d.milestones.length, 0);
     }
+    if (data.syntheticLayer) Object.assign(report, await seedSyntheticLayer(tx));
   });
   return report;
 }

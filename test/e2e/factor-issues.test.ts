@@ -113,6 +113,14 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
     province = (await createToken(server.db, { regionCode: "410000", name: "河南省发展和改革委员会" })).token;
     zhengzhou = (await createToken(server.db, { regionCode: "410100", name: "郑州市发展和改革委员会" })).token;
     kaifeng = (await createToken(server.db, { regionCode: "410200", name: "开封市发展和改革委员会" })).token;
+    // The seed's illustrative problems (src/seed/synthetic-layer.ts) are there from the start: the oracle holds them too.
+    const seeded: Array<{ id: number; project_id: number; code: string; kind: string; department: string; raised_on: string; resolved_on: string | null }> = await server.db.query(
+      "SELECT f.id, f.project_id, r.code, f.kind, f.department, f.raised_on, f.resolved_on FROM factor_issue f JOIN project p ON p.id = f.project_id JOIN region r ON r.id = p.region_id WHERE f.synthetic = 1",
+    );
+    const day = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value)).slice(0, 10);
+    for (const row of seeded) {
+      known.push({ id: String(row.id), projectId: String(row.project_id), regionCode: row.code, kind: row.kind, department: row.department, raisedOn: day(row.raised_on), resolvedOn: row.resolved_on === null ? null : day(row.resolved_on) });
+    }
   });
   afterAll(async () => server?.close());
 

@@ -51,6 +51,17 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
     expect(report.milestones).toBeGreaterThan(report.projects);
     const rows = await counts(db);
     expect(rows).toMatchObject({ region: 175, meeting: 1, venue: 19, project: 1337, milestone: report.milestones, sector: report.sectors });
+    // The illustrative layer: targets of the 18 cities for three stages in two periods (2021, its third quarter),
+    // output reports and factor problems; every row of it marked synthetic, none of it an office's.
+    expect(report.targets).toBe(18 * 3 * 2);
+    expect(report.outputReports).toBeGreaterThan(0);
+    expect(report.factorIssues).toBeGreaterThan(0);
+    for (const [table, written] of [["assessment_target", report.targets], ["output_report", report.outputReports], ["factor_issue", report.factorIssues]] as const) {
+      const [row] = await db.query(`SELECT COUNT(*) AS n, SUM(CASE WHEN synthetic = 1 THEN 1 ELSE 0 END) AS marked FROM ${table}`);
+      expect([table, Number(row.n), Number(row.marked)]).toEqual([table, written, written]);
+    }
+    // No project became EFFECTIVE: the published current-stage figures stay as they are.
+    expect(Number((await db.query("SELECT COUNT(*) AS n FROM project WHERE stage = 4"))[0].n)).toBe(0);
   });
 
   it("a second seed changes nothing", async () => {
@@ -109,6 +120,8 @@ describe.each(DB_KINDS)("database on %s", (kind) => {
   });
 
   it("migrations revert and apply again", async () => {
+    // The seed's illustrative layer first: its rows point at projects and regions.
+    for (const table of ["factor_issue", "output_report", "assessment_target"]) await db.query(`DELETE FROM ${table}`);
     await db.query("DELETE FROM milestone");
     await db.query("DELETE FROM project");
     await db.query("DELETE FROM venue");

@@ -24,6 +24,8 @@ export interface RaiseFactorIssueDraft {
   department: string;
   description: string;
   raisedOn: string;
+  /** The seed's illustrative layer only (src/seed/synthetic-layer.ts): marks the row as made up. */
+  synthetic?: boolean;
 }
 
 /** The answer to a problem, as the mutation's arguments carry it. */
@@ -71,12 +73,13 @@ export async function raiseFactorIssue(tx: WriteTx, input: RaiseFactorIssueDraft
   tx.rules.forbidRegion(tx.trees.regions.byId(project!.regionId)!, "input.projectId", "a project in");
 
   const id = insertedId(
-    await tx.query("INSERT INTO factor_issue (project_id, kind, department, description, raised_on, resolved_on, resolution) VALUES (?, ?, ?, ?, ?, NULL, NULL)", [
+    await tx.query("INSERT INTO factor_issue (project_id, kind, department, description, raised_on, resolved_on, resolution, synthetic) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)", [
       project!.id,
       kind,
       department,
       description,
       input.raisedOn,
+      input.synthetic ? 1 : 0,
     ]),
   );
   tx.touch(project!.regionId);
@@ -90,7 +93,7 @@ export async function raiseFactorIssue(tx: WriteTx, input: RaiseFactorIssueDraft
     fields: [fieldChange(`${name}.kind`, null, kind!), fieldChange(`${name}.department`, null, department), fieldChange(`${name}.description`, null, description), fieldChange(`${name}.raisedOn`, null, input.raisedOn)],
     reason: null,
   });
-  return { id, project_id: project!.id, kind: kind!, department: department!, description: description!, raised_on: input.raisedOn, resolved_on: null, resolution: null };
+  return { id, project_id: project!.id, kind: kind!, department: department!, description: description!, raised_on: input.raisedOn, resolved_on: null, resolution: null, synthetic: input.synthetic ? 1 : 0 };
 }
 
 /**
@@ -107,7 +110,7 @@ export async function resolveFactorIssue(tx: WriteTx, input: ResolveFactorIssueD
   let issue: (FactorIssueRow & { region_id: number; version: number }) | undefined;
   if (numeric !== null) {
     const rows: Array<FactorIssueRow & { region_id: number; version: number }> = await tx.query(
-      `SELECT f.id, f.project_id, f.kind, f.department, f.description, f.raised_on, f.resolved_on, f.resolution, p.region_id, p.version FROM factor_issue f JOIN project p ON p.id = f.project_id WHERE f.id = ?${tx.mysql ? " FOR UPDATE" : ""}`,
+      `SELECT f.id, f.project_id, f.kind, f.department, f.description, f.raised_on, f.resolved_on, f.resolution, f.synthetic, p.region_id, p.version FROM factor_issue f JOIN project p ON p.id = f.project_id WHERE f.id = ?${tx.mysql ? " FOR UPDATE" : ""}`,
       [numeric],
     );
     issue = rows[0];

@@ -28,6 +28,8 @@ export interface TargetInput {
   count?: number | null;
   /** 亿元. */
   investment: number;
+  /** The seed's illustrative layer only (src/seed/synthetic-layer.ts): marks the target as made up. */
+  synthetic?: boolean;
 }
 
 /** The target set: which region, stage and period. */
@@ -99,11 +101,11 @@ export async function setTarget(tx: WriteTx, actor: Actor, input: TargetInput, p
 
   const setAt = new Date().toISOString();
   if (before) {
-    await tx.queue("UPDATE assessment_target SET target_count = ?, target_investment_wan = ?, set_at = ?, set_by = ? WHERE id = ?", [count, wan, setAt, actor.office, before.id]);
+    await tx.queue("UPDATE assessment_target SET target_count = ?, target_investment_wan = ?, set_at = ?, set_by = ?, synthetic = ? WHERE id = ?", [count, wan, setAt, actor.office, input.synthetic ? 1 : 0, before.id]);
   } else {
     await tx.queue(
-      "INSERT INTO assessment_target (region_id, stage, year, quarter, target_count, target_investment_wan, set_at, set_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      [region.id, stage, input.year, quarter, count, wan, setAt, actor.office],
+      "INSERT INTO assessment_target (region_id, stage, year, quarter, target_count, target_investment_wan, set_at, set_by, synthetic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      [region.id, stage, input.year, quarter, count, wan, setAt, actor.office, input.synthetic ? 1 : 0],
     );
   }
   tx.touch(region.id);
