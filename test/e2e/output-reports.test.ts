@@ -148,7 +148,18 @@ describe.each(DB_KINDS)("output reports (达效) on %s", (kind) => {
       { field: "outputReports.2023", from: null, to: "6" },
       { field: "outputReports.2023.reportedOn", from: null, to: "2024-01-20" },
     ]);
-    known.push({ id: p.id, region: "410102", sector: "MFG", designWan: 100_000, stage: "IN_PRODUCTION", reports: new Map([[2023, 75_000]]) });
+    // reportedOn omitted: the ledger's today (UTC here); this year's report may be made during the year.
+    const before = new Date().toISOString().slice(0, 10);
+    const today = await report({ projectId: p.id, year: Number(before.slice(0, 4)), output: 0, expectedVersion: p.version + 2 });
+    const after = new Date().toISOString().slice(0, 10);
+    expect(today.errors).toBeUndefined();
+    const latest = today.data.reportOutput.outputReports.at(-1);
+    expect([before, after]).toContain(latest.reportedOn);
+    expect(latest).toMatchObject({ year: Number(before.slice(0, 4)), output: 0, reachedRate: 0 });
+    known.push({ id: p.id, region: "410102", sector: "MFG", designWan: 100_000, stage: "IN_PRODUCTION", reports: new Map([[2023, 75_000], [Number(before.slice(0, 4)), 0]]) });
+    // outputStats names a bad year.
+    const bad = await as(null, `{ region(code: "410000") { outputStats(year: 20240) { year } } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "year" });
   });
 
   it("a report reaching the designed output makes the project EFFECTIVE, dated the report, in history, byStage and the breakdown; a lower one later does not move it back", async () => {
