@@ -58,6 +58,7 @@ const PHASES: Record<BenchPhase, string> = {
   wipe: "emptying the tables",
   regions: "regions and sectors",
   projects: "meetings, projects and milestones",
+  assessment: "targets, output reports and factor issues",
   statistics: "optimizer statistics",
   marker: "done",
 };

@@ -5,7 +5,8 @@
  * match, the ledger's history holds one creation per meeting and project and
  * the versions moved, a second run of the same size is a no-op, another size
  * regenerates (the history with it, still append-only), and the marker table
- * does not show up as schema drift.
+ * does not show up as schema drift. The assessment layer (targets, output
+ * reports, factor issues) is checked against an oracle made from the projects.
  */
 import type { DataSource } from "typeorm";
 
@@ -89,8 +90,84 @@ async function expectConsistent(db: DataSource, projects: number): Promise<void>
        WHERE v.id IS NULL`,
     ),
   ).toBe(0);
+  await expectAssessmentLayer(db);
   const marker = await db.query("SELECT projects, generator FROM bench_dataset");
   expect(marker.map((row: { projects: unknown; generator: unknown }) => [Number(row.projects), Number(row.generator)])).toEqual([[projects, GENERATOR_VERSION]]);
+}
+
+/**
+ * The assessment layer, checked against an oracle computed here from the projects and milestones: a yearly target
+ * (quarter 0) of every region for SIGNED, STARTED and IN_PRODUCTION in 2021-2023, between 0.8 and 1.6 times what its
+ * subtree reached (at least 100 万元 and one project); output reports, for the projects in production with id % 8 = 0
+ * (whose designed output is twice their investment), one per year from their production year (2021 at the earliest)
+ * to 2023, each below the design; factor issues on at most one per project, none before its first milestone.
+ */
+async function expectAssessmentLayer(db: DataSource): Promise<void> {
+  const regions: Array<{ id: number; parent_id: number | null }> = await db.query("SELECT id, parent_id FROM region");
+  const parent = new Map(regions.map((r) => [Number(r.id), r.parent_id === null ? null : Number(r.parent_id)]));
+  const reached = new Map<string, { count: number; wan: number }>();
+  const milestones: Array<{ region_id: number; stage: number; day: string; investment_wan: number | string }> = await db.query(
+    "SELECT p.region_id, m.stage, CAST(m.reached_on AS CHAR) AS day, p.investment_wan FROM milestone m JOIN project p ON p.id = m.project_id",
+  );
+  for (const m of milestones) {
+    const year = Number(m.day.slice(0, 4));
+    if (year < 2021 || year > 2023) continue;
+    for (let id: number | null = Number(m.region_id); id !== null; id = parent.get(id) ?? null) {
+      const key = `${id}|${Number(m.stage)}|${year}`;
+      const cell = reached.get(key) ?? { count: 0, wan: 0 };
+      cell.count += 1;
+      cell.wan += Number(m.investment_wan);
+      reached.set(key, cell);
+    }
+  }
+  const targets: Array<{ region_id: number; stage: number; year: number; quarter: number; target_count: number; target_investment_wan: number | string; synthetic: number | boolean; set_by: string }> =
+    await db.query("SELECT region_id, stage, year, quarter, target_count, target_investment_wan, synthetic, set_by FROM assessment_target");
+  expect(targets.length).toBe(3224 * 3 * 3);
+  const seen = new Set<string>();
+  for (const t of targets) {
+    const key = `${Number(t.region_id)}|${Number(t.stage)}|${Number(t.year)}`;
+    seen.add(key);
+    expect([Number(t.quarter), Number(t.synthetic), t.set_by]).toEqual([0, 1, "system"]);
+    const got = reached.get(key) ?? { count: 0, wan: 0 };
+    const wan = Number(t.target_investment_wan);
+    if (got.wan === 0) expect(wan).toBe(100);
+    else {
+      expect(wan).toBeGreaterThanOrEqual(Math.max(100, Math.floor(got.wan * 0.8)));
+      expect(wan).toBeLessThanOrEqual(Math.max(100, Math.ceil(got.wan * 1.6)));
+    }
+    expect(Number(t.target_count)).toBeGreaterThanOrEqual(Math.max(1, Math.floor(got.count * 0.8)));
+    expect(Number(t.target_count)).toBeLessThanOrEqual(Math.max(1, Math.ceil(got.count * 1.6)));
+  }
+  for (const id of parent.keys()) for (const stage of [1, 2, 3]) for (const year of [2021, 2022, 2023]) expect(seen.has(`${id}|${stage}|${year}`)).toBe(true);
+
+  // Designed output exactly on the projects in production with id % 8 = 0, twice their investment.
+  expect(await count(db, "SELECT COUNT(*) AS n FROM project WHERE (designed_annual_output_wan IS NOT NULL) <> (stage = 3 AND id % 8 = 0)")).toBe(0);
+  expect(await count(db, "SELECT COUNT(*) AS n FROM project WHERE designed_annual_output_wan <> investment_wan * 2")).toBe(0);
+  const producing: Array<{ id: number; day: string }> = await db.query("SELECT id, CAST(stage_reached_on AS CHAR) AS day FROM project WHERE stage = 3 AND id % 8 = 0");
+  const expectedReports = producing.flatMap((p) => {
+    const out: string[] = [];
+    for (let year = Math.max(2021, Number(p.day.slice(0, 4))); year <= 2023; year++) out.push(`${Number(p.id)}|${year}`);
+    return out;
+  });
+  const reports: Array<{ project_id: number; year: number }> = await db.query("SELECT project_id, year FROM output_report ORDER BY project_id, year");
+  expect(reports.map((r) => `${Number(r.project_id)}|${Number(r.year)}`).sort()).toEqual(expectedReports.sort());
+  expect(
+    await count(db, "SELECT COUNT(*) AS n FROM output_report r JOIN project p ON p.id = r.project_id WHERE r.output_wan >= p.designed_annual_output_wan OR r.output_wan < 0 OR r.synthetic <> 1"),
+  ).toBe(0);
+
+  // Factor issues: at most one a project, synthetic, answered ones with a resolution after they were raised.
+  expect(await count(db, "SELECT COUNT(*) AS n FROM (SELECT project_id FROM factor_issue GROUP BY project_id HAVING COUNT(*) > 1) t")).toBe(0);
+  expect(
+    await count(
+      db,
+      `SELECT COUNT(*) AS n FROM factor_issue f
+       WHERE f.synthetic <> 1
+          OR f.kind NOT IN ('PLANNING', 'APPROVAL', 'ENVIRONMENT', 'LAND', 'FINANCING', 'STAFFING', 'UTILITIES', 'OTHER')
+          OR (f.resolved_on IS NULL) <> (f.resolution IS NULL)
+          OR f.resolved_on <= f.raised_on
+          OR f.raised_on < (SELECT MIN(m.reached_on) FROM milestone m WHERE m.project_id = f.project_id)`,
+    ),
+  ).toBe(0);
 }
 
 describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
@@ -156,6 +233,13 @@ describe.each(DB_KINDS)("bench data generator on %s", (kind) => {
     const all = await count(db, "SELECT COUNT(*) AS n FROM milestone");
     expect(atMeeting / all).toBeGreaterThan(0.4);
     expect(atMeeting / all).toBeLessThan(0.6);
+    // About 2 % of the projects with a factor issue, some answered; targets of every card colour.
+    const issues = await count(db, "SELECT COUNT(*) AS n FROM factor_issue");
+    expect(issues).toBeGreaterThan(5);
+    expect(issues).toBeLessThan(50);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM factor_issue WHERE resolved_on IS NULL")).toBeGreaterThan(0);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM factor_issue WHERE resolved_on IS NOT NULL")).toBeGreaterThan(0);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM output_report")).toBeGreaterThan(10);
   });
 
   it("regenerates a data set whose marker is missing (an interrupted run)", async () => {
