@@ -32,6 +32,8 @@ export const ASSESSMENT_COLUMNS: CsvColumn[] = [
   number("reached_investment"),
   number("completion_rate"),
   text("card"),
+  // Whether the target is the seed's illustrative one (README, Assessment); empty without a target.
+  { name: "target_synthetic", kind: CsvKind.BOOLEAN },
 ];
 
 /** A whole number parameter, required or not. */
@@ -87,6 +89,7 @@ export function assessmentRoutes(db: DataSource, options: ContextSetup, { maxAge
             fromWan(row.reachedInvestmentWan, unit),
             row.completionRate,
             row.card,
+            row.targetSynthetic,
           ]);
         })
         .join("");

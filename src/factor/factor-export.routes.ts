@@ -53,6 +53,8 @@ export const FACTOR_EXPORT_COLUMNS: CsvColumn[] = [
   text("raised_on"),
   number("days_open"),
   text("description"),
+  // Whether the problem is the seed's illustrative one (README, Assessment).
+  { name: "synthetic", kind: CsvKind.BOOLEAN },
 ];
 
 /** Departments in the order a Chinese reader looks them up (pinyin), the exact text breaking ties. */
@@ -121,6 +123,7 @@ export function factorExportRoutes(db: DataSource, options: ContextSetup, { maxA
             raisedOn,
             daysOpenOf(raisedOn, today),
             row.description,
+            Boolean(Number(row.synthetic ?? 0)),
           ]);
         })
         .join("");

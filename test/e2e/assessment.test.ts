@@ -415,10 +415,10 @@ describe.each(DB_KINDS)("targets and assessment on %s", (kind) => {
         expect(res.status).toBe(200);
         expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
         const [header, ...rows] = parseCsv(await res.text());
-        expect(header).toEqual(["rank", "region_code", "region_name", "stage", "year", "quarter", "target_count", "target_investment", "reached_count", "reached_investment", "completion_rate", "card"]);
+        expect(header).toEqual(["rank", "region_code", "region_name", "stage", "year", "quarter", "target_count", "target_investment", "reached_count", "reached_investment", "completion_rate", "card", "target_synthetic"]);
         const cell = (v: unknown) => (v === null || v === undefined ? "" : String(v));
         expect(rows).toEqual(
-          api.map((r: any) => [cell(r.rank), r.region.code, expect.any(String), r.stage, cell(r.year), cell(r.quarter), cell(r.targetCount), cell(r.wan), cell(r.reachedCount), cell(r.reachedWan), cell(r.completionRate), cell(r.card)]),
+          api.map((r: any) => [cell(r.rank), r.region.code, expect.any(String), r.stage, cell(r.year), cell(r.quarter), cell(r.targetCount), cell(r.wan), cell(r.reachedCount), cell(r.reachedWan), cell(r.completionRate), cell(r.card), r.wan === null ? "" : "false"]),
         );
       }
       const gb = await fetch(server.url.replace(/\/graphql$/, "/export/assessment.csv?parentCode=410100&stage=SIGNED&year=2024&encoding=gb18030"));

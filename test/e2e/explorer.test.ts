@@ -50,6 +50,9 @@ const PROVINCE_TO_COUNTY = `query ProvinceToCounty {
   }
 }`;
 
+/** An assessment question as the README asks it (schema/examples), run through the explorer after the tree. */
+const CITIES_BEHIND_TARGET = fs.readFileSync(path.join(__dirname, "../../schema/examples/cities-behind-target.graphql"), "utf8").trim();
+
 /** Without Chromium the browser test is skipped on a developer's machine, and fails on CI. */
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) {
@@ -123,7 +126,7 @@ describe("the offline explorer", () => {
     expect(emptyResultText("zh-CN", "发送请求")).toBe("重大项目 GraphQL API：点击“发送请求”运行左边的查询，结果显示在这里。");
   });
 
-  itInBrowser("runs the province-to-county query in headless Chromium and shows 258 signed projects, asking nothing of any other host", async () => {
+  itInBrowser("runs the province-to-county query in headless Chromium and shows 258 signed projects, then the cities ranked on their targets, asking nothing of any other host", async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)`);
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-chromium-"));
     const requests: string[] = [];
@@ -168,6 +171,21 @@ describe("the offline explorer", () => {
       const shown = await editorText(result);
       expect(shown).toContain('"name": "河南省"');
       expect(shown).toMatch(/"projectCount":\s*1337\b/);
+
+      // The assessment through the same editor and button: the cities ranked on their third-quarter starting targets
+      // (the seed's illustrative targets), first place GREEN, every target marked synthetic.
+      await editor.click();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.press("Delete");
+      await page.keyboard.insertText(CITIES_BEHIND_TARGET);
+      const ranked = page.waitForResponse((response) => response.url() === server.url && response.request().method() === "POST" && /CitiesBehindTarget/.test(response.request().postData() ?? ""));
+      await page.locator("button.send-request__button").click();
+      expect((await ranked).status()).toBe(200);
+      const ranking = page.locator("app-query-result .cm-content", { hasText: /"rank":\s*1,\s*"card":\s*"GREEN"/ });
+      await ranking.waitFor({ state: "visible" });
+      const rankingText = await editorText(ranking);
+      expect(rankingText).toContain('"targetSynthetic": true');
+      expect(rankingText).not.toContain('"errors"');
       await page.waitForTimeout(1500); // anything the page asks for a moment later (update checks and the like) is recorded too
     } finally {
       await context?.close();

@@ -503,7 +503,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       const text = bytes.toString("utf8");
       expect(text.startsWith("\uFEFF")).toBe(true);
       const [header, ...rows] = parseCsv(text.slice(1));
-      expect(header).toEqual(["department", "kind", "kind_name", "issue_id", "project_id", "project_name", "region_code", "region_name", "city_code", "city_name", "raised_on", "days_open", "description"]);
+      expect(header).toEqual(["department", "kind", "kind_name", "issue_id", "project_id", "project_name", "region_code", "region_name", "city_code", "city_name", "raised_on", "days_open", "description", "synthetic"]);
       const expected = known
         .filter((k) => k.resolvedOn === null)
         .sort((a, b) => zh.compare(a.department, b.department) || (a.department < b.department ? -1 : a.department > b.department ? 1 : 0) || a.raisedOn.localeCompare(b.raisedOn) || Number(a.id) - Number(b.id));
