@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
+import { STAGE_NAMES_ZH } from "../common/stage";
 import { fromWan, type MoneyUnit } from "../common/money";
 import { createProjectOutputLoader, type ProjectOutput } from "../output/output.loaders";
 import { createProjectPageLoader } from "../project/project.loaders";
@@ -122,6 +123,7 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
               latest?.year,
               latest ? fromWan(latest.outputWan, unit) : null,
               latest?.reachedRate,
+              STAGE_NAMES_ZH[p.stage],
             ]);
           })
           .join("");
@@ -163,6 +165,8 @@ const PROJECT_COLUMNS: CsvColumn[] = [
   number("output_year"),
   number("output"),
   number("reached_rate"),
+  // The stage as the meeting report writes it (储备, 签约, 开工, 投产, 达效), for a Chinese sheet; last, so that the columns before keep their places.
+  text("stage_name"),
 ];
 
 /** Column names of a breakdown: each grouped dimension's, in groupBy order, then the measures. */
@@ -177,7 +181,7 @@ function dimensionColumns(dimension: BreakdownDimension, groupBy: readonly Break
     case BreakdownDimension.SECTOR:
       return [text("sector_code"), text("sector_name")];
     case BreakdownDimension.STAGE:
-      return [text("stage")];
+      return [text("stage"), text("stage_name")];
     case BreakdownDimension.MEETING:
       return [number("meeting_id"), text("meeting_title"), text("meeting_held_on")];
     case BreakdownDimension.YEAR:
@@ -196,7 +200,7 @@ function breakdownRecord(groupBy: readonly BreakdownDimension[], row: BreakdownR
       case BreakdownDimension.SECTOR:
         return [row.sector?.code, row.sector?.name];
       case BreakdownDimension.STAGE:
-        return [row.stage];
+        return [row.stage, row.stage ? STAGE_NAMES_ZH[row.stage] : null];
       case BreakdownDimension.MEETING:
         return [row.meeting?.id, row.meeting?.title, row.meeting?.heldOn];
       case BreakdownDimension.YEAR:

@@ -60,7 +60,7 @@ function gb18030Rows(csv: Download): string[][] {
   return parseCsv(text);
 }
 
-const PROJECT_HEADER = ["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate"];
+const PROJECT_HEADER = ["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate", "stage_name"];
 
 describe("the CSV cell writer", () => {
   it("puts a quote before text that starts like a formula, and writes numbers as they are, negative ones too", () => {
@@ -164,10 +164,10 @@ describe.each(DB_KINDS)("CSV exports for spreadsheets on %s", (kind) => {
 
     it("go out in breakdown.csv behind a single quote: a meeting's title, its counts and totals as numbers", async () => {
       const [header, ...rows] = utf8Rows(await download(server, `/export/breakdown.csv?groupBy=MEETING,STAGE&meetingId=${meeting.id}`));
-      expect(header).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "project_count", "total_investment"]);
+      expect(header).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "stage_name", "project_count", "total_investment"]);
       const { data } = await server.gql(`query($m: ID!) { breakdown(groupBy: [MEETING, STAGE], filter: { meetingId: $m }) { meeting { id title heldOn } stage projectCount totalInvestment } }`, { m: meeting.id });
       expect(data.breakdown.map((r: any) => r.projectCount)).toEqual([created.length + 1]); // every project above, all signed there
-      expect(rows).toEqual(data.breakdown.map((r: any) => [r.meeting.id, `'${r.meeting.title}`, r.meeting.heldOn, r.stage, String(r.projectCount), String(r.totalInvestment)]));
+      expect(rows).toEqual(data.breakdown.map((r: any) => [r.meeting.id, `'${r.meeting.title}`, r.meeting.heldOn, r.stage, { SIGNED: "签约", STARTED: "开工", IN_PRODUCTION: "投产" }[r.stage as string], String(r.projectCount), String(r.totalInvestment)]));
       expect(rows[0][1]).toBe(`'${meeting.title}`);
       expect(rows[0][0]).toMatch(/^\d+$/);
     });

@@ -57,11 +57,11 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
   it("a meeting's batches and a quarterly series have stable columns", async () => {
     const batches = await getCsv(server, "/export/breakdown.csv?groupBy=MEETING,STAGE");
     expect(batches.disposition).toBe('attachment; filename="breakdown-meeting-stage.csv"');
-    expect(batches.rows[0]).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "project_count", "total_investment"]);
-    expect(batches.rows.slice(1).map((r) => [r[3], r[4], r[5]])).toEqual([
-      ["SIGNED", "258", "2860.5"],
-      ["STARTED", "555", "7345"],
-      ["IN_PRODUCTION", "524", "3621"],
+    expect(batches.rows[0]).toEqual(["meeting_id", "meeting_title", "meeting_held_on", "stage", "stage_name", "project_count", "total_investment"]);
+    expect(batches.rows.slice(1).map((r) => [r[3], r[4], r[5], r[6]])).toEqual([
+      ["SIGNED", "签约", "258", "2860.5"],
+      ["STARTED", "开工", "555", "7345"],
+      ["IN_PRODUCTION", "投产", "524", "3621"],
     ]);
     const quarters = await getCsv(server, "/export/breakdown.csv?groupBy=QUARTER&milestone.stage=SIGNED");
     expect(quarters.disposition).toBe('attachment; filename="breakdown-quarter.csv"');
@@ -104,7 +104,7 @@ describe.each(DB_KINDS)("CSV export on %s", (kind) => {
     expect(csv.status).toBe(200);
     expect(csv.disposition).toBe('attachment; filename="projects.csv"');
     const [header, ...rows] = csv.rows;
-    expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate"]);
+    expect(header).toEqual(["id", "name", "region_code", "region_name", "city_code", "city_name", "sector_code", "sector_name", "top_sector_code", "stage", "investment", "investor", "synthetic", "version", "designed_annual_output", "output_year", "output", "reached_rate", "stage_name"]);
     const { data } = await server.gql(`{ projects { totalCount } }`);
     expect(rows).toHaveLength(data.projects.totalCount);
     expect(rows.length).toBeGreaterThan(1000); // more than one page of the export
