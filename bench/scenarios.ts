@@ -21,6 +21,53 @@ export function provinceToCounty(statsArgs = ""): string {
 export const PROJECT_PAGE =
   "query ProjectPage { projects(first: 100, orderBy: { field: INVESTMENT, direction: DESC }) { totalCount edges { cursor node { id name stage investment region { code name } sector { code } } } } }";
 
+// ---------------------------------------------------------------------------
+// The assessment reads (issue 19), on the generated assessment layer (bench/generate.ts)
+
+/** The year the assessment scenarios ask about: a whole year of generated milestones, targets and output reports. */
+export const ASSESSMENT_YEAR = 2022;
+
+/** Henan's cities ranked by completion of their STARTED target for the year (考核亮牌). */
+export function rankingsQuery(year = ASSESSMENT_YEAR): string {
+  return `query Rankings { rankings(parentCode: "${PROVINCE_CODE}", stage: STARTED, year: ${year}) { rank card region { code name } targetInvestment reachedInvestment completionRate } }`;
+}
+
+/**
+ * A field asked of the province, its cities and (unless `depth` is 2) their
+ * counties, in one request: \`region(code) { code name <field> children { … } }\`.
+ */
+export function regionTree(name: string, field: string, depth: 2 | 3 = 3): string {
+  const inner = depth === 3 ? ` children { code name ${field} }` : "";
+  return `query ${name} { region(code: "${PROVINCE_CODE}") { code name ${field} children { code name ${field}${inner} } } }`;
+}
+
+/** The assessment of every stage at the province, its 18 cities and their counties (175 regions in Henan). */
+export function assessmentTreeQuery(year = ASSESSMENT_YEAR): string {
+  return regionTree("AssessmentTree", `assessment(year: ${year}) { stage targetInvestment reachedCount reachedInvestment completionRate rank card }`);
+}
+
+/** The project cycle's funnel of the province and its cities. */
+export function funnelTreeQuery(): string {
+  return regionTree("FunnelTree", "funnel { from to reached advanced rate }", 2);
+}
+
+/**
+ * The open factor issues' stats at the province and its cities (days open count to today). With the counties too it
+ * costs 169,748, over MAX_COST's default 100,000 (the lists byKind and byDepartment are priced as lists).
+ */
+export function factorStatsTreeQuery(): string {
+  return regionTree(
+    "FactorStatsTree",
+    "factorStats { blockedProjects openIssues longestOpenDays byKind { kind openIssues blockedProjects longestOpenDays } byDepartment { department openIssues blockedProjects longestOpenDays } }",
+    2,
+  );
+}
+
+/** 达效 for the year at the province, its cities and their counties. */
+export function outputStatsTreeQuery(year = ASSESSMENT_YEAR): string {
+  return regionTree("OutputStatsTree", `outputStats(year: ${year}) { reportingProjects designedAnnualOutput output reachedRate effectiveProjects byBand { band projectCount output } }`);
+}
+
 /** The type of a field argument, as introspection describes it (wrappers unrolled three deep). */
 export interface IntrospectedArg {
   name: string;
