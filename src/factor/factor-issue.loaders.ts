@@ -64,6 +64,9 @@ export function createProjectFactorIssuesLoader(ctx: Context): DataLoader<{ proj
   );
 }
 
+/** Most SELECTs one UNION ALL may join on SQLite (its SQLITE_MAX_COMPOUND_SELECT, 500 by default). */
+export const MAX_UNION_TERMS = 500;
+
 /** One region's listing as a resolver asks for it. */
 export interface RegionIssuesRequest {
   regionId: number;
@@ -111,7 +114,9 @@ export function createRegionFactorIssuesLoader(ctx: Context): DataLoader<RegionI
       for (const row of rows) lists[Number(row.request_index)].push(FactorIssue.fromRow(row, today));
       return lists.map((list) => list.sort(longestOpenFirst));
     },
-    { cacheKeyFn: (r) => JSON.stringify([r.regionId, r.open, r.kinds, r.first]) },
+    // SQLite refuses a compound SELECT of more than 500 terms (SQLITE_MAX_COMPOUND_SELECT): a request asking for more
+    // listings (aliases of `regions { factorIssues }`) is read by one statement per 500.
+    { cacheKeyFn: (r) => JSON.stringify([r.regionId, r.open, r.kinds, r.first]), maxBatchSize: MAX_UNION_TERMS },
   );
 }
 

@@ -55,6 +55,9 @@ export function createMilestonesLoader(ctx: Context): DataLoader<number, Milesto
 export function createProjectPageLoader(ctx: Context): DataLoader<PageRequest, ProjectConnection, string> {
   return new DataLoader((requests) => loadPages(ctx, requests), {
     cacheKeyFn: (r) => JSON.stringify([r.scope, r.filter ?? null, r.first ?? null, r.after ?? null, r.orderBy ?? null, r.maxPageSize ?? null]),
+    // SQLite joins at most 500 SELECTs in one UNION ALL (SQLITE_MAX_COMPOUND_SELECT): more pages in one tick (aliases of
+    // `regions { projects }`) are read 500 a statement.
+    maxBatchSize: 500,
   });
 }
 

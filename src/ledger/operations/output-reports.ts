@@ -54,7 +54,10 @@ export function outputWan(problems: Problems, field: string, value: unknown, pos
             ? `must be at most ${MAX_OUTPUT_YI} 亿元 (got ${value})`
             : Math.abs(value * 10_000 - Math.round(value * 10_000)) > 1e-6
               ? `must be exact to 0.0001 亿元 (1 万元) (got ${value})`
-              : null;
+              : // A positive amount that rounds to 0 万元 (1e-300) is no amount: a design of 0 would make any output reach it.
+                positive && Math.round(value * 10_000) < 1
+                ? `must be at least 0.0001 亿元 (1 万元) (got ${value})`
+                : null;
   if (reason === null) return Math.round((value as number) * 10_000);
   problems.add(field, reason);
   return null;

@@ -93,7 +93,8 @@ export async function setTarget(tx: WriteTx, actor: Actor, input: TargetInput, p
   const beforeWan = before ? Number(before.target_investment_wan) : null;
   const name = `targets.${input.stage}.${periodLabel({ year: input.year, quarter: input.quarter ?? null })}`;
   const fields: FieldChange[] = [];
-  if (!before || beforeCount !== count) fields.push(fieldChange(`${name}.count`, beforeCount === null ? null : String(beforeCount), count === null ? null : String(count)));
+  // A new target without a count records no `count: null → null`: only what changed.
+  if (before ? beforeCount !== count : count !== null) fields.push(fieldChange(`${name}.count`, beforeCount === null ? null : String(beforeCount), count === null ? null : String(count)));
   if (!before || beforeWan !== wan) fields.push(fieldChange(`${name}.investment`, beforeWan === null ? null : formatWan(beforeWan), formatWan(wan)));
   const key = { regionId: region.id, stage: input.stage, year: input.year, quarter: input.quarter ?? null };
   // The same target again changes nothing: no row, no history, no version.
