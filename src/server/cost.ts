@@ -500,7 +500,8 @@ function sum(indices: readonly number[], values: readonly number[]): number {
 }
 
 /** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
-const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "factorIssues", "factorStats", "assessment", "rankings"]);
+// Region.funnel and Region.outputStats too: one grouped statement per distinct filter (and year) for any number of regions.
+const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "factorIssues", "factorStats", "assessment", "rankings", "funnel", "outputStats"]);
 
 /**
  * Estimators for graphql-query-complexity: list sizes as above, `first` for
