@@ -40,6 +40,19 @@ export function createProjectOutputLoader(ctx: Context): DataLoader<number, Proj
   });
 }
 
+/**
+ * The reached-rate band in SQL, as its index in BANDS (0 = BELOW_50), of an output against a design (both 万元
+ * columns, design > 0): compared exactly on integers, output × 100 against design × the band's lower bound in %,
+ * as `bandOf` does. The output stats and the output breakdown (output-breakdown.ts) both group by it.
+ */
+export function reachedBandSql(output: string, design: string): string {
+  return `CASE ${BANDS.slice(1)
+    .map((b, i) => ({ b, i: i + 1 }))
+    .reverse()
+    .map(({ b, i }) => `WHEN ${output} * 100 >= ${design} * ${b.from} THEN ${i}`)
+    .join(" ")} ELSE 0 END`;
+}
+
 /** One region's output stats for a year under a filter. */
 export interface OutputStatsRequest {
   regionId: number;
@@ -82,12 +95,7 @@ async function loadOutputStats(ctx: Context, requests: readonly OutputStatsReque
         const where = projectConditions(filter, "p");
         const inUnion = `p.region_id IN (${placeholders(union.length)})`;
         const design = "p.designed_annual_output_wan";
-        // The band, compared exactly on integers: output × 100 against design × the band's lower bound in %.
-        const band = `CASE ${BANDS.slice(1)
-          .map((b, i) => ({ b, i: i + 1 }))
-          .reverse()
-          .map(({ b, i }) => `WHEN r.output_wan * 100 >= ${design} * ${b.from} THEN ${i}`)
-          .join(" ")} ELSE 0 END`;
+        const band = reachedBandSql("r.output_wan", design);
         const rows: Array<{ region_id: number; band: number | string; n: number | string; output_wan: number | string | null; designed_wan: number | string | null }> = await ctx.db.query(
           `SELECT p.region_id, ${band} AS band, COUNT(*) AS n, SUM(r.output_wan) AS output_wan, SUM(${design}) AS designed_wan ` +
             `FROM output_report r JOIN project p ON p.id = r.project_id${whereSql([...where.clauses, "r.year = ?", `${design} IS NOT NULL`, inUnion])} GROUP BY p.region_id, ${band} ` +

@@ -13,6 +13,11 @@ import { Region } from "../region/region.type";
 import { createOutputStatsLoader, createProjectOutputLoader } from "./output.loaders";
 import { OutputReport, OutputStats, ReportOutputInput } from "./output.type";
 
+/** The year of an output read (outputStats, outputBreakdown): BAD_USER_INPUT naming `field` unless a year such as 2024. */
+export function checkOutputYear(year: number, field = "year"): void {
+  if (!Number.isInteger(year) || year < 1949 || year > 9999) throw new BadUserInputError(field, `must be a year such as 2024 (got ${year})`);
+}
+
 /** The actor of a write: the request's token, or UNAUTHENTICATED. */
 function writer(ctx: Context): Actor {
   if (!ctx.viewer) {
@@ -64,7 +69,7 @@ export class RegionOutputResolver {
     @Arg("filter", () => ProjectFilter, { nullable: true, description: "Only projects matching all these conditions." }) filter: ProjectFilter | null,
     @Ctx() ctx: Context,
   ): Promise<OutputStats> {
-    if (!Number.isInteger(year) || year < 1949 || year > 9999) throw new BadUserInputError("year", `must be a year such as 2024 (got ${year})`);
+    checkOutputYear(year);
     return ctx.loader(createOutputStatsLoader).load({ regionId: region.id, year, filter });
   }
 }

@@ -365,7 +365,21 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
     // 达效: one band per ReachedBand; a project's reports, one a year since it reached production (bounded by a decade's estimate).
     "OutputStats.byBand": () => 4,
     "Project.outputReports": () => 10,
+    // 达效 as flat rows (src/output/output-breakdown.ts).
+    "Query.outputBreakdown": (args) => outputBreakdownRowBound(model, args.groupBy ?? [], args.regionLevel, args.filter),
   };
+}
+
+/**
+ * An output breakdown's rows (src/output/output-breakdown.ts): its reporting projects are among the projects, so
+ * grouped by REGION, SECTOR and STAGE it has at most the rows `breakdownRowBound` gives for those dimensions (the
+ * meeting conditions left out of the filter: they only take projects away, and STAGE is the current stage here),
+ * times the four bands when grouped by BAND, and never more than the projects. The CSV export bounds its rows with this.
+ */
+export function outputBreakdownRowBound(model: CostModel, groupBy: readonly string[], regionLevel: string | null | undefined, filter: BreakdownFilterArgs | null | undefined): number {
+  const dims = groupBy.filter((d): d is BreakdownDimension => d !== "BAND" && Object.values(BreakdownDimension).includes(d as BreakdownDimension));
+  const rows = breakdownRowBound(model, dims, regionLevel, filter ? { ...filter, meetingId: null, milestone: null } : filter) * (groupBy.includes("BAND") ? 4 : 1);
+  return Math.max(1, Math.min(model.projects, rows));
 }
 
 /** The filter of a breakdown as its arguments carry it (codes, enum names and ids as sent). */
@@ -502,6 +516,8 @@ function sum(indices: readonly number[], values: readonly number[]): number {
 /** Fields answered by one grouped query per distinct set of arguments (repeats are shared by the loaders). */
 // Region.funnel and Region.outputStats too: one grouped statement per distinct filter (and year) for any number of regions.
 const GROUPED_FIELDS = new Set(["stats", "regionStats", "projects", "breakdown", "factorIssues", "factorStats", "assessment", "rankings", "funnel", "outputStats"]);
+// Query.outputBreakdown: one grouped statement per distinct set of arguments.
+GROUPED_FIELDS.add("outputBreakdown");
 
 /**
  * Estimators for graphql-query-complexity: list sizes as above, `first` for

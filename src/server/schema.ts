@@ -13,6 +13,7 @@ import { LiveResolver } from "../live/live.resolver";
 import { FactorIssueResolver, ProjectFactorIssuesResolver, RegionFactorIssuesResolver } from "../factor/factor-issue.resolver";
 import { AssessmentResolver, RegionAssessmentResolver } from "../assessment/assessment.resolver";
 import { OutputMutationResolver, ProjectOutputResolver, RegionOutputResolver } from "../output/output.resolver";
+import { OutputBreakdownResolver } from "../output/output-breakdown";
 import { installDirectResolvers } from "./fast-resolvers";
 
 /** Every resolver class of the API. */
@@ -40,6 +41,7 @@ export const RESOLVERS = [
   OutputMutationResolver,
   ProjectOutputResolver,
   RegionOutputResolver,
+  OutputBreakdownResolver,
 ] as const;
 
 /**

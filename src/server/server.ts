@@ -23,6 +23,7 @@ import { assessmentRoutes } from "../assessment/assessment.routes";
 import { assessmentSettings } from "../assessment/period";
 import { exportRoutes } from "../export/export.routes";
 import { factorExportRoutes } from "../factor/factor-export.routes";
+import { outputBreakdownRoutes } from "../output/output-breakdown.routes";
 import { importRoutes } from "../import/import.routes";
 import { BOARD_PATH, boardCspDirectives, boardRoutes } from "../live/board-page";
 import { entitiesCostPlugin } from "../federation/cost";
@@ -167,6 +168,7 @@ export async function startServer(config: Config, db: DataSource, obs: Observabi
   app.use("/export", authenticated);
   app.use(exportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costs, maxBreakdownRows: config.limits.exportRows }));
   app.use(factorExportRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, maxRows: config.limits.exportRows }));
+  app.use(outputBreakdownRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger, costs, maxRows: config.limits.exportRows }));
   app.use(assessmentRoutes(db, contextOptions, { maxAgeSeconds: config.httpCacheMaxAge, logger: obs.logger }));
   app.use(
     "/graphql",
