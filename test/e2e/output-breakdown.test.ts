@@ -322,3 +322,26 @@ describe.each(DB_KINDS)("output breakdown (达效 as flat rows) on %s", (kind) =
     expect(csv.text).toMatch(new RegExp(`^Bad request: ${param.replace(".", "\\.")}\\b`));
   });
 });
+
+describe("output breakdown CSV under MAX_EXPORT_ROWS (sqlite)", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer("sqlite", { MAX_EXPORT_ROWS: "100" });
+  });
+  afterAll(async () => server?.close());
+
+  it("refuses, before reading, a grouping that can have more rows than the limit, naming groupBy; a narrower one passes", async () => {
+    const get = (query: string) => fetch(server.url.replace(/\/graphql$/, `/export/output-breakdown.csv?${query}`));
+    const wide = await get("year=2022&groupBy=REGION,SECTOR,STAGE,BAND&regionLevel=COUNTY");
+    expect(wide.status).toBe(400);
+    expect(await wide.text()).toMatch(/^Bad request: groupBy: these dimensions can have up to \d+ rows, more than the limit of 100 \(MAX_EXPORT_ROWS\)/);
+    const narrow = await get("year=2022&groupBy=BAND");
+    expect(narrow.status).toBe(200);
+    // The API is not limited by MAX_EXPORT_ROWS (its cost is).
+    const api = await server.gql(`{ outputBreakdown(year: 2022, groupBy: [REGION, SECTOR, STAGE, BAND], regionLevel: COUNTY) { reportingProjects } region(code: "410000") { outputStats(year: 2022) { reportingProjects } } }`);
+    expect(api.errors).toBeUndefined();
+    // The seed's illustrative 2022 reports.
+    expect(api.data.region.outputStats.reportingProjects).toBeGreaterThan(0);
+    expect(api.data.outputBreakdown.reduce((n: number, r: any) => n + r.reportingProjects, 0)).toBe(api.data.region.outputStats.reportingProjects);
+  });
+});
