@@ -487,6 +487,38 @@ export function hostileCorpus(): CorpusEntry[] {
   add("values", "breakdown with 1,000 repeated dimensions", post(`{ breakdown(groupBy: [${"REGION ".repeat(1000)}]) { projectCount } }`), [...BAD_INPUT, ...refused(...LIMIT_CODES), ...OK]);
   add("values", "bySector of an unknown parent", post('{ stats { bySector(parentCode: "NOPE") { projectCount } } }'), [{ status: 200, code: "NOT_FOUND" }, { status: 400, code: "NOT_FOUND" }]);
 
+  // --- Issue 19 (targets and assessment, 达效, 要素保障): the new fields and mutations, anonymous and malformed.
+  const ISSUE19_FIELDS = "assessment(year: 2021, quarter: 3) { stage reachedInvestment completionRate rank card } funnel { from rate } outputStats(year: 2022) { reportingProjects } factorStats { openIssues } factorIssues(first: 5) { id daysOpen }";
+  add("must pass", "issue 19: province-to-county assessment, funnel, output and factor fields", post(`{ region(code: "410000") { ${ISSUE19_FIELDS} children { ${ISSUE19_FIELDS} children { ${ISSUE19_FIELDS} } } } }`), OK);
+  add("must pass", "issue 19: rankings of the cities", post('{ rankings(parentCode: "410000", stage: SIGNED, year: 2021) { region { code } rank card } }'), OK);
+  add("must pass", "issue 19: assessment CSV", { method: "GET", path: "/export/assessment.csv?parentCode=410000&stage=EFFECTIVE&year=2021&encoding=gb18030" }, [{ status: 200 }]);
+  add("must pass", "issue 19: factor issues CSV", { method: "GET", path: "/export/factor-issues.csv?region=410000&kinds=LAND,APPROVAL" }, [{ status: 200 }]);
+  add("must pass", "issue 19: 6 aliases of regions { factorIssues } (over 500 listings)", post(`{ ${Array.from({ length: 6 }, (_, i) => `a${i}: regions { factorIssues(first: ${i + 1}) { id } }`).join(" ")} }`), OK);
+  add("values", "issue 19: factorIssues first: 0", post('{ region(code: "410000") { factorIssues(first: 0) { id } } }'), BAD_INPUT);
+  add("values", "issue 19: factorIssues first: 1e9", post('{ region(code: "410000") { factorIssues(first: 1000000000) { id } } }'), BAD_INPUT);
+  add("values", "issue 19: assessment quarter 5", post('{ region(code: "410000") { assessment(year: 2021, quarter: 5) { stage } } }'), BAD_INPUT);
+  add("values", "issue 19: assessment year 99999", post('{ region(code: "410000") { assessment(year: 99999) { stage } } }'), BAD_INPUT);
+  add("values", "issue 19: rankings of an unknown parent", post('{ rankings(parentCode: "999999", stage: SIGNED, year: 2021) { rank } }'), BAD_INPUT);
+  add("values", "issue 19: outputStats year 0", post('{ region(code: "410000") { outputStats(year: 0) { reportingProjects } } }'), BAD_INPUT);
+  add("variables", "issue 19: 10,000 unknown factor kinds", post("query Q($k: [FactorKind!]) { region(code: \"410000\") { factorIssues(kinds: $k) { id } } }", { k: Array.from({ length: 10_000 }, () => "WATER") }), BAD_INPUT);
+  const UNAUTHENTICATED: Outcome[] = [{ status: 401, code: "UNAUTHENTICATED" }, { status: 200, code: "UNAUTHENTICATED" }];
+  add("values", "issue 19: setTarget without a token", post('mutation { setTarget(input: { regionCode: "410100", stage: SIGNED, year: 2021, investment: 1e308 }) { rank } }'), UNAUTHENTICATED);
+  add("values", "issue 19: reportOutput without a token", post('mutation { reportOutput(input: { projectId: "1", year: 2022, output: 1, designedAnnualOutput: 1e-300, expectedVersion: 1 }) { id } }'), UNAUTHENTICATED);
+  add("values", "issue 19: raiseFactorIssue without a token", post(`mutation { raiseFactorIssue(input: { projectId: "1", kind: LAND, department: "${"部".repeat(30_000)}", description: "x", raisedOn: "2024-01-01" }) { id } }`), UNAUTHENTICATED);
+  add("values", "issue 19: resolveFactorIssue without a token", post('mutation { resolveFactorIssue(id: "abc", resolvedOn: "2024-01-01") { id } }'), UNAUTHENTICATED);
+  add("aliases", "issue 19: 50 aliases of rankings", post(`{ ${Array.from({ length: 50 }, (_, i) => `a${i}: rankings(parentCode: "410000", stage: SIGNED, year: ${2000 + i}) { rank }`).join(" ")} }`), refused(...LIMIT_CODES));
+  add(
+    "aliases",
+    "issue 19: 30 periods of the whole tree's assessment",
+    post(`{ region(code: "410000") { ${Array.from({ length: 30 }, (_, i) => `a${i}: children { children { assessment(year: ${2001 + i}) { rank } } }`).join(" ")} } }`),
+    // Sixty statements, each a range of one period's milestones: answered or refused by the cost, never a 500.
+    [...OK, ...refused(...LIMIT_CODES)],
+  );
+  add("paths", "issue 19: assessment CSV with quarter=7", { method: "GET", path: "/export/assessment.csv?parentCode=410000&stage=SIGNED&year=2021&quarter=7" }, [{ status: 400 }]);
+  add("paths", "issue 19: assessment CSV with an unknown parameter", { method: "GET", path: "/export/assessment.csv?parentCode=410000&stage=SIGNED&year=2021&drop=table" }, [{ status: 400 }]);
+  add("paths", "issue 19: factor issues CSV of an unknown region", { method: "GET", path: "/export/factor-issues.csv?region=999999" }, [{ status: 400 }]);
+  add("paths", "issue 19: factor issues CSV in latin1", { method: "GET", path: "/export/factor-issues.csv?region=410000&encoding=latin1" }, [{ status: 400 }]);
+
   // --- __typename floods and other cheap-looking floods.
   // graphql-js itself gives up on merging this many identical fields ("Validation aborted."): a clean refusal too.
   add("floods", "__typename x4,900 under one region", post(`{ region(code: "410100") { ${"__typename ".repeat(4900)}} }`), [...OK, ...refused(...LIMIT_CODES, "GRAPHQL_VALIDATION_FAILED")]);
