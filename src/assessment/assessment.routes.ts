@@ -4,7 +4,7 @@ import type { DataSource } from "typeorm";
 
 import { fromWan } from "../common/money";
 import { ProjectStage } from "../common/stage";
-import { type CsvColumn, csvEncoder, csvHeader, CsvKind, csvRecord } from "../export/csv";
+import { booleanColumn, type CsvColumn, csvEncoder, csvHeader, csvRecord, numberColumn, textColumn } from "../export/csv";
 import { encodingParam, enumParam, ExportParamError, readQuery, unitParam } from "../export/export-params";
 import { sendError, startCsv } from "../export/export.routes";
 import { viewerOf } from "../server/authentication";
@@ -15,25 +15,23 @@ import { requestOf } from "../server/observability";
 import { assessmentToday } from "./assessment.loader";
 import { rankChildren } from "./assessment.resolver";
 
-const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
-const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
 
 /** The columns of the assessment export, in order. Amounts in `unit` (亿元 unless asked); the rate as a fraction (1 = 100 %). */
 export const ASSESSMENT_COLUMNS: CsvColumn[] = [
-  number("rank"),
-  text("region_code"),
-  text("region_name"),
-  text("stage"),
-  number("year"),
-  number("quarter"),
-  number("target_count"),
-  number("target_investment"),
-  number("reached_count"),
-  number("reached_investment"),
-  number("completion_rate"),
-  text("card"),
+  numberColumn("rank"),
+  textColumn("region_code"),
+  textColumn("region_name"),
+  textColumn("stage"),
+  numberColumn("year"),
+  numberColumn("quarter"),
+  numberColumn("target_count"),
+  numberColumn("target_investment"),
+  numberColumn("reached_count"),
+  numberColumn("reached_investment"),
+  numberColumn("completion_rate"),
+  textColumn("card"),
   // Whether the target is the seed's illustrative one (README, Assessment); empty without a target.
-  { name: "target_synthetic", kind: CsvKind.BOOLEAN },
+  booleanColumn("target_synthetic"),
 ];
 
 /** A whole number parameter, required or not. */

@@ -21,6 +21,13 @@ export interface CsvColumn {
   kind: CsvKind;
 }
 
+/** A text column (quoted against formulas). */
+export const textColumn = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
+/** A number column (written as a plain number). */
+export const numberColumn = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
+/** A true/false column. */
+export const booleanColumn = (name: string): CsvColumn => ({ name, kind: CsvKind.BOOLEAN });
+
 export type CsvValue = string | number | boolean | null | undefined;
 
 /**

@@ -18,7 +18,7 @@ import { requestOf } from "../server/observability";
 import { computeBreakdown } from "../stats/breakdown";
 import { BreakdownDimension, type BreakdownRow } from "../stats/breakdown.type";
 
-import { type CsvColumn, CsvEncoding, csvEncoder, csvHeader, CsvKind, csvRecord, type CsvValue, UTF8_BOM } from "./csv";
+import { booleanColumn, type CsvColumn, csvEncoder, CsvEncoding, csvHeader, csvRecord, type CsvValue, numberColumn, textColumn, UTF8_BOM } from "./csv";
 import {
   encodingParam,
   ExportParamError,
@@ -142,52 +142,50 @@ export function exportRoutes(db: DataSource, options: ContextSetup, { maxAgeSeco
   return router;
 }
 
-const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
-const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
 
 const PROJECT_COLUMNS: CsvColumn[] = [
-  number("id"),
-  text("name"),
-  text("region_code"),
-  text("region_name"),
-  text("city_code"),
-  text("city_name"),
-  text("sector_code"),
-  text("sector_name"),
-  text("top_sector_code"),
-  text("stage"),
-  number("investment"),
-  text("investor"),
-  { name: "synthetic", kind: CsvKind.BOOLEAN },
-  number("version"),
+  numberColumn("id"),
+  textColumn("name"),
+  textColumn("region_code"),
+  textColumn("region_name"),
+  textColumn("city_code"),
+  textColumn("city_name"),
+  textColumn("sector_code"),
+  textColumn("sector_name"),
+  textColumn("top_sector_code"),
+  textColumn("stage"),
+  numberColumn("investment"),
+  textColumn("investor"),
+  booleanColumn("synthetic"),
+  numberColumn("version"),
   // 达效: the designed annual output, and the latest year's report (its year, output and output / design).
-  number("designed_annual_output"),
-  number("output_year"),
-  number("output"),
-  number("reached_rate"),
+  numberColumn("designed_annual_output"),
+  numberColumn("output_year"),
+  numberColumn("output"),
+  numberColumn("reached_rate"),
   // The stage as the meeting report writes it (储备, 签约, 开工, 投产, 达效), for a Chinese sheet; last, so that the columns before keep their places.
-  text("stage_name"),
+  textColumn("stage_name"),
 ];
 
 /** Column names of a breakdown: each grouped dimension's, in groupBy order, then the measures. */
 function breakdownColumns(groupBy: readonly BreakdownDimension[]): CsvColumn[] {
-  return [...groupBy.flatMap((d) => dimensionColumns(d, groupBy)), number("project_count"), number("total_investment")];
+  return [...groupBy.flatMap((d) => dimensionColumns(d, groupBy)), numberColumn("project_count"), numberColumn("total_investment")];
 }
 
 function dimensionColumns(dimension: BreakdownDimension, groupBy: readonly BreakdownDimension[]): CsvColumn[] {
   switch (dimension) {
     case BreakdownDimension.REGION:
-      return [text("region_code"), text("region_name")];
+      return [textColumn("region_code"), textColumn("region_name")];
     case BreakdownDimension.SECTOR:
-      return [text("sector_code"), text("sector_name")];
+      return [textColumn("sector_code"), textColumn("sector_name")];
     case BreakdownDimension.STAGE:
-      return [text("stage"), text("stage_name")];
+      return [textColumn("stage"), textColumn("stage_name")];
     case BreakdownDimension.MEETING:
-      return [number("meeting_id"), text("meeting_title"), text("meeting_held_on")];
+      return [numberColumn("meeting_id"), textColumn("meeting_title"), textColumn("meeting_held_on")];
     case BreakdownDimension.YEAR:
-      return [number("year")];
+      return [numberColumn("year")];
     case BreakdownDimension.QUARTER:
-      return groupBy.includes(BreakdownDimension.YEAR) ? [number("quarter")] : [number("year"), number("quarter")];
+      return groupBy.includes(BreakdownDimension.YEAR) ? [numberColumn("quarter")] : [numberColumn("year"), numberColumn("quarter")];
   }
 }
 

@@ -16,7 +16,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
 import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
-import { type CsvColumn, CsvEncoding, csvEncoder, csvHeader, CsvKind, csvRecord, UTF8_BOM } from "../export/csv";
+import { booleanColumn, type CsvColumn, csvEncoder, CsvEncoding, csvHeader, csvRecord, numberColumn, textColumn, UTF8_BOM } from "../export/csv";
 import { encodingParam, ExportParamError, readQuery } from "../export/export-params";
 import { RegionLevel } from "../region/region-level";
 import { viewerOf } from "../server/authentication";
@@ -35,26 +35,24 @@ export interface FactorExportOptions {
   maxRows: number;
 }
 
-const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
-const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
 
 /** The sheet's columns, in order. */
 export const FACTOR_EXPORT_COLUMNS: CsvColumn[] = [
-  text("department"),
-  text("kind"),
-  text("kind_name"),
-  number("issue_id"),
-  number("project_id"),
-  text("project_name"),
-  text("region_code"),
-  text("region_name"),
-  text("city_code"),
-  text("city_name"),
-  text("raised_on"),
-  number("days_open"),
-  text("description"),
+  textColumn("department"),
+  textColumn("kind"),
+  textColumn("kind_name"),
+  numberColumn("issue_id"),
+  numberColumn("project_id"),
+  textColumn("project_name"),
+  textColumn("region_code"),
+  textColumn("region_name"),
+  textColumn("city_code"),
+  textColumn("city_name"),
+  textColumn("raised_on"),
+  numberColumn("days_open"),
+  textColumn("description"),
   // Whether the problem is the seed's illustrative one (README, Assessment).
-  { name: "synthetic", kind: CsvKind.BOOLEAN },
+  booleanColumn("synthetic"),
 ];
 
 /** Departments in the order a Chinese reader looks them up (pinyin), the exact text breaking ties. */

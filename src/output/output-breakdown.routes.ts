@@ -15,7 +15,7 @@ import type { DataSource } from "typeorm";
 
 import type { MoneyUnit } from "../common/money";
 import { STAGE_NAMES_ZH } from "../common/stage";
-import { type CsvColumn, csvEncoder, csvHeader, CsvKind, csvRecord, type CsvValue } from "../export/csv";
+import { type CsvColumn, csvEncoder, csvHeader, csvRecord, type CsvValue, numberColumn, textColumn } from "../export/csv";
 import { encodingParam, ExportParamError, FILTER_PARAMS, filterParams, readQuery, regionLevelParam, unitParam } from "../export/export-params";
 import { sendError, startCsv } from "../export/export.routes";
 import type { RegionLevel } from "../region/region-level";
@@ -37,18 +37,16 @@ export interface OutputBreakdownExportOptions {
   maxRows: number;
 }
 
-const text = (name: string): CsvColumn => ({ name, kind: CsvKind.TEXT });
-const number = (name: string): CsvColumn => ({ name, kind: CsvKind.NUMBER });
 
 const DIMENSION_COLUMNS: Record<OutputDimension, CsvColumn[]> = {
-  [OutputDimension.REGION]: [text("region_code"), text("region_name")],
-  [OutputDimension.SECTOR]: [text("sector_code"), text("sector_name")],
+  [OutputDimension.REGION]: [textColumn("region_code"), textColumn("region_name")],
+  [OutputDimension.SECTOR]: [textColumn("sector_code"), textColumn("sector_name")],
   // The stage then its name as the meeting report writes it (投产, 达效), as breakdown.csv has them.
-  [OutputDimension.STAGE]: [text("stage"), text("stage_name")],
-  [OutputDimension.BAND]: [text("band")],
+  [OutputDimension.STAGE]: [textColumn("stage"), textColumn("stage_name")],
+  [OutputDimension.BAND]: [textColumn("band")],
 };
 
-const MEASURE_COLUMNS: CsvColumn[] = [number("reporting_projects"), number("designed_annual_output"), number("output"), number("reached_rate")];
+const MEASURE_COLUMNS: CsvColumn[] = [numberColumn("reporting_projects"), numberColumn("designed_annual_output"), numberColumn("output"), numberColumn("reached_rate")];
 
 /** The columns: each grouped dimension's, in groupBy order, then the measures. */
 export function outputBreakdownColumns(groupBy: readonly OutputDimension[]): CsvColumn[] {

@@ -1,6 +1,6 @@
 /**
  * 要素保障 over HTTP on each database: raising and resolving factor issues
- * through the ledger (history kept, the project's version untouched, the
+ * through the ledger (history kept, the project's version moved by one, the
  * region's data version moved), every rule of the two mutations (dates,
  * text, unknown ids, scope, anonymous, an issue answered twice, two answers
  * at once), Project.factorIssues, Region.factorIssues's order and filters and
@@ -18,7 +18,7 @@ import { Problems } from "../../src/ledger/problems";
 import { createContext } from "../../src/server/context";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { type Reply, writes } from "../support/writes";
+import { problemsOf, type Reply, writes } from "../support/writes";
 
 const RAISE = `mutation Raise($input: RaiseFactorIssueInput!) {
   raiseFactorIssue(input: $input) { id kind department description raisedOn resolvedOn resolution open daysOpen project { id version } }
@@ -51,10 +51,6 @@ function codeOf(reply: Reply): string | undefined {
   return reply.errors![0].extensions?.code;
 }
 
-function problemsOf(reply: Reply): Array<{ field: string; reason: string }> {
-  expect(reply.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
-  return reply.errors?.[0]?.extensions?.problems ?? [];
-}
 
 /** What the test knows of every issue it wrote (the scratch database has no others). */
 interface Known {
@@ -162,7 +158,7 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
   }
 
   describe("raising and resolving", () => {
-    it("raises an issue through the ledger: trimmed text, history on the project, its version untouched, the region's data version moved", async () => {
+    it("raises an issue through the ledger: trimmed text, history on the project at its next version, the region's data version moved", async () => {
       const project = await newProject({ regionCode: "410102" });
       const versionBefore = await dataVersion("410102");
       const issue = await raise(project, { kind: "LAND", department: "  省自然资源厅\u3000", raisedOn: "2024-05-06", description: "  用地指标未落实 " });
@@ -176,20 +172,20 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
         resolution: null,
         open: true,
         daysOpen: expect.any(Number),
-        project: { id: project.id, version: project.version },
+        project: { id: project.id, version: project.version + 1 },
       });
       expect(await dataVersion("410102")).toBeGreaterThan(versionBefore);
 
       const read = await as(null, HISTORY, { id: project.id });
       expect(read.errors).toBeUndefined();
-      expect(read.data.project.version).toBe(project.version);
+      expect(read.data.project.version).toBe(project.version + 1);
       expect(read.data.project.factorIssues).toEqual([{ id: issue.id, resolvedOn: null }]);
       expect(read.data.project.open).toEqual([{ id: issue.id }]);
       expect(read.data.project.answered).toEqual([]);
       expect(read.data.project.history.nodes[0]).toEqual({
         operation: "RAISE_FACTOR_ISSUE",
         office: "河南省发展和改革委员会",
-        projectVersion: project.version,
+        projectVersion: project.version + 1,
         fields: [
           { field: `factorIssues.${issue.id}.kind`, from: null, to: "LAND" },
           { field: `factorIssues.${issue.id}.department`, from: null, to: "省自然资源厅" },
@@ -214,13 +210,13 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       expect(await dataVersion("410105")).toBeGreaterThan(versionBefore);
 
       const read = await as(null, HISTORY, { id: project.id });
-      expect(read.data.project.version).toBe(project.version);
+      expect(read.data.project.version).toBe(project.version + 2); // raised, then resolved
       expect(read.data.project.open).toEqual([]);
       expect(read.data.project.answered).toEqual([{ id: issue.id }]);
       expect(read.data.project.history.nodes[0]).toEqual({
         operation: "RESOLVE_FACTOR_ISSUE",
         office: "河南省发展和改革委员会",
-        projectVersion: project.version,
+        projectVersion: project.version + 2,
         fields: [
           { field: `factorIssues.${issue.id}.resolvedOn`, from: null, to: "2024-03-01" },
           { field: `factorIssues.${issue.id}.resolution`, from: null, to: "已完成核准" },
@@ -235,12 +231,16 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       expect(after.data.project.history.nodes.filter((n: any) => n.operation === "RESOLVE_FACTOR_ISSUE")).toHaveLength(1);
     });
 
-    it("a project edit at the version read before an issue was raised still goes through (issues do not move the version)", async () => {
+    it("a project edit at the version read before an issue was raised is CONFLICT with the current version; at that version it goes through", async () => {
       const project = await newProject({ regionCode: "410102" });
       await raise(project, { kind: "FINANCING", department: "国家开发银行河南省分行", raisedOn: "2024-02-01" });
-      const reply = await as(province, `mutation($id: ID!, $v: Int!) { updateProject(id: $id, expectedVersion: $v, input: { investment: 2 }) { version } }`, { id: project.id, v: project.version });
-      expect(reply.errors).toBeUndefined();
-      expect(reply.data.updateProject.version).toBe(project.version + 1);
+      const edit = (v: number) => as(province, `mutation($id: ID!, $v: Int!) { updateProject(id: $id, expectedVersion: $v, input: { investment: 2 }) { version } }`, { id: project.id, v });
+      const stale = await edit(project.version);
+      expect(codeOf(stale)).toBe("CONFLICT");
+      expect(stale.errors![0].extensions).toMatchObject({ currentVersion: project.version + 1 });
+      const fresh = await edit(project.version + 1);
+      expect(fresh.errors).toBeUndefined();
+      expect(fresh.data.updateProject.version).toBe(project.version + 2);
     });
 
     it("two answers to one issue at once: exactly one wins, the other is CONFLICT", async () => {

@@ -9,7 +9,7 @@
 import { createToken } from "../../src/auth/tokens";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { ADVANCE, CORRECT, CREATE, CREATE_MEETING, RECORD, type Reply, send, UPDATE, writes } from "../support/writes";
+import { ADVANCE, CORRECT, CREATE, CREATE_MEETING, problemsOf, RECORD, send, UPDATE, writes } from "../support/writes";
 
 const HISTORY = `query History($id: ID!) {
   project(id: $id) { history { nodes { id office operation projectVersion reason fields { field from to } project { id } meeting { id } region { code } } } }
@@ -27,11 +27,6 @@ const TOTALS = `query Totals($code: ID!) { region(code: $code) { stats { project
 /** A UTC day `offset` days from today, as the ledger's date rule counts them. */
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-/** The problems of a refused input: exactly one BAD_USER_INPUT error, its `extensions.problems`. */
-function problemsOf(reply: Reply): Array<{ field: string; reason: string }> {
-  expect(reply.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
-  return reply.errors?.[0]?.extensions?.problems ?? [];
-}
 
 describe.each(DB_KINDS)("ledger mutations on %s", (kind) => {
   let server: TestServer;

@@ -360,9 +360,9 @@ describe.each(DB_KINDS)("output reports (达效) on %s", (kind) => {
     // The export carries the designed output and the latest report.
     const csv = await (await fetch(`${base}/export/projects.csv?regionCodes=410102&stages=EFFECTIVE`)).text();
     const [head, ...lines] = csv.replace(/^\uFEFF/, "").trim().split(/\r?\n/);
-    expect(head.split(",").slice(-4)).toEqual(["designed_annual_output", "output_year", "output", "reached_rate"]);
+    expect(head.split(",").slice(-5)).toEqual(["designed_annual_output", "output_year", "output", "reached_rate", "stage_name"]);
     const line = lines.find((l) => l.startsWith(`${pa.id},`))!;
-    expect(line.split(",").slice(-4)).toEqual(["10", "2025", "10.5", "1.05"]);
+    expect(line.split(",").slice(-5)).toEqual(["10", "2025", "10.5", "1.05", "达效"]);
   });
 
   it("Project.outputReports for a page of projects is one statement", async () => {

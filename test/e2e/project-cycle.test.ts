@@ -9,16 +9,12 @@
 import { createToken } from "../../src/auth/tokens";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { ADVANCE, CREATE, type Reply, writes } from "../support/writes";
+import { ADVANCE, CREATE, problemsOf, writes } from "../support/writes";
 
 const STAGES = ["RESERVE", "SIGNED", "STARTED", "IN_PRODUCTION", "EFFECTIVE"];
 
 const FUNNEL = `query($code: ID!, $filter: ProjectFilter) { region(code: $code) { funnel(filter: $filter) { from to reached advanced rate } } }`;
 
-function problemsOf(reply: Reply): Array<{ field: string; reason: string }> {
-  expect(reply.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
-  return reply.errors?.[0]?.extensions?.problems ?? [];
-}
 
 describe.each(DB_KINDS)("the project cycle on %s", (kind) => {
   let server: TestServer;

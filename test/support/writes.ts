@@ -32,6 +32,12 @@ export const CORRECT = `mutation Correct($input: CorrectMilestoneDateInput!) { c
 export const CREATE_MEETING = `mutation Meet($input: CreateMeetingInput!) { createMeeting(input: $input) { id title heldOn hostRegion { code } venues { kind region { code } } } }`;
 export const PROJECT = `query Project($id: ID!) { project(id: $id) { ...P history(first: 100) { nodes { id } } } } ${PROJECT_FIELDS}`;
 
+/** The problems of a refused input: exactly one BAD_USER_INPUT error, its `extensions.problems`. */
+export function problemsOf(reply: Reply): Array<{ field: string; reason: string }> {
+  expect(reply.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+  return reply.errors?.[0]?.extensions?.problems ?? [];
+}
+
 /** Builders of one test file's writes: unique names, a default project input, and the province's token for set-up. */
 export function writes(server: () => TestServer, kind: string, province: () => string, defaults: Record<string, unknown> = {}) {
   let serial = 0;

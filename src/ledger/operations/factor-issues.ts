@@ -2,10 +2,12 @@
  * 要素保障: raising a factor-support problem for a project and marking it
  * answered. Both are scoped to the project's region, recorded in the
  * project's history (fields `factorIssues.<id>.…`) and move the region's
- * data version. They do not move the project's version: a problem raised by
- * one office is no change to the project's own fields, and must not turn
- * another office's edit of the project into a CONFLICT; the history records
- * the version the project was at.
+ * data version. Each moves the project to its next version, as every change
+ * in the ledger's history does (one change per version, so `projectVersion`
+ * names one change): an office that read the project before a problem was
+ * raised gets CONFLICT with the current version on its next edit, and reads
+ * the problem before it writes again. Neither needs an expected version: it
+ * overwrites nothing the client read.
  */
 import { AppError, ErrorCode } from "../../common/errors";
 import { parseId } from "../../common/ids";
@@ -82,13 +84,15 @@ export async function raiseFactorIssue(tx: WriteTx, input: RaiseFactorIssueDraft
       input.synthetic ? 1 : 0,
     ]),
   );
+  // The row is locked (FOR UPDATE on MySQL; SQLite writes one at a time): its version is the one read.
+  await tx.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project!.id, project!.version]);
   tx.touch(project!.regionId);
   const name = `factorIssues.${id}`;
   tx.record({
     operation: "RAISE_FACTOR_ISSUE",
     projectId: project!.id,
     meetingId: null,
-    projectVersion: project!.version,
+    projectVersion: project!.version + 1,
     regionId: project!.regionId,
     fields: [fieldChange(`${name}.kind`, null, kind!), fieldChange(`${name}.department`, null, department), fieldChange(`${name}.description`, null, description), fieldChange(`${name}.raisedOn`, null, input.raisedOn)],
     reason: null,
@@ -133,13 +137,14 @@ export async function resolveFactorIssue(tx: WriteTx, input: ResolveFactorIssueD
   }
 
   await tx.queue("UPDATE factor_issue SET resolved_on = ?, resolution = ? WHERE id = ? AND resolved_on IS NULL", [input.resolvedOn, note, numeric]);
+  await tx.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [Number(issue!.project_id), Number(issue!.version)]);
   tx.touch(regionId);
   const name = `factorIssues.${numeric}`;
   tx.record({
     operation: "RESOLVE_FACTOR_ISSUE",
     projectId: Number(issue!.project_id),
     meetingId: null,
-    projectVersion: Number(issue!.version),
+    projectVersion: Number(issue!.version) + 1,
     regionId,
     fields: [fieldChange(`${name}.resolvedOn`, null, input.resolvedOn), ...(note === null ? [] : [fieldChange(`${name}.resolution`, null, note)])],
     reason: null,
