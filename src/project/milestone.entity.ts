@@ -12,6 +12,8 @@ import { ProjectEntity } from "./project.entity";
 @Index("uq_milestone_project_stage", ["projectId", "stage"], { unique: true })
 @Index("idx_milestone_meeting", ["meetingId", "stage", "venueRegionId"])
 @Index("idx_milestone_stage_date", ["stage", "reachedOn"])
+/** Covering for the assessment's reached statement (migrations/1795700000900-AssessmentIndexes.ts). */
+@Index("idx_milestone_project_stage_date", ["projectId", "stage", "reachedOn"])
 export class MilestoneEntity {
   @PrimaryGeneratedColumn({ type: "int" })
   id: number;

@@ -15,6 +15,8 @@ import { SectorEntity } from "../sector/sector.entity";
 @Index("idx_project_stage", ["stage", "stageReachedOn"])
 @Index("idx_project_investment", ["investmentWan"])
 @Index("idx_project_name", ["name"])
+/** Covering for the assessment's reached statement (migrations/1795700000900-AssessmentIndexes.ts). */
+@Index("idx_project_region_investment", ["regionId", "investmentWan"])
 export class ProjectEntity {
   @PrimaryGeneratedColumn({ type: "int" })
   id: number;
