@@ -111,7 +111,13 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
   for (const id of candidates) if (targets.has(id)) assessedIds.add(id);
   const subtrees = new Set<number>();
   for (const id of assessedIds) for (const below of regions.subtreeIds(id)) subtrees.add(below);
-  const reached = await readReached(ctx, regions, period, subtrees, assessedIds);
+  // Split by province: those of the regions asked for, and the others (siblings of a province are other provinces),
+  // each set read and kept on its own, so that a write in Henan re-reads Henan's groups and not the whole country's.
+  const home = new Set(asked.map((r) => regions.lineageOf(r.id)[0]?.id ?? r.id));
+  const inHome = [...subtrees].filter((id) => home.has(regions.lineageOf(id)[0]?.id ?? id));
+  const away = [...subtrees].filter((id) => !home.has(regions.lineageOf(id)[0]?.id ?? id));
+  const parts = await Promise.all([inHome, away].filter((ids) => ids.length > 0).map((ids) => readReached(ctx, regions, period, new Set(ids), assessedIds)));
+  const reached = mergeReached(parts);
 
   const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
   const elapsed = elapsedShare(period, assessmentToday(ctx));
@@ -176,6 +182,22 @@ async function readTargets(ctx: Context, regions: RegionTree, period: Period, ca
     });
   }
   return targets;
+}
+
+/** The sums of several reads of `readReached` over disjoint subtrees, per region and stage. */
+function mergeReached(parts: ReadonlyArray<Map<number, Map<number, Reached>>>): Map<number, Map<number, Reached>> {
+  if (parts.length === 1) return parts[0];
+  const merged = new Map<number, Map<number, Reached>>();
+  for (const part of parts) {
+    for (const [regionId, stages] of part) {
+      for (const [stage, got] of stages) {
+        const cell = getOrCreate(getOrCreate(merged, regionId, () => new Map<number, Reached>()), stage, () => ({ count: 0, wan: 0 }));
+        cell.count += got.count;
+        cell.wan += got.wan;
+      }
+    }
+  }
+  return merged;
 }
 
 /**

@@ -147,13 +147,14 @@ export function createFactorStatsLoader(ctx: Context): DataLoader<number, Factor
     const department = isMysqlClient(ctx) ? "f.department COLLATE utf8mb4_bin" : "f.department";
     const from = `FROM factor_issue f JOIN project p ON p.id = f.project_id WHERE f.resolved_on IS NULL AND p.region_id IN (${[...wanted].join(", ")})`;
     const measures = "COUNT(*) AS issues, COUNT(DISTINCT f.project_id) AS projects, MIN(f.raised_on) AS earliest";
-    const rows: StatsRow[] = await ctx.db.query(
-      [
-        `SELECT 1 AS dim, p.region_id AS region_id, f.kind AS kind, NULL AS department, ${measures} ${from} GROUP BY p.region_id, f.kind`,
-        `SELECT 2 AS dim, p.region_id AS region_id, NULL AS kind, ${department} AS department, ${measures} ${from} GROUP BY p.region_id, ${department}`,
-        `SELECT 3 AS dim, p.region_id AS region_id, NULL AS kind, NULL AS department, ${measures} ${from} GROUP BY p.region_id`,
-      ].join(" UNION ALL "),
-    );
+    const sql = [
+      `SELECT 1 AS dim, p.region_id AS region_id, f.kind AS kind, NULL AS department, ${measures} ${from} GROUP BY p.region_id, f.kind`,
+      `SELECT 2 AS dim, p.region_id AS region_id, NULL AS kind, ${department} AS department, ${measures} ${from} GROUP BY p.region_id, ${department}`,
+      `SELECT 3 AS dim, p.region_id AS region_id, NULL AS kind, NULL AS department, ${measures} ${from} GROUP BY p.region_id`,
+    ].join(" UNION ALL ");
+    // The groups do not depend on the day (the earliest date raised, not days open): they are kept by the aggregate
+    // cache until a write in their provinces, and only the days are counted again, to today.
+    const rows = await ctx.groupedRows<StatsRow>(`factorStats|${sql}`, regions.rootsOf(wanted), async (db) => ({ rows: await db.query(sql) }));
     const byRegion = new Map<number, StatsRow[]>();
     for (const row of rows) getOrCreate(byRegion, Number(row.region_id), () => []).push(row);
     return regionIds.map((id) => statsOf(regions.subtreeIds(id).flatMap((sub) => byRegion.get(sub) ?? []), today));
