@@ -13,7 +13,7 @@
  *   production batch, each with a designed annual output, all below it (so no
  *   project becomes EFFECTIVE and the current-stage figures stay as published).
  * - 16 factor-support problems (raiseFactorIssue, some resolved) on projects
- *   of the starting batch, raised and answered between March and September
+ *   of the starting batch, raised and answered between February and September
  *   2021, each waiting on the provincial department the report names.
  *
  * Written through the ledger's operations (their rules and history), by the
