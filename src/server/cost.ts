@@ -63,7 +63,7 @@ export interface CostModel {
   /** Calendar quarters the milestones span (first to last). Optional: without it, 4 × `years`. */
   quarters?: number;
   /**
-   * Per stage (index 0 for stage 1), the years and quarters spanned by the dates its milestones were reached on, and
+   * Per stage (in lifecycle order, index 0 for RESERVE), the years and quarters spanned by the dates its milestones were reached on, and
    * by those on which the projects now at it reached it (0 where there are none): a dated breakdown buckets one or
    * the other. Optional: without it, `years` and `quarters` for every stage.
    */
@@ -72,6 +72,8 @@ export interface CostModel {
   projects: number;
   /** Milestones in all (at most one per project and stage): a breakdown that counts batch entries never has more rows than that. */
   milestones: number;
+  /** Departments that open factor problems wait on, told apart as the stats tell them (exact text): `byDepartment` never has more rows. Optional: without it, 50. */
+  departments?: number;
   /** What the rollups say the projects hold, region by region: bounds a breakdown's distinct groups. Optional: without it, the product of the dimensions' sizes and the counts above bound it. */
   groups?: RollupGroups;
   /** The data versions read before everything else: the next read re-reads the rollups of the provinces whose versions moved since. */
@@ -189,7 +191,9 @@ export async function readCostModel(db: SqlClient, previous?: CostModel): Promis
   const known = previous?.groups && previous.versions && previous.versions.byProvince.get(0) === versions.byProvince.get(0) ? { ...previous, groups: previous.groups, versions: previous.versions } : undefined;
   const { regions, sizes } = known ? { regions: known.groups.regions, sizes: known } : treeSizes(await loadTrees(db));
   const meetings: Array<Record<string, unknown>> = await db.query(
-    "SELECT (SELECT COUNT(*) FROM meeting) AS meeting_count, (SELECT COALESCE(MAX(venue_count), 0) FROM (SELECT COUNT(*) AS venue_count FROM venue GROUP BY meeting_id) t) AS max_venues",
+    "SELECT (SELECT COUNT(*) FROM meeting) AS meeting_count, (SELECT COALESCE(MAX(venue_count), 0) FROM (SELECT COUNT(*) AS venue_count FROM venue GROUP BY meeting_id) t) AS max_venues, " +
+      // HEX: the exact text on both databases (MariaDB's collation would take 省发改委 and 省發改委's neighbours in case or accent as one).
+      "(SELECT COUNT(DISTINCT HEX(department)) FROM factor_issue WHERE resolved_on IS NULL) AS departments",
   );
   // The first and last date of each stage, of its milestones and of the projects now at it: each one step on
   // idx_milestone_stage_date (stage, reached_on) or idx_project_stage (stage, stage_reached_on).
@@ -234,6 +238,7 @@ export async function readCostModel(db: SqlClient, previous?: CostModel): Promis
     maxSectorChildren: sizes.maxSectorChildren,
     meetings: Math.max(1, num(meetings, "meeting_count")),
     maxVenues: Math.max(1, num(meetings, "max_venues")),
+    departments: num(meetings, "departments"),
     maxMilestones: STAGES.length,
     years: Math.max(1, year(lastOn) - year(firstOn) + 1),
     quarters: Math.max(1, quarter(lastOn) - quarter(firstOn) + 1),
@@ -353,12 +358,12 @@ function listSizes(model: CostModel): Record<string, (args: Record<string, any>)
     "Meeting.batches": () => 3,
     "Venue.batches": () => 3,
     "Project.milestones": () => model.maxMilestones,
-    // 要素保障 (src/factor/): a region's listing is `first` long (default 20); a project's issues and the departments
-    // of the stats are not bounded by the data model, so these are estimates (a project has a few, a province some dozens of departments).
+    // 要素保障 (src/factor/): a region's listing is `first` long (default 20); a project's issues are not bounded by the
+    // data model (an estimate: a few); the stats' departments are those open problems wait on now, 50 at most.
     "Region.factorIssues": (args) => Math.min(Math.max(1, typeof args.first === "number" ? args.first : 20), MAX_PAGE_SIZE),
     "Project.factorIssues": () => 10,
     "FactorIssueStats.byKind": () => 8,
-    "FactorIssueStats.byDepartment": () => 50,
+    "FactorIssueStats.byDepartment": () => Math.max(1, Math.min(50, model.departments ?? 50)),
     // One row per stage at most; rankings: one row per child.
     "Region.assessment": () => STAGES.length,
     "Query.rankings": () => model.maxRegionChildren,

@@ -16,6 +16,7 @@ import { SYSTEM_ACTOR } from "../../src/ledger/actor";
 import { raiseFactorIssue } from "../../src/ledger/operations/factor-issues";
 import { Problems } from "../../src/ledger/problems";
 import { createContext } from "../../src/server/context";
+import { readCostModel } from "../../src/server/cost";
 import { DB_KINDS } from "../support/databases";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { problemsOf, type Reply, writes } from "../support/writes";
@@ -474,6 +475,11 @@ describe.each(DB_KINDS)("factor issues (要素保障) on %s", (kind) => {
       const without = `{ region(code: "410000") { name factorIssuesProbe: stats { projectCount } } }`;
       expect([await ask(without), await ask(without)]).toEqual(["miss", "hit"]);
     });
+  });
+
+  it("the cost model counts the departments open problems wait on, told apart by their exact text", async () => {
+    const model = await readCostModel(server.db);
+    expect(model.departments).toBe(new Set(known.filter((k) => k.resolvedOn === null).map((k) => k.department)).size);
   });
 
   describe("the weekly CSV sheet", () => {

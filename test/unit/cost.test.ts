@@ -39,6 +39,16 @@ function cost(query: string, model: CostModel = MODEL, variables: Record<string,
 const fields = (query: string, model: CostModel = MODEL, variables: Record<string, unknown> = {}) => cost(query, model, variables).fields;
 
 describe("fields and lists", () => {
+  it("sizes the factor stats' departments by those open problems wait on (the model's count), 50 without it or above it", () => {
+    const query = `{ region(code: "410000") { factorStats { byDepartment { department openIssues } } } }`;
+    const withDepartments = (departments?: number) => fields(query, { ...MODEL, departments });
+    // Each department row costs its two fields.
+    expect(withDepartments(7) - withDepartments(2)).toBe(5 * 2);
+    expect(withDepartments(0)).toBe(withDepartments(1));
+    expect(withDepartments(undefined)).toBe(withDepartments(50));
+    expect(withDepartments(500)).toBe(withDepartments(50));
+  });
+
   it("costs 1 per field plus what it selects", () => {
     expect(fields(`{ region(code: "410000") { code name } }`)).toBe(1 + 2);
     expect(fields(`{ region(code: "410000") { parent { parent { name } } } }`)).toBe(1 + 1 + 1 + 1);
