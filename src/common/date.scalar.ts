@@ -32,11 +32,16 @@ export function checkCalendarDate(field: string, value: string | null | undefine
   if (value != null && !isIsoDate(value)) throw new BadUserInputError(field, `must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
 }
 
+/** A DATE column (mysql2 may hand back a Date or a string) or a Date, as YYYY-MM-DD. */
+export function isoDay(value: unknown): string {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+}
+
 /** Calendar date, ISO 8601 (YYYY-MM-DD); held as that string inside the product. */
 export const DateScalar = new GraphQLScalarType<string, string>({
   name: "Date",
   description: "Calendar date, ISO 8601 (YYYY-MM-DD).",
-  serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10)),
+  serialize: isoDay,
   parseValue: parseDate,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) {

@@ -3,6 +3,7 @@
  * `POST /import/projects.csv`: every row checked by the mutations' rules,
  * then all rows written in one transaction through the ledger, or none.
  */
+import { isoDay } from "../common/date.scalar";
 import { AppError, ErrorCode } from "../common/errors";
 import { loadTrees } from "../common/trees";
 import { placeholders } from "../db/sql";
@@ -501,9 +502,4 @@ function forbiddenAt(file: LedgerFile, error: ForbiddenError, line: number | und
   const where = problemOf(file, String(error.extensions.field ?? ""), error.message, line);
   const column = where.column ?? columnName(file, "regionCode");
   return new AppError(ErrorCode.FORBIDDEN, `line ${where.line}, ${column}: ${error.message}; nothing was imported`, { line: where.line, column });
-}
-
-/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
-function isoDay(value: unknown): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
 }

@@ -125,7 +125,7 @@ export class Rules {
   checkDate(problems: Problems, field: string, value: string): void {
     if (typeof value !== "string" || !isIsoDate(value)) return problems.add(field, `must be a calendar date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
     if (value < EARLIEST_DATE) return problems.add(field, `must not be before ${EARLIEST_DATE} (got ${value})`);
-    const today = this.settings.today?.() ?? new Date().toISOString().slice(0, 10);
+    const today = this.today;
     const latest = new Date(Date.parse(`${today}T00:00:00Z`) + this.settings.futureDays * 86_400_000).toISOString().slice(0, 10);
     if (value > latest) problems.add(field, `must not be after ${latest} (${this.settings.futureDays} days from today, LEDGER_FUTURE_DAYS; got ${value})`);
   }

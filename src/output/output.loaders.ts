@@ -8,6 +8,7 @@
 import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
+import { isoDay } from "../common/date.scalar";
 import { getOrCreate } from "../common/maps";
 import { ProjectStage, stageToNumber } from "../common/stage";
 import { placeholders } from "../db/sql";
@@ -142,9 +143,4 @@ function statsOf(year: number, sums: Sums | undefined): OutputStats {
     return row;
   });
   return stats;
-}
-
-/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
-function isoDay(value: unknown): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
 }

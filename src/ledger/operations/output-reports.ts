@@ -7,7 +7,7 @@
  * later, lower report never moves a project back. A second report for the
  * same year replaces the first; the history keeps the old value.
  */
-import { isIsoDate } from "../../common/date.scalar";
+import { isIsoDate, isoDay } from "../../common/date.scalar";
 import { parseId } from "../../common/ids";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../../common/stage";
 import { MAX_OUTPUT_YI } from "../../output/output.type";
@@ -148,9 +148,4 @@ export async function reportOutput(tx: WriteTx, input: OutputReportDraft, proble
   tx.touch(project.regionId, hosts);
   recordChange(tx, project, { operation: "REPORT_OUTPUT", meetingId: null, fields, reason: null });
   return { projectId: project.id, effective };
-}
-
-/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
-function isoDay(value: unknown): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
 }

@@ -4,6 +4,7 @@
  * client names checked against it; the hosts of the meetings it was presented
  * at (whose versions its change moves too); its version moved.
  */
+import { isoDay } from "../../common/date.scalar";
 import { AppError, ErrorCode } from "../../common/errors";
 import { parseId } from "../../common/ids";
 import type { RecordedChange } from "../history";
@@ -100,9 +101,4 @@ export function recordChange(tx: WriteTx, project: StoredProject, change: Pick<R
   tx.record({ projectId: project.id, projectVersion: project.version + 1, regionId: project.regionId, ...change });
   tx.answerWith(project.id);
   return project.id;
-}
-
-/** A DATE column as YYYY-MM-DD (mysql2 may hand back a Date or a string). */
-function isoDay(value: unknown): string {
-  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
 }
