@@ -12,7 +12,7 @@ import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
 import { getOrCreate } from "../common/maps";
-import { STAGES, stageFromNumber, stageToNumber } from "../common/stage";
+import { STAGES, stageToNumber } from "../common/stage";
 import { placeholders } from "../db/sql";
 import type { Region, RegionTree } from "../region/region.type";
 
@@ -113,11 +113,12 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
   for (const id of assessedIds) for (const below of regions.subtreeIds(id)) subtrees.add(below);
   // Split by province: those of the regions asked for, and the others (siblings of a province are other provinces),
   // each set read and kept on its own, so that a write in Henan re-reads Henan's groups and not the whole country's.
-  const home = new Set(asked.map((r) => regions.lineageOf(r.id)[0]?.id ?? r.id));
-  const inHome = [...subtrees].filter((id) => home.has(regions.lineageOf(id)[0]?.id ?? id));
-  const away = [...subtrees].filter((id) => !home.has(regions.lineageOf(id)[0]?.id ?? id));
-  const parts = await Promise.all([inHome, away].filter((ids) => ids.length > 0).map((ids) => readReached(ctx, regions, period, new Set(ids), assessedIds)));
-  const reached = mergeReached(parts);
+  const provinceOf = (id: number) => regions.lineageOf(id)[0]?.id ?? id;
+  const home = new Set(asked.map((r) => provinceOf(r.id)));
+  const parts = [new Set<number>(), new Set<number>()];
+  for (const id of subtrees) parts[home.has(provinceOf(id)) ? 0 : 1].add(id);
+  const reached = new Map<number, Map<number, Reached>>();
+  await Promise.all(parts.map((ids) => addReached(ctx, regions, period, ids, assessedIds, reached)));
 
   const settings = ctx.options.assessment ?? DEFAULT_ASSESSMENT_SETTINGS;
   const elapsed = elapsedShare(period, assessmentToday(ctx));
@@ -148,7 +149,7 @@ async function assessPeriod(ctx: Context, regions: RegionTree, period: Period, r
         const rate = rateOf(region.id, stage);
         return new StageAssessment({
           region,
-          stage: stageFromNumber(stage),
+          stage: stageName,
           year: period.year,
           quarter: period.quarter,
           targetCount: target?.count ?? null,
@@ -184,31 +185,14 @@ async function readTargets(ctx: Context, regions: RegionTree, period: Period, ca
   return targets;
 }
 
-/** The sums of several reads of `readReached` over disjoint subtrees, per region and stage. */
-function mergeReached(parts: ReadonlyArray<Map<number, Map<number, Reached>>>): Map<number, Map<number, Reached>> {
-  if (parts.length === 1) return parts[0];
-  const merged = new Map<number, Map<number, Reached>>();
-  for (const part of parts) {
-    for (const [regionId, stages] of part) {
-      for (const [stage, got] of stages) {
-        const cell = getOrCreate(getOrCreate(merged, regionId, () => new Map<number, Reached>()), stage, () => ({ count: 0, wan: 0 }));
-        cell.count += got.count;
-        cell.wan += got.wan;
-      }
-    }
-  }
-  return merged;
-}
-
 /**
  * Projects of `subtrees` whose milestone of a stage is dated inside the
  * period, counted and summed (current investment) per project region and
- * stage in one statement, then rolled up to each region of `assessedIds`
- * along the tree.
+ * stage in one statement, then added up to each region of `assessedIds`
+ * along the tree, into `reached` (by region and stored stage).
  */
-async function readReached(ctx: Context, regions: RegionTree, period: Period, subtrees: Set<number>, assessedIds: Set<number>): Promise<Map<number, Map<number, Reached>>> {
-  const reached = new Map<number, Map<number, Reached>>();
-  if (subtrees.size === 0) return reached;
+async function addReached(ctx: Context, regions: RegionTree, period: Period, subtrees: Set<number>, assessedIds: Set<number>, reached: Map<number, Map<number, Reached>>): Promise<void> {
+  if (subtrees.size === 0) return;
   const restrict = restriction(regions, subtrees);
   const stages = STAGES.map(stageToNumber);
   // `stage IN (…)` lets the range on reached_on use idx_milestone_stage_date (stage, reached_on) once per stage.
@@ -230,5 +214,4 @@ async function readReached(ctx: Context, regions: RegionTree, period: Period, su
       cell.wan += wan;
     }
   }
-  return reached;
 }
