@@ -5,6 +5,12 @@ export interface StatementRunner {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
+/**
+ * Most SELECTs one UNION ALL may join on SQLite (its SQLITE_MAX_COMPOUND_SELECT, 500 by default): the loaders that
+ * read one subquery per page or listing batch at most this many terms a statement.
+ */
+export const MAX_UNION_TERMS = 500;
+
 /** `?, ?, …`: the placeholders of `count` values, for `IN (…)` and row lists. */
 export function placeholders(count: number): string {
   return Array.from({ length: count }, () => "?").join(", ");

@@ -9,6 +9,7 @@ import DataLoader from "dataloader";
 import type { Context } from "../common/context";
 import { getOrCreate } from "../common/maps";
 import { checkPageSize } from "../common/pagination";
+import { MAX_UNION_TERMS } from "../db/sql";
 import { isMysqlClient } from "./factor-sql";
 import {
   daysOpenOf,
@@ -63,9 +64,6 @@ export function createProjectFactorIssuesLoader(ctx: Context): DataLoader<{ proj
     { cacheKeyFn: (k) => `${k.projectId}:${k.open}` },
   );
 }
-
-/** Most SELECTs one UNION ALL may join on SQLite (its SQLITE_MAX_COMPOUND_SELECT, 500 by default). */
-export const MAX_UNION_TERMS = 500;
 
 /** One region's listing as a resolver asks for it. */
 export interface RegionIssuesRequest {

@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import { stageToNumber } from "../common/stage";
 import { checkPageSize, decodeCursor, encodeCursor, type CursorPosition } from "../common/pagination";
 import type { Context } from "../common/context";
-import { placeholders } from "../db/sql";
+import { MAX_UNION_TERMS, placeholders } from "../db/sql";
 import type { ProjectScope } from "../filter/project-scope";
 import { scopedFilter } from "../filter/resolved-filter";
 import { projectConditions, whereSql } from "../filter/project-conditions";
@@ -55,9 +55,9 @@ export function createMilestonesLoader(ctx: Context): DataLoader<number, Milesto
 export function createProjectPageLoader(ctx: Context): DataLoader<PageRequest, ProjectConnection, string> {
   return new DataLoader((requests) => loadPages(ctx, requests), {
     cacheKeyFn: (r) => JSON.stringify([r.scope, r.filter ?? null, r.first ?? null, r.after ?? null, r.orderBy ?? null, r.maxPageSize ?? null]),
-    // SQLite joins at most 500 SELECTs in one UNION ALL (SQLITE_MAX_COMPOUND_SELECT): more pages in one tick (aliases of
-    // `regions { projects }`) are read 500 a statement.
-    maxBatchSize: 500,
+    // SQLite joins at most MAX_UNION_TERMS SELECTs in one UNION ALL: more pages in one tick (aliases of
+    // `regions { projects }`) are read that many a statement.
+    maxBatchSize: MAX_UNION_TERMS,
   });
 }
 
