@@ -11,6 +11,7 @@
 import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
+import { loadByGroup } from "../common/batches";
 import { getOrCreate } from "../common/maps";
 import { STAGES, stageToNumber } from "../common/stage";
 import { placeholders } from "../db/sql";
@@ -68,22 +69,15 @@ export function assessmentToday(ctx: Context): string {
 }
 
 async function loadAssessments(ctx: Context, keys: readonly AssessmentKey[]): Promise<Array<RegionAssessment | Error>> {
-  const results: Array<RegionAssessment | Error> = new Array(keys.length);
-  const byPeriod = new Map<string, number[]>();
-  keys.forEach((key, i) => getOrCreate(byPeriod, `${key.year}|${key.quarter ?? 0}`, () => []).push(i));
   const regions = await ctx.regionTree();
-  await Promise.all(
-    [...byPeriod.values()].map(async (indexes) => {
-      try {
-        const period = periodOf(keys[indexes[0]].year, keys[indexes[0]].quarter);
-        const assessed = await assessPeriod(ctx, regions, period, indexes.map((i) => keys[i].regionId));
-        indexes.forEach((i) => (results[i] = assessed.get(keys[i].regionId)!));
-      } catch (error) {
-        for (const i of indexes) results[i] = error as Error;
-      }
-    }),
+  return loadByGroup(
+    keys,
+    (key) => `${key.year}|${key.quarter ?? 0}`,
+    async (group) => {
+      const assessed = await assessPeriod(ctx, regions, periodOf(group[0].year, group[0].quarter), group.map((key) => key.regionId));
+      return group.map((key) => assessed.get(key.regionId)!);
+    },
   );
-  return results;
 }
 
 /** The regions with the same parent (the roots among themselves), the region included. */

@@ -9,6 +9,7 @@ import DataLoader from "dataloader";
 
 import type { Context } from "../common/context";
 import { isoDay } from "../common/date.scalar";
+import { loadByGroup } from "../common/batches";
 import { getOrCreate } from "../common/maps";
 import { ProjectStage, stageToNumber } from "../common/stage";
 import { placeholders } from "../db/sql";
@@ -81,50 +82,44 @@ export function createOutputStatsLoader(ctx: Context): DataLoader<OutputStatsReq
 }
 
 async function loadOutputStats(ctx: Context, requests: readonly OutputStatsRequest[]): Promise<Array<OutputStats | Error>> {
-  const results: Array<OutputStats | Error> = new Array(requests.length);
-  const groups = new Map<string, number[]>();
-  requests.forEach((request, i) => getOrCreate(groups, `${request.year}|${JSON.stringify(request.filter ?? null)}`, () => []).push(i));
   const tree = await ctx.regionTree();
-  await Promise.all(
-    [...groups.values()].map(async (indexes) => {
-      try {
-        const { year, filter: raw } = requests[indexes[0]];
-        const filter = await resolveFilter(raw, ctx);
-        // The regions asked for, as the union of their subtrees: one statement reads them all.
-        const roots = tree.rootsOf(indexes.map((i) => requests[i].regionId));
-        const union = roots.flatMap((id) => tree.subtreeIds(id));
-        const where = projectConditions(filter, "p");
-        const inUnion = `p.region_id IN (${placeholders(union.length)})`;
-        const design = "p.designed_annual_output_wan";
-        const band = reachedBandSql("r.output_wan", design);
-        const rows: Array<{ region_id: number; band: number | string; n: number | string; output_wan: number | string | null; designed_wan: number | string | null }> = await ctx.db.query(
-          `SELECT p.region_id, ${band} AS band, COUNT(*) AS n, SUM(r.output_wan) AS output_wan, SUM(${design}) AS designed_wan ` +
-            `FROM output_report r JOIN project p ON p.id = r.project_id${whereSql([...where.clauses, "r.year = ?", `${design} IS NOT NULL`, inUnion])} GROUP BY p.region_id, ${band} ` +
-            `UNION ALL SELECT p.region_id, -1 AS band, COUNT(*) AS n, 0 AS output_wan, 0 AS designed_wan FROM project p${whereSql([...where.clauses, "p.stage = ?", inUnion])} GROUP BY p.region_id`,
-          [...where.params, year, ...union, ...where.params, EFFECTIVE, ...union],
-        );
-        const asked = new Set(indexes.map((i) => requests[i].regionId));
-        const totals = new Map<number, Sums>();
-        for (const row of rows) {
-          const b = Number(row.band);
-          for (const node of tree.lineageOf(Number(row.region_id))) {
-            if (!asked.has(node.id)) continue;
-            const sums = getOrCreate(totals, node.id, () => ({ count: BANDS.map(() => 0), outputWan: BANDS.map(() => 0), designedWan: 0, effective: 0 }));
-            if (b < 0) sums.effective += Number(row.n);
-            else {
-              sums.count[b] += Number(row.n);
-              sums.outputWan[b] += Number(row.output_wan ?? 0);
-              sums.designedWan += Number(row.designed_wan ?? 0);
-            }
+  return loadByGroup(
+    requests,
+    (request) => `${request.year}|${JSON.stringify(request.filter ?? null)}`,
+    async (group) => {
+      const { year, filter: raw } = group[0];
+      const filter = await resolveFilter(raw, ctx);
+      // The regions asked for, as the union of their subtrees: one statement reads them all.
+      const roots = tree.rootsOf(group.map((r) => r.regionId));
+      const union = roots.flatMap((id) => tree.subtreeIds(id));
+      const where = projectConditions(filter, "p");
+      const inUnion = `p.region_id IN (${placeholders(union.length)})`;
+      const design = "p.designed_annual_output_wan";
+      const band = reachedBandSql("r.output_wan", design);
+      const rows: Array<{ region_id: number; band: number | string; n: number | string; output_wan: number | string | null; designed_wan: number | string | null }> = await ctx.db.query(
+        `SELECT p.region_id, ${band} AS band, COUNT(*) AS n, SUM(r.output_wan) AS output_wan, SUM(${design}) AS designed_wan ` +
+          `FROM output_report r JOIN project p ON p.id = r.project_id${whereSql([...where.clauses, "r.year = ?", `${design} IS NOT NULL`, inUnion])} GROUP BY p.region_id, ${band} ` +
+          `UNION ALL SELECT p.region_id, -1 AS band, COUNT(*) AS n, 0 AS output_wan, 0 AS designed_wan FROM project p${whereSql([...where.clauses, "p.stage = ?", inUnion])} GROUP BY p.region_id`,
+        [...where.params, year, ...union, ...where.params, EFFECTIVE, ...union],
+      );
+      const asked = new Set(group.map((r) => r.regionId));
+      const totals = new Map<number, Sums>();
+      for (const row of rows) {
+        const b = Number(row.band);
+        for (const node of tree.lineageOf(Number(row.region_id))) {
+          if (!asked.has(node.id)) continue;
+          const sums = getOrCreate(totals, node.id, () => ({ count: BANDS.map(() => 0), outputWan: BANDS.map(() => 0), designedWan: 0, effective: 0 }));
+          if (b < 0) sums.effective += Number(row.n);
+          else {
+            sums.count[b] += Number(row.n);
+            sums.outputWan[b] += Number(row.output_wan ?? 0);
+            sums.designedWan += Number(row.designed_wan ?? 0);
           }
         }
-        for (const i of indexes) results[i] = statsOf(year, totals.get(requests[i].regionId));
-      } catch (error) {
-        for (const i of indexes) results[i] = error as Error;
       }
-    }),
+      return group.map((r) => statsOf(year, totals.get(r.regionId)));
+    },
   );
-  return results;
 }
 
 function statsOf(year: number, sums: Sums | undefined): OutputStats {

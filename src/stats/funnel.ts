@@ -15,6 +15,7 @@ import DataLoader from "dataloader";
 import { Arg, Ctx, Field, FieldResolver, Float, Int, ObjectType, Resolver, Root } from "type-graphql";
 
 import type { Context } from "../common/context";
+import { loadByGroup } from "../common/batches";
 import { getOrCreate } from "../common/maps";
 import { ProjectStage, STAGES, stageToNumber } from "../common/stage";
 import { projectConditions, whereSql } from "../filter/project-conditions";
@@ -70,44 +71,37 @@ export function createFunnelLoader(ctx: Context): DataLoader<FunnelRequest, Funn
 }
 
 async function loadFunnels(ctx: Context, requests: readonly FunnelRequest[]): Promise<Array<FunnelStep[] | Error>> {
-  const results: Array<FunnelStep[] | Error> = new Array(requests.length);
-  const byFilter = new Map<string, number[]>();
-  requests.forEach((request, i) => getOrCreate(byFilter, JSON.stringify(request.filter ?? null), () => []).push(i));
   const tree = await ctx.regionTree();
-  await Promise.all(
-    [...byFilter.values()].map(async (indexes) => {
-      try {
-        // The regions asked for, as the union of their subtrees: one statement reads them all.
-        const roots = tree.rootsOf(indexes.map((i) => requests[i].regionId));
-        const inUnion = new Set(roots.flatMap((id) => tree.subtreeIds(id)));
-        const resolved = await scopedFilter(ctx, { kind: "all" }, requests[indexes[0]].filter);
-        const regionIds = resolved.regionIds ? resolved.regionIds.filter((id) => inUnion.has(id)) : [...inUnion];
-        const where = projectConditions({ ...resolved, regionIds }, "p");
-        const rows: Array<{ region_id: number; stage: number; reached: number | string; advanced: number | string | null }> = await ctx.db.query(
-          "SELECT p.region_id, m.stage, COUNT(*) AS reached, SUM(CASE WHEN p.stage > m.stage THEN 1 ELSE 0 END) AS advanced " +
-            `FROM milestone m JOIN project p ON p.id = m.project_id${whereSql(where.clauses)} GROUP BY p.region_id, m.stage`,
-          where.params,
-        );
-        // Each region's counts, added up along its lineage to every region asked for.
-        const asked = new Set(indexes.map((i) => requests[i].regionId));
-        const totals = new Map<number, StageCounts>();
-        for (const row of rows) {
-          const regionId = Number(row.region_id);
-          for (const node of tree.lineageOf(regionId)) {
-            if (!asked.has(node.id)) continue;
-            const counts = getOrCreate(totals, node.id, () => ({ reached: new Map<number, number>(), advanced: new Map<number, number>() }));
-            const stage = Number(row.stage);
-            counts.reached.set(stage, (counts.reached.get(stage) ?? 0) + Number(row.reached));
-            counts.advanced.set(stage, (counts.advanced.get(stage) ?? 0) + Number(row.advanced ?? 0));
-          }
+  return loadByGroup(
+    requests,
+    (request) => JSON.stringify(request.filter ?? null),
+    async (group) => {
+      // The regions asked for, as the union of their subtrees: one statement reads them all.
+      const roots = tree.rootsOf(group.map((r) => r.regionId));
+      const inUnion = new Set(roots.flatMap((id) => tree.subtreeIds(id)));
+      const resolved = await scopedFilter(ctx, { kind: "all" }, group[0].filter);
+      const regionIds = resolved.regionIds ? resolved.regionIds.filter((id) => inUnion.has(id)) : [...inUnion];
+      const where = projectConditions({ ...resolved, regionIds }, "p");
+      const rows: Array<{ region_id: number; stage: number; reached: number | string; advanced: number | string | null }> = await ctx.db.query(
+        "SELECT p.region_id, m.stage, COUNT(*) AS reached, SUM(CASE WHEN p.stage > m.stage THEN 1 ELSE 0 END) AS advanced " +
+          `FROM milestone m JOIN project p ON p.id = m.project_id${whereSql(where.clauses)} GROUP BY p.region_id, m.stage`,
+        where.params,
+      );
+      // Each region's counts, added up along its lineage to every region asked for.
+      const asked = new Set(group.map((r) => r.regionId));
+      const totals = new Map<number, StageCounts>();
+      for (const row of rows) {
+        const stage = Number(row.stage);
+        for (const node of tree.lineageOf(Number(row.region_id))) {
+          if (!asked.has(node.id)) continue;
+          const counts = getOrCreate(totals, node.id, () => ({ reached: new Map<number, number>(), advanced: new Map<number, number>() }));
+          counts.reached.set(stage, (counts.reached.get(stage) ?? 0) + Number(row.reached));
+          counts.advanced.set(stage, (counts.advanced.get(stage) ?? 0) + Number(row.advanced ?? 0));
         }
-        for (const i of indexes) results[i] = funnelSteps(totals.get(requests[i].regionId) ?? { reached: new Map(), advanced: new Map() });
-      } catch (error) {
-        for (const i of indexes) results[i] = error as Error;
       }
-    }),
+      return group.map((r) => funnelSteps(totals.get(r.regionId) ?? { reached: new Map(), advanced: new Map() }));
+    },
   );
-  return results;
 }
 
 @Resolver(() => Region)
