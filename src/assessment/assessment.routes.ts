@@ -12,7 +12,6 @@ import { type ContextSetup, createContext } from "../server/context";
 import { readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
 
-import { assessmentToday } from "./assessment.loader";
 import { rankChildren } from "./assessment.resolver";
 
 
@@ -49,7 +48,8 @@ function intParam(get: (name: string) => string | undefined, name: string, requi
  * GET /export/assessment.csv?parentCode=410000&stage=SIGNED&year=2021[&quarter=3][&unit=WAN_YUAN][&encoding=gb18030]:
  * the children of `parentCode` ranked for one stage and period exactly as `Query.rankings` ranks them (by rank, equal
  * ranks by code, then those without a target by code), one row each. UTF-8 with a BOM or GB18030, text cells guarded
- * against formulas (src/export/csv.ts), a 400 naming a bad parameter. The ETag carries the day the cards are dated.
+ * against formulas (src/export/csv.ts), a 400 naming a bad parameter. The ETag carries the day (readEtag): the cards
+ * move with the calendar.
  */
 export function assessmentRoutes(db: DataSource, options: ContextSetup, { maxAgeSeconds, logger }: { maxAgeSeconds: number; logger: Logger }): Router {
   const router = makeRouter();
@@ -66,9 +66,8 @@ export function assessmentRoutes(db: DataSource, options: ContextSetup, { maxAge
       const encoding = encodingParam(get);
       const ctx = createContext(db, options, requestOf(res));
       const rows = await rankChildren(ctx, parentCode, stage, year, quarter);
-      const today = assessmentToday(ctx);
       const filename = `assessment-${parentCode}-${stage.toLowerCase()}-${year}${quarter === null ? "" : `-q${quarter}`}.csv`.replace(/[^\w.-]/g, "_");
-      startCsv(res, filename, readEtag(await ctx.dataVersion(), `${searchOf(req.originalUrl)}&today=${today}`, viewerOf(res)), maxAgeSeconds, encoding);
+      startCsv(res, filename, readEtag(await ctx.dataVersion(), searchOf(req.originalUrl), viewerOf(res)), maxAgeSeconds, encoding);
       const out = csvEncoder(encoding);
       res.write(out.write(csvHeader(ASSESSMENT_COLUMNS)));
       const body = rows

@@ -54,8 +54,8 @@ export function enumParam<T extends string>(get: (n: string) => string | undefin
   return value;
 }
 
-/** A comma-separated list of enum values. */
-function enumList<T extends string>(get: (n: string) => string | undefined, name: string, values: Record<string, T>): T[] | undefined {
+/** A comma-separated list of enum values (either case), as given. */
+export function enumList<T extends string>(get: (n: string) => string | undefined, name: string, values: Record<string, T>): T[] | undefined {
   const raw = get(name);
   if (raw === undefined) return undefined;
   return raw.split(",").map((part) => {

@@ -230,8 +230,9 @@ export function startCsv(res: Response, filename: string, etag: string, maxAgeSe
   res.status(200);
   res.setHeader("Content-Type", `text/csv; charset=${encoding}`);
   res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
-  // Public data, cacheable briefly; the ETag changes with every write (it carries the data version).
-  res.setHeader("Cache-Control", `public, max-age=${maxAgeSeconds}`);
+  // Cacheable briefly, by shared caches only when no token asked (as the GraphQL reads and the 304s of conditionalGet);
+  // the ETag changes with every write (it carries the data version) and every day.
+  res.setHeader("Cache-Control", `${res.req.headers.authorization ? "private" : "public"}, max-age=${maxAgeSeconds}`);
   res.setHeader("ETag", etag);
   if (encoding === CsvEncoding.UTF8) res.write(UTF8_BOM);
 }

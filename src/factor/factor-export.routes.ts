@@ -8,23 +8,22 @@
  * The same conventions as the other exports (src/export/): UTF-8 with a BOM
  * or GB18030, RFC 4180 quoting, a text cell that starts like a formula behind
  * a `'`, a 400 naming the parameter when one is wrong. `days_open` counts to
- * today, so the ETag carries today besides the data version.
+ * today, so the ETag carries the day besides the data version (readEtag).
  */
-import type { Response } from "express";
 import { Router } from "express";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 
-import { AppError, ErrorCode, shortenQuotes } from "../common/errors";
-import { booleanColumn, type CsvColumn, csvEncoder, CsvEncoding, csvHeader, csvRecord, numberColumn, textColumn, UTF8_BOM } from "../export/csv";
-import { encodingParam, ExportParamError, readQuery } from "../export/export-params";
+import { booleanColumn, type CsvColumn, csvEncoder, csvHeader, csvRecord, numberColumn, textColumn } from "../export/csv";
+import { encodingParam, enumList, ExportParamError, readQuery } from "../export/export-params";
+import { sendError, startCsv } from "../export/export.routes";
 import { RegionLevel } from "../region/region-level";
 import { viewerOf } from "../server/authentication";
 import { type ContextSetup, createContext } from "../server/context";
 import { readEtag, searchOf } from "../server/http-caching";
 import { requestOf } from "../server/observability";
 import { requestToday } from "./factor-issue.loaders";
-import { daysOpenOf, FACTOR_ISSUE_COLUMNS, FACTOR_KIND_NAMES, FACTOR_KINDS, type FactorIssueRow, type FactorKind } from "./factor-issue.type";
+import { daysOpenOf, FACTOR_ISSUE_COLUMNS, FACTOR_KIND_NAMES, FACTOR_KINDS, type FactorIssueRow, FactorKind } from "./factor-issue.type";
 
 /** What the route needs besides the database. */
 export interface FactorExportOptions {
@@ -87,20 +86,10 @@ export function factorExportRoutes(db: DataSource, options: ContextSetup, { maxA
       }
       // Grouped by department; within one, longest open first (raised earliest), then by id: the ORDER BY's order, kept by a stable sort.
       rows.sort((a, b) => compareDepartments(a.department, b.department));
-      // days_open counts to today: a new day is a new sheet even without a write.
-      const etag = readEtag(version, `${searchOf(req.originalUrl)}&today=${today}`, viewerOf(res));
-      res.setHeader("ETag", etag);
-      res.setHeader("Cache-Control", `${req.headers.authorization ? "private" : "public"}, max-age=${maxAgeSeconds}`);
-      const ifNoneMatch = req.headers["if-none-match"];
-      if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag)) {
-        res.status(304).end();
-        return;
-      }
+      // days_open counts to today: the ETag carries the day (readEtag), so a new day is a new sheet even without a write,
+      // and a conditional GET of this day's sheet is answered 304 by conditionalGet before this route runs.
+      startCsv(res, `factor-issues-${region.code}.csv`, readEtag(version, searchOf(req.originalUrl), viewerOf(res)), maxAgeSeconds, encoding);
       const out = csvEncoder(encoding);
-      res.status(200);
-      res.setHeader("Content-Type", `text/csv; charset=${encoding}`);
-      res.setHeader("Content-Disposition", `attachment; filename="factor-issues-${region.code}.csv"`);
-      if (encoding === CsvEncoding.UTF8) res.write(UTF8_BOM);
       res.write(out.write(csvHeader(FACTOR_EXPORT_COLUMNS)));
       const body = rows
         .map((row) => {
@@ -136,32 +125,7 @@ export function factorExportRoutes(db: DataSource, options: ContextSetup, { maxA
 
 /** kinds: a comma-separated list of FactorKind names (either case); absent: every kind. */
 function kindsParam(get: (name: string) => string | undefined): FactorKind[] | undefined {
-  const raw = get("kinds");
-  if (raw === undefined) return undefined;
-  const wanted = raw.split(",").map((part) => {
-    const kind = FACTOR_KINDS.find((k) => k === part.trim().toUpperCase());
-    if (!kind) throw new ExportParamError("kinds", `"${part.trim()}" is not one of ${FACTOR_KINDS.join(", ")}`);
-    return kind;
-  });
-  return FACTOR_KINDS.filter((k) => wanted.includes(k));
+  const wanted = enumList(get, "kinds", FactorKind);
+  return wanted && FACTOR_KINDS.filter((k) => wanted.includes(k));
 }
 
-/** A bad parameter is a 400 with the reason, the database unavailable a 503, anything else a 500 naming only the request id. */
-function sendError(res: Response, error: unknown, logger: Logger): void {
-  const requestId = requestOf(res)?.id;
-  const code = error instanceof AppError ? error.extensions.code : undefined;
-  res.type("text/plain; charset=utf-8");
-  if (code === ErrorCode.SERVICE_UNAVAILABLE) {
-    logger.error({ reqId: requestId, err: (error as AppError).cause }, "factor export: database unavailable");
-    res.status(503).setHeader("retry-after", "1");
-    res.send(`${(error as AppError).message}\n`);
-    return;
-  }
-  const reason = error instanceof ExportParamError ? error.message : error instanceof AppError && code !== ErrorCode.INTERNAL_SERVER_ERROR ? error.message : null;
-  if (reason) {
-    res.status(400).send(`Bad request: ${shortenQuotes(reason)}\n`);
-    return;
-  }
-  logger.error({ reqId: requestId, err: error }, "factor export failed");
-  res.status(500).send(`Internal server error (request id ${requestId})\n`);
-}

@@ -115,8 +115,12 @@ describe.each(DB_KINDS)("private answers and their validators on %s", (kind) => 
       expect(etagA).toMatch(/^W\/"v\d+-/);
       expect(etagA).not.toBe(anonymousEtag);
       for (const res of [anonymous, withA]) expect(varyOf(res)).toEqual(expect.arrayContaining(["origin", "authorization"]));
+      // A shared cache may keep the anonymous sheet, never a token holder's (as on their 304 below and on GraphQL reads).
+      expect(anonymous.headers.get("cache-control")).toMatch(/^public, /);
+      expect(withA.headers.get("cache-control")).toMatch(/^private, /);
 
       const own = await csv(a, { "if-none-match": etagA });
+      expect(own.headers.get("cache-control")).toMatch(/^private, /);
       expect(own.status).toBe(304);
       expect(varyOf(own)).toEqual(expect.arrayContaining(["origin", "authorization"]));
       expect((await csv(null, { "if-none-match": anonymousEtag })).status).toBe(304);
