@@ -16,7 +16,7 @@ import type { DataSource } from "typeorm";
 import type { MoneyUnit } from "../common/money";
 import { STAGE_NAMES_ZH } from "../common/stage";
 import { type CsvColumn, csvEncoder, csvHeader, csvRecord, type CsvValue, numberColumn, textColumn } from "../export/csv";
-import { encodingParam, ExportParamError, FILTER_PARAMS, filterParams, readQuery, regionLevelParam, unitParam } from "../export/export-params";
+import { encodingParam, enumList, ExportParamError, FILTER_PARAMS, filterParams, readQuery, regionLevelParam, unitParam } from "../export/export-params";
 import { sendError, startCsv } from "../export/export.routes";
 import type { RegionLevel } from "../region/region-level";
 import { viewerOf } from "../server/authentication";
@@ -79,13 +79,7 @@ function yearParam(get: (n: string) => string | undefined): number {
 
 /** groupBy: a comma-separated list of OutputDimension values, in the order rows are sorted (none: one total row). */
 function groupByParam(get: (n: string) => string | undefined): OutputDimension[] {
-  const raw = get("groupBy");
-  if (raw === undefined) return [];
-  return raw.split(",").map((part) => {
-    const value = OutputDimension[part.trim().toUpperCase() as keyof typeof OutputDimension];
-    if (!value) throw new ExportParamError("groupBy", `"${part.trim()}" is not one of ${Object.keys(OutputDimension).join(", ")}`);
-    return value;
-  });
+  return enumList(get, "groupBy", OutputDimension) ?? [];
 }
 
 /** The file name says the year and the grouping, the region by its level: `output-breakdown-2022-city-band.csv`. */
