@@ -1,7 +1,7 @@
 /** A project's milestones: reaching a later stage, presenting a milestone at a meeting, correcting a milestone's date. */
 import { parseId } from "../../common/ids";
 import { stageFromNumber, stageToNumber } from "../../common/stage";
-import { fieldChange, milestoneFields } from "../history";
+import { type FieldChange, fieldChange, milestoneFields } from "../history";
 import type { AdvanceStageInput, CorrectMilestoneDateInput, RecordAtMeetingInput } from "../ledger.inputs";
 import type { Problems } from "../problems";
 import { shapeOf } from "../rollup-delta";
@@ -16,8 +16,7 @@ export async function advanceStage(tx: WriteTx, input: AdvanceStageInput, proble
   // The input's own rules may have said so already (the API checks the field first; the import does not).
   if (stage < 0) {
     if (!problems.list.some((p) => p.field === "input.stage")) problems.add("input.stage", enteringStageProblem(input.stage));
-  }
-  else if (stage <= project.stage) {
+  } else if (stage <= project.stage) {
     problems.add("input.stage", `must be later than the current stage ${stageFromNumber(project.stage)} (a stage only moves forward)`);
   }
   tx.rules.checkDate(problems, "input.reachedOn", input.reachedOn);
@@ -29,24 +28,28 @@ export async function advanceStage(tx: WriteTx, input: AdvanceStageInput, proble
   tx.rules.forbidRegion(tx.trees.regions.byId(project.regionId)!, "input.projectId", "a project in");
   at.check();
 
+  const fields = await reachStage(tx, project, stage, { reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId });
+  tx.touch(project.regionId, at.meetingId === null ? hosts : [...hosts, meetings.get(at.meetingId)!.hostRegionId]);
+  return recordChange(tx, project, { operation: "ADVANCE_STAGE", meetingId: at.meetingId, fields, reason: null });
+}
+
+/**
+ * Moves a checked project to `stage` (a later one), reached as `place` says: its milestone, its row (stage, date and
+ * the next version), its rollup groups; returns the history's fields of the move. advanceStage and reportOutput (a
+ * report that reaches the design gives EFFECTIVE) both move a project this way.
+ */
+export async function reachStage(tx: WriteTx, project: StoredProject, stage: number, place: { reachedOn: string; meetingId: number | null; venueRegionId: number | null }): Promise<FieldChange[]> {
   tx.delta.add(shapeOf(project), -1);
   await tx.queue("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, ?, ?, ?, ?)", [
     project.id,
     stage,
-    input.reachedOn,
-    at.meetingId,
-    at.venueRegionId,
+    place.reachedOn,
+    place.meetingId,
+    place.venueRegionId,
   ]);
-  await tx.queue("UPDATE project SET stage = ?, stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [stage, input.reachedOn, project.id, project.version]);
-  const milestones = [...project.milestones, { id: 0, stage, reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }];
-  tx.delta.add({ ...shapeOf(project), stage, milestones }, 1);
-  tx.touch(project.regionId, at.meetingId === null ? hosts : [...hosts, meetings.get(at.meetingId)!.hostRegionId]);
-  return recordChange(tx, project, {
-    operation: "ADVANCE_STAGE",
-    meetingId: at.meetingId,
-    fields: [fieldChange("stage", stageFromNumber(project.stage), stageFromNumber(stage)), ...milestoneFields(stage, null, { reachedOn: input.reachedOn, meetingId: at.meetingId, venueRegionId: at.venueRegionId }, tx.trees.regions)],
-    reason: null,
-  });
+  await tx.queue("UPDATE project SET stage = ?, stage_reached_on = ?, version = version + 1 WHERE id = ? AND version = ?", [stage, place.reachedOn, project.id, project.version]);
+  tx.delta.add({ ...shapeOf(project), stage, milestones: [...project.milestones, { id: 0, stage, ...place }] }, 1);
+  return [fieldChange("stage", stageFromNumber(project.stage), stageFromNumber(stage)), ...milestoneFields(stage, null, place, tx.trees.regions)];
 }
 
 /** Presents a milestone already reached at a meeting venue. */

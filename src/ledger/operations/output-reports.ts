@@ -11,9 +11,9 @@ import { isIsoDate, isoDay } from "../../common/date.scalar";
 import { parseId } from "../../common/ids";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../../common/stage";
 import { MAX_OUTPUT_YI } from "../../output/output.type";
-import { fieldChange, type FieldChange, formatWan, milestoneFields } from "../history";
+import { fieldChange, type FieldChange, formatWan } from "../history";
 import type { Problems } from "../problems";
-import { shapeOf } from "../rollup-delta";
+import { reachStage } from "./milestones";
 import { bumpProject, loadProject, meetingHosts, recordChange } from "./stored-project";
 import type { WriteTx } from "./write-tx";
 
@@ -127,24 +127,10 @@ export async function reportOutput(tx: WriteTx, input: OutputReportDraft, proble
   } else {
     await tx.queue("UPDATE output_report SET output_wan = ?, reported_on = ?, synthetic = ? WHERE project_id = ? AND year = ?", [newOutputWan, reportedOn, input.synthetic ? 1 : 0, project.id, year]);
   }
-  if (effective) {
-    tx.delta.add(shapeOf(project), -1);
-    await tx.queue("INSERT INTO milestone (project_id, stage, reached_on, meeting_id, venue_region_id) VALUES (?, ?, ?, NULL, NULL)", [project.id, EFFECTIVE, reportedOn]);
-    await tx.queue("UPDATE project SET stage = ?, stage_reached_on = ?, designed_annual_output_wan = ?, version = version + 1 WHERE id = ? AND version = ?", [
-      EFFECTIVE,
-      reportedOn,
-      designWan,
-      project.id,
-      project.version,
-    ]);
-    const milestones = [...project.milestones, { id: 0, stage: EFFECTIVE, reachedOn: reportedOn, meetingId: null, venueRegionId: null }];
-    tx.delta.add({ ...shapeOf(project), stage: EFFECTIVE, milestones }, 1);
-    fields.push(fieldChange("stage", stageFromNumber(project.stage), ProjectStage.EFFECTIVE), ...milestoneFields(EFFECTIVE, null, { reachedOn: reportedOn, meetingId: null, venueRegionId: null }, tx.trees.regions));
-  } else if (designWan !== storedDesignWan) {
-    await tx.queue("UPDATE project SET designed_annual_output_wan = ?, version = version + 1 WHERE id = ? AND version = ?", [designWan, project.id, project.version]);
-  } else {
-    await bumpProject(tx, project);
-  }
+  // The design first (the row is locked; its version moves once, below).
+  if (designWan !== storedDesignWan) await tx.queue("UPDATE project SET designed_annual_output_wan = ? WHERE id = ?", [designWan, project.id]);
+  if (effective) fields.push(...(await reachStage(tx, project, EFFECTIVE, { reachedOn: reportedOn, meetingId: null, venueRegionId: null })));
+  else await bumpProject(tx, project);
   tx.touch(project.regionId, hosts);
   recordChange(tx, project, { operation: "REPORT_OUTPUT", meetingId: null, fields, reason: null });
   return { projectId: project.id, effective };
