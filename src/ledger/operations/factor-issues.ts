@@ -17,6 +17,7 @@ import { fieldChange } from "../history";
 import { textLength } from "../ledger.inputs";
 import type { Problems } from "../problems";
 import { insertedId } from "../round-trips";
+import { bumpProject } from "./stored-project";
 import type { WriteTx } from "./write-tx";
 
 /** A problem to raise, as the mutation's input carries it. */
@@ -85,7 +86,7 @@ export async function raiseFactorIssue(tx: WriteTx, input: RaiseFactorIssueDraft
     ]),
   );
   // The row is locked (FOR UPDATE on MySQL; SQLite writes one at a time): its version is the one read.
-  await tx.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project!.id, project!.version]);
+  await bumpProject(tx, project!);
   tx.touch(project!.regionId);
   const name = `factorIssues.${id}`;
   tx.record({
@@ -137,7 +138,7 @@ export async function resolveFactorIssue(tx: WriteTx, input: ResolveFactorIssueD
   }
 
   await tx.queue("UPDATE factor_issue SET resolved_on = ?, resolution = ? WHERE id = ? AND resolved_on IS NULL", [input.resolvedOn, note, numeric]);
-  await tx.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [Number(issue!.project_id), Number(issue!.version)]);
+  await bumpProject(tx, { id: Number(issue!.project_id), version: Number(issue!.version) });
   tx.touch(regionId);
   const name = `factorIssues.${numeric}`;
   tx.record({

@@ -92,7 +92,7 @@ export async function meetingHosts(tx: WriteTx, project: StoredProject, meetings
 }
 
 /** Moves the project's version (a change to its milestones only). */
-export function bumpProject(tx: WriteTx, project: StoredProject): Promise<void> {
+export function bumpProject(tx: WriteTx, project: Pick<StoredProject, "id" | "version">): Promise<void> {
   return tx.queue("UPDATE project SET version = version + 1 WHERE id = ? AND version = ?", [project.id, project.version]);
 }
 
