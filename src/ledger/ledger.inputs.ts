@@ -14,6 +14,7 @@ import { Field, Float, ID, InputType, Int } from "type-graphql";
 
 import { DateScalar } from "../common/date.scalar";
 import { parseId } from "../common/ids";
+import { amountProblem } from "../common/money";
 import { ProjectStage } from "../common/stage";
 import { characterProblem } from "../common/text";
 import type { Problems } from "./problems";
@@ -65,11 +66,7 @@ function IsInvestment(options?: ValidationOptions) {
 }
 
 function investmentProblem(value: unknown): string | null {
-  if (typeof value !== "number" || !Number.isFinite(value)) return "must be a finite amount in 亿元";
-  if (value <= 0) return `must be positive (got ${value})`;
-  if (value > MAX_INVESTMENT_YI) return `must be at most ${MAX_INVESTMENT_YI} 亿元 (got ${value})`;
-  if (Math.abs(value * 10_000 - Math.round(value * 10_000)) > 1e-6) return `must be exact to 0.0001 亿元 (1 万元) (got ${value})`;
-  return null;
+  return amountProblem(value, { positive: true, maxYi: MAX_INVESTMENT_YI });
 }
 
 /** A region code as the API writes them: six digits (GB/T 2260). */

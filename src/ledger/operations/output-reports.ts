@@ -9,6 +9,7 @@
  */
 import { isIsoDate, isoDay } from "../../common/date.scalar";
 import { parseId } from "../../common/ids";
+import { amountProblem } from "../../common/money";
 import { ProjectStage, stageFromNumber, stageToNumber } from "../../common/stage";
 import { MAX_OUTPUT_YI } from "../../output/output.type";
 import { fieldChange, type FieldChange, formatWan } from "../history";
@@ -43,21 +44,7 @@ export interface ReportedOutput {
 
 /** An amount in 亿元 as exact 万元, or a problem of `field`: finite, exact to 1 万元, at most MAX_OUTPUT_YI, and more than 0 (`positive`) or at least 0. */
 export function outputWan(problems: Problems, field: string, value: unknown, positive: boolean): number | null {
-  const reason =
-    typeof value !== "number" || !Number.isFinite(value)
-      ? "must be a finite amount in 亿元"
-      : positive && value <= 0
-        ? `must be more than 0 (got ${value})`
-        : value < 0
-          ? `must be 0 or more (got ${value})`
-          : value > MAX_OUTPUT_YI
-            ? `must be at most ${MAX_OUTPUT_YI} 亿元 (got ${value})`
-            : Math.abs(value * 10_000 - Math.round(value * 10_000)) > 1e-6
-              ? `must be exact to 0.0001 亿元 (1 万元) (got ${value})`
-              : // A positive amount that rounds to 0 万元 (1e-300) is no amount: a design of 0 would make any output reach it.
-                positive && Math.round(value * 10_000) < 1
-                ? `must be at least 0.0001 亿元 (1 万元) (got ${value})`
-                : null;
+  const reason = amountProblem(value, { positive, maxYi: MAX_OUTPUT_YI });
   if (reason === null) return Math.round((value as number) * 10_000);
   problems.add(field, reason);
   return null;

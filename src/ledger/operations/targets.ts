@@ -6,6 +6,7 @@
  * counties', a city its counties'; no office sets its own). Setting it again
  * replaces it; the history records each change from → to, with no project.
  */
+import { amountProblem } from "../../common/money";
 import { ProjectStage, STAGES, stageToNumber } from "../../common/stage";
 import { checkPeriod, periodLabel, storedQuarter } from "../../assessment/period";
 import type { Actor } from "../actor";
@@ -54,10 +55,8 @@ export async function setTarget(tx: WriteTx, actor: Actor, input: TargetInput, p
     problems.add(`${path}.count`, `must be a whole number from 0 to ${MAX_TARGET_COUNT}, or null (got ${JSON.stringify(count)})`);
   }
   const investment = input.investment;
-  if (typeof investment !== "number" || !Number.isFinite(investment)) problems.add(`${path}.investment`, `must be a finite amount in 亿元 (got ${JSON.stringify(investment)})`);
-  else if (investment < 0) problems.add(`${path}.investment`, `must be 0 or more (got ${investment})`);
-  else if (investment > MAX_TARGET_INVESTMENT_YI) problems.add(`${path}.investment`, `must be at most ${MAX_TARGET_INVESTMENT_YI} 亿元 (got ${investment})`);
-  else if (Math.abs(investment * 10_000 - Math.round(investment * 10_000)) > 1e-6) problems.add(`${path}.investment`, `must be exact to 0.0001 亿元 (1 万元) (got ${investment})`);
+  const investmentReason = amountProblem(investment, { positive: false, maxYi: MAX_TARGET_INVESTMENT_YI });
+  if (investmentReason) problems.add(`${path}.investment`, investmentReason);
   problems.throwIfAny();
   if (!region) throw new Error("region checked");
 
