@@ -42,7 +42,7 @@ interface TargetRow {
   target_investment_wan: Total;
   synthetic: number | boolean;
 }
-interface ReachedRow {
+export interface ReachedRow {
   region_id: number;
   stage: number;
   project_count: Total;
@@ -54,7 +54,7 @@ interface Target {
   wan: number;
   synthetic: boolean;
 }
-interface Reached {
+export interface Reached {
   count: number;
   wan: number;
 }
@@ -180,14 +180,11 @@ async function readTargets(ctx: Context, regions: RegionTree, period: Period, ca
 }
 
 /**
- * Projects of `subtrees` whose milestone of a stage is dated inside the
- * period, counted and summed (current investment) per project region and
- * stage in one statement, then added up to each region of `assessedIds`
- * along the tree, into `reached` (by region and stored stage).
+ * The statement of what was reached in a period: projects whose milestone of a stage is dated inside it, counted and
+ * summed (current investment) per project region and stage; only the regions of `restrict` when given. The seed's
+ * illustrative targets (src/seed/synthetic-layer.ts) are made from the same figures.
  */
-async function addReached(ctx: Context, regions: RegionTree, period: Period, subtrees: Set<number>, assessedIds: Set<number>, reached: Map<number, Map<number, Reached>>): Promise<void> {
-  if (subtrees.size === 0) return;
-  const restrict = restriction(regions, subtrees);
+export function reachedQuery(period: Pick<Period, "from" | "to">, restrict?: readonly number[]): { sql: string; params: unknown[] } {
   const stages = STAGES.map(stageToNumber);
   // `stage IN (…)` lets the range on reached_on use idx_milestone_stage_date (stage, reached_on) once per stage.
   const sql =
@@ -195,8 +192,11 @@ async function addReached(ctx: Context, regions: RegionTree, period: Period, sub
     `FROM milestone m JOIN project p ON p.id = m.project_id WHERE m.stage IN (${placeholders(stages.length)}) AND m.reached_on >= ? AND m.reached_on <= ?` +
     (restrict ? ` AND p.region_id IN (${placeholders(restrict.length)})` : "") +
     " GROUP BY p.region_id, m.stage";
-  const params: unknown[] = [...stages, period.from, period.to, ...(restrict ?? [])];
-  const rows = await ctx.groupedRows<ReachedRow>(`${sql}|${JSON.stringify(params)}`, restrict ? regions.rootsOf(restrict) : null, async (db) => ({ rows: await db.query(sql, params) }));
+  return { sql, params: [...stages, period.from, period.to, ...(restrict ?? [])] };
+}
+
+/** Adds rows of `reachedQuery` up to each region of `assessedIds` along the tree, into `reached` (by region and stored stage). */
+export function addUpReached(rows: readonly ReachedRow[], regions: RegionTree, assessedIds: ReadonlySet<number>, reached: Map<number, Map<number, Reached>>): void {
   for (const row of rows) {
     const stage = Number(row.stage);
     const count = Number(row.project_count);
@@ -208,4 +208,16 @@ async function addReached(ctx: Context, regions: RegionTree, period: Period, sub
       cell.wan += wan;
     }
   }
+}
+
+/**
+ * What the projects of `subtrees` reached in the period (`reachedQuery`, one statement, kept by the aggregate cache
+ * for the provinces it reads), added up to each region of `assessedIds`, into `reached`.
+ */
+async function addReached(ctx: Context, regions: RegionTree, period: Period, subtrees: Set<number>, assessedIds: Set<number>, reached: Map<number, Map<number, Reached>>): Promise<void> {
+  if (subtrees.size === 0) return;
+  const restrict = restriction(regions, subtrees);
+  const { sql, params } = reachedQuery(period, restrict);
+  const rows = await ctx.groupedRows<ReachedRow>(`${sql}|${JSON.stringify(params)}`, restrict ? regions.rootsOf(restrict) : null, async (db) => ({ rows: await db.query(sql, params) }));
+  addUpReached(rows, regions, assessedIds, reached);
 }

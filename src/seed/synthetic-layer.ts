@@ -19,7 +19,8 @@
  * Written through the ledger's operations (their rules and history), by the
  * system actor, in the seed's transaction; a second seed writes nothing.
  */
-import { ProjectStage, STAGES, stageToNumber } from "../common/stage";
+import { addUpReached, type Reached, type ReachedRow, reachedQuery } from "../assessment/assessment.loader";
+import { ProjectStage, stageToNumber } from "../common/stage";
 import { placeholders } from "../db/sql";
 import { SYSTEM_ACTOR } from "../ledger/actor";
 import type { LedgerTx } from "../ledger/ledger";
@@ -99,11 +100,14 @@ export async function seedSyntheticLayer(tx: LedgerTx): Promise<SyntheticLayerRe
   const regions = tx.trees.regions;
   const cities = regions.children(regions.byCode("410000")!.id);
   for (const period of PERIODS) {
-    const reached = await reachedByCity(tx, period.from, period.to);
+    // What each city reached in the period, as the assessment counts it.
+    const query = reachedQuery(period);
+    const reached = new Map<number, Map<number, Reached>>();
+    addUpReached(await tx.read<ReachedRow>(query.sql, query.params), regions, new Set(cities.map((c) => c.id)), reached);
     for (const [i, city] of cities.entries()) {
       const factor = CITY_FACTORS[i % CITY_FACTORS.length] * (period.quarter === null ? 1 : 0.95);
       for (const stage of TARGET_STAGES) {
-        const got = reached.get(`${city.id}|${stageToNumber(stage)}`) ?? { count: 0, wan: 0 };
+        const got = reached.get(city.id)?.get(stageToNumber(stage)) ?? { count: 0, wan: 0 };
         // 0.5 亿元 steps; at least 1 亿元 and one project, so that every city has a target to meet.
         const investment = Math.max(1, Math.round((got.wan / 10_000) * factor * 2) / 2);
         const count = Math.max(1, Math.round(got.count * factor));
@@ -142,24 +146,4 @@ async function projectsByRef(tx: LedgerTx, refs: string[]): Promise<Map<string, 
     keys,
   );
   return new Map(rows.map((row) => [row.ref, { id: Number(row.id), version: Number(row.version), wan: Number(row.investment_wan) }]));
-}
-
-/** Projects of each city's subtree whose milestone of each stage is dated in [from, to]: count and current investment (万元), by "cityId|stage". */
-async function reachedByCity(tx: LedgerTx, from: string, to: string): Promise<Map<string, { count: number; wan: number }>> {
-  const rows: Array<{ region_id: number; stage: number; n: number | string; wan: number | string }> = await tx.read(
-    "SELECT p.region_id, m.stage, COUNT(*) AS n, SUM(p.investment_wan) AS wan FROM milestone m JOIN project p ON p.id = m.project_id WHERE m.reached_on BETWEEN ? AND ? GROUP BY p.region_id, m.stage",
-    [from, to],
-  );
-  const regions = tx.trees.regions;
-  const out = new Map<string, { count: number; wan: number }>();
-  for (const row of rows) {
-    const city = regions.lineageOf(Number(row.region_id))[1];
-    if (!city || !STAGES.some((s) => stageToNumber(s) === Number(row.stage))) continue;
-    const key = `${city.id}|${Number(row.stage)}`;
-    const sum = out.get(key) ?? { count: 0, wan: 0 };
-    sum.count += Number(row.n);
-    sum.wan += Number(row.wan);
-    out.set(key, sum);
-  }
-  return out;
 }
