@@ -1,10 +1,10 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 
 import type { Context } from "../common/context";
-import { AppError, BadUserInputError, ErrorCode, invariant } from "../common/errors";
+import { BadUserInputError, invariant } from "../common/errors";
 import { ProjectStage, stageToNumber, STAGES } from "../common/stage";
 import { compareCodes } from "../common/tree";
-import { actorOf } from "../ledger/actor";
+import { writer } from "../ledger/ledger.resolver";
 import { LedgerInputError, Problems } from "../ledger/problems";
 import { setTarget } from "../ledger/operations/targets";
 import { Region } from "../region/region.type";
@@ -74,10 +74,7 @@ export class AssessmentResolver {
       "Returns the region's assessment for that stage and period.",
   })
   async setTarget(@Arg("input", () => SetTargetInput, { description: "The region, stage, period and target." }) input: SetTargetInput, @Ctx() ctx: Context): Promise<StageAssessment> {
-    if (!ctx.viewer) {
-      throw new AppError(ErrorCode.UNAUTHENTICATED, "writes need a token: send Authorization: Bearer <token> (see `npm run token -- create`)", { http: { status: 401 } });
-    }
-    const actor = actorOf(ctx.viewer);
+    const actor = writer(ctx);
     const written = await ctx.ledger().write(actor, (tx) => setTarget(tx, actor, input, new Problems()));
     ctx.wrote();
     const key = written.value;

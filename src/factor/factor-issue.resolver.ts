@@ -1,9 +1,9 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
 
-import { actorOf, type Actor } from "../ledger/actor";
 import type { Context } from "../common/context";
-import { AppError, ErrorCode, invariant } from "../common/errors";
+import { invariant } from "../common/errors";
 import { DateScalar } from "../common/date.scalar";
+import { writer } from "../ledger/ledger.resolver";
 import { Problems } from "../ledger/problems";
 import { raiseFactorIssue, resolveFactorIssue } from "../ledger/operations/factor-issues";
 import { createProjectLoader } from "../project/project.loaders";
@@ -11,14 +11,6 @@ import { Project } from "../project/project.type";
 import { Region } from "../region/region.type";
 import { createFactorStatsLoader, createProjectFactorIssuesLoader, createRegionFactorIssuesLoader, regionIssuesRequest, requestToday } from "./factor-issue.loaders";
 import { FactorIssue, FactorIssueStats, FactorKind, MAX_NOTE, RaiseFactorIssueInput } from "./factor-issue.type";
-
-/** The actor of a write: the request's token, or UNAUTHENTICATED. */
-function writer(ctx: Context): Actor {
-  if (!ctx.viewer) {
-    throw new AppError(ErrorCode.UNAUTHENTICATED, "writes need a token: send Authorization: Bearer <token> (see `npm run token -- create`)", { http: { status: 401 } });
-  }
-  return actorOf(ctx.viewer);
-}
 
 @ArgsType()
 class RegionFactorIssuesArgs {

@@ -25,7 +25,7 @@ import {
 } from "./ledger.inputs";
 
 /** The actor of a write: the request's token, or UNAUTHENTICATED. */
-function writer(ctx: Context): Actor {
+export function writer(ctx: Context): Actor {
   if (!ctx.viewer) {
     throw new AppError(ErrorCode.UNAUTHENTICATED, "writes need a token: send Authorization: Bearer <token> (see `npm run token -- create`)", { http: { status: 401 } });
   }
@@ -37,14 +37,15 @@ function writer(ctx: Context): Actor {
  * this instance see it. The rows the write read back at its end answer for
  * the projects it changed, without another round trip.
  */
-async function afterWrite<T>(ctx: Context, written: Written<T>): Promise<T> {
+export async function afterWrite<T>(ctx: Context, written: Written<T>): Promise<T> {
   ctx.wrote();
   const projects = ctx.loader(createProjectLoader);
   for (const row of written.projects ?? []) projects.prime(Number(row.id), Project.fromRow(row));
   return written.value;
 }
 
-async function project(ctx: Context, id: number): Promise<Project> {
+/** The project a write changed, as the write read it back (`afterWrite`) or else read now. */
+export async function project(ctx: Context, id: number): Promise<Project> {
   const found = await ctx.loader(createProjectLoader).load(id);
   invariant(found, () => `project ${id} written but not found`);
   return found;

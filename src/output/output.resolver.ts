@@ -1,13 +1,12 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Mutation, Resolver, Root } from "type-graphql";
 
 import type { Context } from "../common/context";
-import { AppError, BadUserInputError, ErrorCode, invariant } from "../common/errors";
+import { BadUserInputError } from "../common/errors";
 import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
 import { ProjectFilter } from "../filter/project-filter.input";
-import { type Actor, actorOf } from "../ledger/actor";
+import { afterWrite, project, writer } from "../ledger/ledger.resolver";
 import { reportOutput } from "../ledger/operations/output-reports";
 import { Problems } from "../ledger/problems";
-import { createProjectLoader } from "../project/project.loaders";
 import { Project } from "../project/project.type";
 import { Region } from "../region/region.type";
 import { createOutputStatsLoader, createProjectOutputLoader } from "./output.loaders";
@@ -18,14 +17,6 @@ export function checkOutputYear(year: number, field = "year"): void {
   if (!Number.isInteger(year) || year < 1949 || year > 9999) throw new BadUserInputError(field, `must be a year such as 2024 (got ${year})`);
 }
 
-/** The actor of a write: the request's token, or UNAUTHENTICATED. */
-function writer(ctx: Context): Actor {
-  if (!ctx.viewer) {
-    throw new AppError(ErrorCode.UNAUTHENTICATED, "writes need a token: send Authorization: Bearer <token> (see `npm run token -- create`)", { http: { status: 401 } });
-  }
-  return actorOf(ctx.viewer);
-}
-
 @Resolver()
 export class OutputMutationResolver {
   @Mutation(() => Project, {
@@ -34,12 +25,7 @@ export class OutputMutationResolver {
   })
   async reportOutput(@Arg("input", () => ReportOutputInput, { description: "The project, the year, its output and (the first time) its designed output." }) input: ReportOutputInput, @Ctx() ctx: Context): Promise<Project> {
     const written = await ctx.ledger().write(writer(ctx), (tx) => reportOutput(tx, input, new Problems()));
-    ctx.wrote();
-    const projects = ctx.loader(createProjectLoader);
-    for (const row of written.projects ?? []) projects.prime(Number(row.id), Project.fromRow(row));
-    const project = await projects.load(written.value.projectId);
-    invariant(project, () => `project ${written.value.projectId} written but not found`);
-    return project;
+    return project(ctx, (await afterWrite(ctx, written)).projectId);
   }
 }
 
