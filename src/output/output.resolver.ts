@@ -5,7 +5,7 @@ import { BadUserInputError } from "../common/errors";
 import { fromWan, MoneyUnit, UNIT_ARG } from "../common/money";
 import { ProjectFilter } from "../filter/project-filter.input";
 import { afterWrite, project, writer } from "../ledger/ledger.resolver";
-import { reportOutput } from "../ledger/operations/output-reports";
+import { isOutputYear, reportOutput } from "../ledger/operations/output-reports";
 import { Problems } from "../ledger/problems";
 import { Project } from "../project/project.type";
 import { Region } from "../region/region.type";
@@ -14,7 +14,7 @@ import { OutputReport, OutputStats, ReportOutputInput } from "./output.type";
 
 /** The year of an output read (outputStats, outputBreakdown): BAD_USER_INPUT naming `field` unless a year such as 2024. */
 export function checkOutputYear(year: number, field = "year"): void {
-  if (!Number.isInteger(year) || year < 1949 || year > 9999) throw new BadUserInputError(field, `must be a year such as 2024 (got ${year})`);
+  if (!isOutputYear(year)) throw new BadUserInputError(field, `must be a year such as 2024 (got ${year})`);
 }
 
 @Resolver()

@@ -15,6 +15,7 @@ import { MAX_OUTPUT_YI } from "../../output/output.type";
 import { fieldChange, type FieldChange, formatWan } from "../history";
 import type { Problems } from "../problems";
 import { reachStage } from "./milestones";
+import { EARLIEST_DATE } from "../rules";
 import { bumpProject, loadProject, meetingHosts, recordChange } from "./stored-project";
 import type { WriteTx } from "./write-tx";
 
@@ -50,6 +51,11 @@ export function outputWan(problems: Problems, field: string, value: unknown, pos
   return null;
 }
 
+/** A year output can be reported for (and read by): from the ledger's earliest year to 9999. */
+export function isOutputYear(year: unknown): year is number {
+  return typeof year === "number" && Number.isInteger(year) && year >= Number(EARLIEST_DATE.slice(0, 4)) && year <= 9999;
+}
+
 /** Whether `outputWan` reaches `threshold` × `designedWan` (the threshold to 6 decimals; exact on integers). */
 export function reachesThreshold(outputWan: number, designedWan: number, threshold: number): boolean {
   return BigInt(outputWan) * 1_000_000n >= BigInt(Math.round(threshold * 1_000_000)) * BigInt(designedWan);
@@ -62,7 +68,7 @@ export function reachesThreshold(outputWan: number, designedWan: number, thresho
  */
 export async function reportOutput(tx: WriteTx, input: OutputReportDraft, problems: Problems, path = "input", options: { sinceAnyYear?: boolean } = {}): Promise<ReportedOutput> {
   const year = input.year;
-  const yearOk = Number.isInteger(year) && year >= 1949 && year <= 9999;
+  const yearOk = isOutputYear(year);
   if (!yearOk) problems.add(`${path}.year`, `must be a year such as 2024 (got ${JSON.stringify(year)})`);
   const newOutputWan = outputWan(problems, `${path}.output`, input.output, false);
   const givenDesignWan = input.designedAnnualOutput == null ? null : outputWan(problems, `${path}.designedAnnualOutput`, input.designedAnnualOutput, true);
